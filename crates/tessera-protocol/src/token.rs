@@ -1,0 +1,175 @@
+//! The token endpoint's request and response (RFC 6749 §3.2, §4.1.3, §5.1; OIDC Core §3.1.3).
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::Serialize;
+
+use crate::params::Params;
+use crate::types::ClientId;
+use crate::{ErrorCode, OAuthError};
+
+/// How a client presented itself at the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug)]
+pub enum ClientCredentials {
+    /// `client_secret_basic`: HTTP Basic with form-urlencoded id and secret.
+    Basic { client_id: ClientId, secret: String },
+    /// `client_secret_post`: `client_id` and `client_secret` in the body.
+    Post { client_id: ClientId, secret: String },
+    /// `none`: a public client names itself and proves nothing but PKCE.
+    None { client_id: ClientId },
+}
+
+impl ClientCredentials {
+    pub fn client_id(&self) -> &ClientId {
+        match self {
+            Self::Basic { client_id, .. }
+            | Self::Post { client_id, .. }
+            | Self::None { client_id } => client_id,
+        }
+    }
+
+    /// Reads the client's credentials from the `Authorization` header and the body.
+    ///
+    /// The secret is taken out of `params`, so nothing downstream can log or reuse it.
+    pub fn from_request(
+        authorization: Option<&str>,
+        params: &mut Params,
+    ) -> Result<Self, OAuthError> {
+        let body_secret = params.take("client_secret");
+
+        let Some(header) = authorization else {
+            let client_id = params
+                .get("client_id")
+                .ok_or_else(OAuthError::invalid_client)?;
+            let client_id = ClientId::new(client_id);
+            return Ok(match body_secret {
+                Some(secret) => Self::Post { client_id, secret },
+                None => Self::None { client_id },
+            });
+        };
+
+        // RFC 6749 §2.3: a client must not use more than one authentication method.
+        if body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "use only one client authentication method",
+            ));
+        }
+
+        let (client_id, secret) = parse_basic(header).ok_or_else(OAuthError::invalid_client)?;
+        if let Some(body_id) = params.get("client_id") {
+            if body_id != client_id {
+                return Err(OAuthError::invalid_request(
+                    "client_id does not match the credentials",
+                ));
+            }
+        }
+        Ok(Self::Basic {
+            client_id: ClientId::new(client_id),
+            secret,
+        })
+    }
+}
+
+/// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1, RFC 7617).
+fn parse_basic(header: &str) -> Option<(String, String)> {
+    let (scheme, token) = header.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = String::from_utf8(STANDARD.decode(token.trim()).ok()?).ok()?;
+    let (id, secret) = decoded.split_once(':')?;
+    let id = url::form_urlencoded::parse(format!("a={id}").as_bytes())
+        .next()?
+        .1
+        .into_owned();
+    let secret = url::form_urlencoded::parse(format!("a={secret}").as_bytes())
+        .next()?
+        .1
+        .into_owned();
+    if id.is_empty() {
+        return None;
+    }
+    Some((id, secret))
+}
+
+/// A token request, by grant type.
+#[derive(Debug)]
+pub enum TokenRequest {
+    /// RFC 6749 §4.1.3.
+    AuthorizationCode {
+        code: String,
+        redirect_uri: String,
+        code_verifier: Option<String>,
+    },
+}
+
+impl TokenRequest {
+    pub fn parse(params: &Params) -> Result<Self, OAuthError> {
+        match params.require("grant_type")? {
+            "authorization_code" => Ok(Self::AuthorizationCode {
+                code: params.require("code")?.to_string(),
+                redirect_uri: params.require("redirect_uri")?.to_string(),
+                code_verifier: params.get("code_verifier").map(str::to_string),
+            }),
+            _ => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "this grant type is not supported",
+            )),
+        }
+    }
+}
+
+/// A successful token response (RFC 6749 §5.1; OIDC Core §3.1.3.3).
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_urldecoded() {
+        // RFC 6749 §2.3.1: id and secret are encoded with application/x-www-form-urlencoded.
+        let header = format!("Basic {}", STANDARD.encode("my%20app:s%3Acret+1"));
+        let mut params = Params::default();
+        let creds = ClientCredentials::from_request(Some(&header), &mut params).unwrap();
+        match creds {
+            ClientCredentials::Basic { client_id, secret } => {
+                assert_eq!(client_id.as_str(), "my app");
+                assert_eq!(secret, "s:cret 1");
+            }
+            other => panic!("expected basic credentials, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn two_authentication_methods_are_refused() {
+        let header = format!("Basic {}", STANDARD.encode("app:secret"));
+        let mut params = Params::parse(b"client_secret=secret").unwrap();
+        let err = ClientCredentials::from_request(Some(&header), &mut params).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn malformed_basic_header_is_invalid_client() {
+        let mut params = Params::default();
+        let err = ClientCredentials::from_request(Some("Basic !!!"), &mut params).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidClient);
+    }
+
+    #[test]
+    fn unknown_grant_type_is_unsupported() {
+        let params = Params::parse(b"grant_type=password&username=a").unwrap();
+        assert_eq!(
+            TokenRequest::parse(&params).unwrap_err().code,
+            ErrorCode::UnsupportedGrantType
+        );
+    }
+}

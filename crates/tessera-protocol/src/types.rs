@@ -1,0 +1,278 @@
+//! Identifiers and values named by the specifications, one type each.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::OAuthError;
+
+/// Longest value Tessera accepts for any opaque parameter (`state`, `nonce`, `login_hint`).
+/// Generous for real clients, small enough that a hostile one cannot bloat storage.
+pub const MAX_PARAM_LEN: usize = 2048;
+
+macro_rules! string_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Self {
+                Self(value.into())
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+string_newtype!(
+    /// `client_id` (RFC 6749 §2.2).
+    ClientId
+);
+string_newtype!(
+    /// `state` (RFC 6749 §4.1.1), returned to the client untouched.
+    State
+);
+string_newtype!(
+    /// `nonce` (OIDC Core §3.1.2.1), copied into the ID token.
+    Nonce
+);
+string_newtype!(
+    /// `sub` (OIDC Core §2): stable, opaque, never reassigned.
+    Subject
+);
+string_newtype!(
+    /// `login_hint` (OIDC Core §3.1.2.1): pre-fills the username field, nothing more.
+    LoginHint
+);
+
+/// Checks the length and character set of an opaque parameter.
+pub fn opaque(name: &'static str, value: &str) -> Result<String, OAuthError> {
+    if value.len() > MAX_PARAM_LEN {
+        return Err(OAuthError::invalid_request(format!("{name} is too long")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(OAuthError::invalid_request(format!(
+            "{name} contains control characters"
+        )));
+    }
+    Ok(value.to_string())
+}
+
+/// A redirection endpoint (RFC 6749 §3.1.2).
+///
+/// The exact registered string is kept, and requests are compared with it character by
+/// character (RFC 9700 §4.1.1): no normalisation, no prefix or wildcard matching.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RedirectUri(String);
+
+/// Why a redirect URI cannot be registered.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RedirectUriError {
+    #[error("is not an absolute URI")]
+    NotAbsolute,
+    #[error("must not contain a fragment (RFC 6749 §3.1.2)")]
+    Fragment,
+    #[error("must use https, or http only on a loopback address (RFC 8252 §7.3)")]
+    InsecureScheme,
+    #[error("must not contain a wildcard")]
+    Wildcard,
+    #[error("a private-use scheme must contain a period (RFC 8252 §7.1)")]
+    PrivateUseScheme,
+}
+
+impl RedirectUri {
+    /// Parses a URI for registration, applying RFC 6749 §3.1.2 and RFC 8252 §7.
+    pub fn register(value: &str) -> Result<Self, RedirectUriError> {
+        let url = Url::parse(value).map_err(|_| RedirectUriError::NotAbsolute)?;
+
+        if url.fragment().is_some() || value.contains('#') {
+            return Err(RedirectUriError::Fragment);
+        }
+
+        if value.contains('*') {
+            return Err(RedirectUriError::Wildcard);
+        }
+
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            "http" => return Err(RedirectUriError::InsecureScheme),
+            // RFC 8252 §7.1: private-use schemes are reverse domain names.
+            scheme if scheme.contains('.') => {}
+            _ => return Err(RedirectUriError::PrivateUseScheme),
+        }
+
+        Ok(Self(value.to_string()))
+    }
+
+    /// Wraps a value already validated at registration (read back from storage).
+    pub fn from_registered(value: String) -> Self {
+        Self(value)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Whether a URL's host is a loopback address or `localhost` (RFC 8252 §8.3).
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The issuer identifier (OIDC Discovery §3; RFC 9207 §2), kept exactly as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Issuer {
+    text: String,
+    url: Url,
+}
+
+/// Why an issuer identifier is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IssuerError {
+    #[error("is not an absolute URL")]
+    NotAbsolute,
+    #[error("must use https; plain http is allowed only on a loopback address")]
+    InsecureScheme,
+    #[error("must not contain a query or a fragment (OIDC Discovery §3)")]
+    QueryOrFragment,
+    #[error("must not end with a slash, so that the endpoint URLs derived from it are unique")]
+    TrailingSlash,
+}
+
+impl Issuer {
+    pub fn parse(value: &str) -> Result<Self, IssuerError> {
+        let url = Url::parse(value).map_err(|_| IssuerError::NotAbsolute)?;
+
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            _ => return Err(IssuerError::InsecureScheme),
+        }
+
+        if url.query().is_some() || url.fragment().is_some() || value.contains(['?', '#']) {
+            return Err(IssuerError::QueryOrFragment);
+        }
+
+        if value.ends_with('/') {
+            return Err(IssuerError::TrailingSlash);
+        }
+
+        Ok(Self {
+            text: value.to_string(),
+            url,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether the issuer is served over https (the secure cookie attributes depend on it).
+    pub fn is_https(&self) -> bool {
+        self.url.scheme() == "https"
+    }
+
+    /// The path under which every endpoint lives, without a trailing slash ("" at the root).
+    pub fn base_path(&self) -> &str {
+        self.url.path().trim_end_matches('/')
+    }
+
+    /// An endpoint URL below the issuer, built with the `url` crate.
+    pub fn endpoint(&self, segments: &[&str]) -> String {
+        let mut url = self.url.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_rules_follow_rfc_8252() {
+        assert!(RedirectUri::register("https://app.example.com/cb").is_ok());
+        assert!(RedirectUri::register("http://127.0.0.1:4000/cb").is_ok());
+        assert!(RedirectUri::register("http://[::1]:4000/cb").is_ok());
+        assert!(RedirectUri::register("http://localhost/cb").is_ok());
+        assert!(RedirectUri::register("com.example.app:/oauth2redirect").is_ok());
+        assert_eq!(
+            RedirectUri::register("http://app.example.com/cb"),
+            Err(RedirectUriError::InsecureScheme)
+        );
+        assert_eq!(
+            RedirectUri::register("https://app.example.com/cb#x"),
+            Err(RedirectUriError::Fragment)
+        );
+        assert_eq!(
+            RedirectUri::register("https://*.example.com/cb"),
+            Err(RedirectUriError::Wildcard)
+        );
+        assert_eq!(
+            RedirectUri::register("myapp:/cb"),
+            Err(RedirectUriError::PrivateUseScheme)
+        );
+        assert_eq!(
+            RedirectUri::register("/cb"),
+            Err(RedirectUriError::NotAbsolute)
+        );
+    }
+
+    #[test]
+    fn issuer_must_be_https_except_on_loopback() {
+        assert!(Issuer::parse("https://id.example.com").is_ok());
+        assert!(Issuer::parse("http://localhost:8080").is_ok());
+        assert_eq!(
+            Issuer::parse("http://id.example.com"),
+            Err(IssuerError::InsecureScheme)
+        );
+        assert_eq!(
+            Issuer::parse("https://id.example.com/"),
+            Err(IssuerError::TrailingSlash)
+        );
+        assert_eq!(
+            Issuer::parse("https://id.example.com?a=b"),
+            Err(IssuerError::QueryOrFragment)
+        );
+    }
+
+    #[test]
+    fn endpoints_are_built_below_the_issuer_path() {
+        let root = Issuer::parse("https://id.example.com").unwrap();
+        assert_eq!(root.endpoint(&["token"]), "https://id.example.com/token");
+        assert_eq!(root.base_path(), "");
+        let nested = Issuer::parse("https://example.com/tessera").unwrap();
+        assert_eq!(
+            nested.endpoint(&["token"]),
+            "https://example.com/tessera/token"
+        );
+        assert_eq!(nested.base_path(), "/tessera");
+    }
+}
