@@ -1,0 +1,117 @@
+//! Audit events: one row per access attempt, written in the transaction of its change.
+//!
+//! The shape is meant to grow (risk scores, device ids, hash chaining) without changing
+//! what is already recorded: the fixed columns are what every query filters on, and
+//! `detail` carries event-specific data as JSON.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{Result, Store, Tx};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    /// The default, so that an event built in haste never claims a success.
+    #[default]
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Failure => "failure",
+        }
+    }
+}
+
+/// One recorded access attempt. Never put a secret in any field.
+#[derive(Clone, Debug, Default)]
+pub struct AuditEvent {
+    pub occurred_at: i64,
+    /// Dotted name, e.g. `login.password`, `token.authorization_code`, `consent`.
+    pub event_type: &'static str,
+    pub outcome: Outcome,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+/// An audit event as read back.
+#[derive(Clone, Debug)]
+pub struct StoredAuditEvent {
+    pub id: i64,
+    pub occurred_at: i64,
+    pub event_type: String,
+    pub outcome: String,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub detail: String,
+}
+
+impl Tx {
+    pub async fn record(&mut self, event: &AuditEvent) -> Result<()> {
+        let outcome = event.outcome.as_str();
+        let detail = if event.detail.is_null() {
+            "{}".to_string()
+        } else {
+            event.detail.to_string()
+        };
+        sqlx::query(
+            "INSERT INTO audit_events (occurred_at, event_type, outcome, user_id, client_id, \
+             source_ip, user_agent, request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(event.occurred_at)
+        .bind(event.event_type)
+        .bind(outcome)
+        .bind(&event.user_id)
+        .bind(&event.client_id)
+        .bind(&event.source_ip)
+        .bind(&event.user_agent)
+        .bind(&event.request_id)
+        .bind(detail)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Records an event on its own, for attempts that change nothing else (failures).
+    pub async fn record(&self, event: &AuditEvent) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.record(event).await?;
+        tx.commit().await
+    }
+
+    /// The most recent events, newest first; the admin API will grow real filters.
+    pub async fn recent_audit_events(&self, limit: i64) -> Result<Vec<StoredAuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, occurred_at, event_type, outcome, user_id, client_id, source_ip, detail \
+             FROM audit_events ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredAuditEvent {
+                    id: row.try_get("id")?,
+                    occurred_at: row.try_get("occurred_at")?,
+                    event_type: row.try_get("event_type")?,
+                    outcome: row.try_get("outcome")?,
+                    user_id: row.try_get("user_id")?,
+                    client_id: row.try_get("client_id")?,
+                    source_ip: row.try_get("source_ip")?,
+                    detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,77 @@
+//! Authorization requests waiting for a person to log in or consent.
+//!
+//! The validated request is kept on the server, so that a browser can only carry a random
+//! handle to it, never the parameters themselves.
+
+use sqlx::Row;
+
+use crate::{Result, Store, Tx};
+
+#[derive(Clone, Debug)]
+pub struct Interaction {
+    /// The validated authorization request as JSON, owned by the protocol layer.
+    pub request: String,
+    /// When a login completed within this interaction, if one did.
+    pub authenticated_at: Option<i64>,
+    pub expires_at: i64,
+}
+
+impl Store {
+    pub async fn interaction(&self, id_hash: &[u8], now: i64) -> Result<Option<Interaction>> {
+        let row = sqlx::query(
+            "SELECT request, authenticated_at, expires_at FROM interactions \
+             WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash.to_vec())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Interaction {
+                request: row.try_get("request")?,
+                authenticated_at: row.try_get("authenticated_at")?,
+                expires_at: row.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+impl Tx {
+    pub async fn insert_interaction(
+        &mut self,
+        id_hash: &[u8],
+        interaction: &Interaction,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO interactions (id_hash, request, authenticated_at, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id_hash.to_vec())
+        .bind(&interaction.request)
+        .bind(interaction.authenticated_at)
+        .bind(now)
+        .bind(interaction.expires_at)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn mark_interaction_authenticated(&mut self, id_hash: &[u8], now: i64) -> Result<()> {
+        sqlx::query("UPDATE interactions SET authenticated_at = $1 WHERE id_hash = $2")
+            .bind(now)
+            .bind(id_hash.to_vec())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_interaction(&mut self, id_hash: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM interactions WHERE id_hash = $1")
+            .bind(id_hash.to_vec())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! Browser sessions of people who logged in, found by the SHA-256 of their cookie value.
+
+use sqlx::Row;
+
+use crate::{Result, Store, Tx};
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub user_id: String,
+    pub auth_time: i64,
+    /// Space-separated RFC 8176 method references.
+    pub amr: String,
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// The live session with this id hash, if it has not expired at `now`.
+    pub async fn session(&self, id_hash: &[u8], now: i64) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "SELECT user_id, auth_time, amr, expires_at FROM sessions \
+             WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash.to_vec())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Session {
+                user_id: row.try_get("user_id")?,
+                auth_time: row.try_get("auth_time")?,
+                amr: row.try_get("amr")?,
+                expires_at: row.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+impl Tx {
+    pub async fn insert_session(
+        &mut self,
+        id_hash: &[u8],
+        session: &Session,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_id, auth_time, amr, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id_hash.to_vec())
+        .bind(&session.user_id)
+        .bind(session.auth_time)
+        .bind(&session.amr)
+        .bind(now)
+        .bind(session.expires_at)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_session(&mut self, id_hash: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(id_hash.to_vec())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,63 @@
+//! Issued access tokens, kept by `jti` so that they can be revoked before they expire.
+
+use crate::{Result, Store, Tx};
+
+#[derive(Clone, Debug)]
+pub struct AccessTokenRecord {
+    pub jti: String,
+    pub client_id: String,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+impl Store {
+    /// Whether the token with this `jti` is known, unexpired and not revoked at `now`.
+    pub async fn access_token_is_active(&self, jti: &str, now: i64) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT 1 AS live FROM access_tokens \
+             WHERE jti = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(jti)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+}
+
+impl Tx {
+    pub async fn insert_access_token(
+        &mut self,
+        token: &AccessTokenRecord,
+        code_hash: Option<&[u8]>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO access_tokens (jti, client_id, user_id, scope, code_hash, issued_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&token.jti)
+        .bind(&token.client_id)
+        .bind(&token.user_id)
+        .bind(&token.scope)
+        .bind(code_hash.map(<[u8]>::to_vec))
+        .bind(token.issued_at)
+        .bind(token.expires_at)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Revokes every token issued for an authorization code; returns how many were live.
+    pub async fn revoke_tokens_of_code(&mut self, code_hash: &[u8], now: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $1 WHERE code_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(code_hash.to_vec())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
