@@ -1,1 +1,31 @@
+//! Tessera's domain: what an OpenID Provider decides, independent of HTTP.
+//!
+//! Handlers in the server crate parse a request, call one function here with the time of
+//! the request, and map the result to a response. Every function takes "now" as an
+//! argument, so expiry rules are tested with a fixed clock.
 
+pub mod accounts;
+pub mod authorize;
+pub mod context;
+pub mod discovery;
+pub mod interaction;
+pub mod keys;
+pub mod password;
+pub mod provider;
+pub mod secret;
+pub mod settings;
+pub mod token;
+pub mod userinfo;
+pub mod username;
+
+pub use context::RequestContext;
+pub use provider::{Provider, ProviderError};
+pub use settings::Settings;
+
+/// Seconds since the Unix epoch, read once per request by the HTTP layer.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

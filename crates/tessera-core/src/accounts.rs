@@ -1,0 +1,165 @@
+//! Creating users and clients, as the command line (and later the admin API) does.
+
+use secrecy::SecretString;
+use serde_json::json;
+use tessera_protocol::scope::Scope;
+use tessera_protocol::types::RedirectUri;
+use tessera_store::{AuditEvent, NewClient, NewUser, Outcome, Store, StoreError};
+
+use crate::keys::Alg;
+use crate::password::PasswordHasher;
+use crate::secret::RandomSecret;
+use crate::username::{username_key, UsernameError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("username: {0}")]
+    Username(#[from] UsernameError),
+    #[error("that username is taken")]
+    UsernameTaken,
+    #[error("password must be at least {0} characters")]
+    PasswordTooShort(usize),
+    #[error("password must be at most {0} characters")]
+    PasswordTooLong(usize),
+    #[error("redirect URI {uri:?} {reason}")]
+    RedirectUri {
+        uri: String,
+        reason: tessera_protocol::types::RedirectUriError,
+    },
+    #[error("at least one redirect URI is required")]
+    NoRedirectUri,
+    #[error("unsupported ID token algorithm {0:?}: use RS256 or ES256")]
+    Alg(String),
+    #[error("scope is malformed")]
+    Scope,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("password hashing failed")]
+    Password(#[from] crate::password::PasswordError),
+}
+
+/// NIST SP 800-63B §5.1.1.2: at least 8 characters, at least 64 accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+pub struct NewUserRequest<'a> {
+    pub username: &'a str,
+    pub email: Option<&'a str>,
+    pub display_name: Option<&'a str>,
+    pub password: SecretString,
+}
+
+/// Creates a user and returns its subject identifier.
+pub async fn create_user(
+    store: &Store,
+    hasher: &PasswordHasher,
+    request: NewUserRequest<'_>,
+    now: i64,
+) -> Result<String, AccountError> {
+    let key = username_key(request.username)?;
+    let chars = secrecy::ExposeSecret::expose_secret(&request.password)
+        .chars()
+        .count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(AccountError::PasswordTooShort(MIN_PASSWORD_CHARS));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(AccountError::PasswordTooLong(MAX_PASSWORD_CHARS));
+    }
+    let hash = hasher.hash(request.password).await?;
+
+    // A random UUID as `sub`: opaque, and never handed to anyone else (OIDC Core §2).
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut tx = store.begin().await?;
+    let user = NewUser {
+        id: &id,
+        username: request.username,
+        username_key: &key,
+        email: request.email,
+        display_name: request.display_name,
+        password_hash: Some(&hash),
+    };
+    tx.insert_user(&user, now).await.map_err(|err| match err {
+        StoreError::Conflict => AccountError::UsernameTaken,
+        other => AccountError::Store(other),
+    })?;
+    tx.record(&AuditEvent {
+        occurred_at: now,
+        event_type: "user.create",
+        outcome: Outcome::Success,
+        user_id: Some(id.clone()),
+        detail: json!({ "via": "cli" }),
+        ..AuditEvent::default()
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub struct NewClientRequest<'a> {
+    pub name: &'a str,
+    pub redirect_uris: &'a [String],
+    pub public: bool,
+    pub first_party: bool,
+    pub id_token_alg: &'a str,
+    pub scope: &'a str,
+}
+
+/// A created client; the secret exists only here, and only for confidential clients.
+pub struct CreatedClient {
+    pub client_id: String,
+    pub client_secret: Option<RandomSecret>,
+}
+
+pub async fn create_client(
+    store: &Store,
+    request: NewClientRequest<'_>,
+    now: i64,
+) -> Result<CreatedClient, AccountError> {
+    if request.redirect_uris.is_empty() {
+        return Err(AccountError::NoRedirectUri);
+    }
+    for uri in request.redirect_uris {
+        RedirectUri::register(uri).map_err(|reason| AccountError::RedirectUri {
+            uri: uri.clone(),
+            reason,
+        })?;
+    }
+    if Alg::parse(request.id_token_alg).is_none() {
+        return Err(AccountError::Alg(request.id_token_alg.to_string()));
+    }
+    let scope = Scope::parse(request.scope).map_err(|_| AccountError::Scope)?;
+
+    let client_id = RandomSecret::generate().expose()[..22].to_string();
+    let secret = (!request.public).then(RandomSecret::generate);
+    let secret_hash = secret.as_ref().map(RandomSecret::digest);
+
+    let mut tx = store.begin().await?;
+    tx.insert_client(
+        &NewClient {
+            id: &client_id,
+            name: request.name,
+            secret_hash: secret_hash.as_ref().map(|h| h.as_slice()),
+            redirect_uris: request.redirect_uris,
+            allowed_scope: &scope.to_string(),
+            id_token_alg: request.id_token_alg,
+            first_party: request.first_party,
+        },
+        now,
+    )
+    .await?;
+    tx.record(&AuditEvent {
+        occurred_at: now,
+        event_type: "client.create",
+        outcome: Outcome::Success,
+        client_id: Some(client_id.clone()),
+        detail: json!({ "via": "cli", "public": request.public }),
+        ..AuditEvent::default()
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(CreatedClient {
+        client_id,
+        client_secret: secret,
+    })
+}

@@ -1,0 +1,383 @@
+//! The authorization endpoint (RFC 6749 §4.1.1–4.1.2; OIDC Core §3.1.2).
+//!
+//! Enforces, in order: the client and redirect URI are trusted before any redirect
+//! (RFC 6749 §4.1.2.1); the request is valid for that client; the person is authenticated
+//! recently enough (`prompt=login`, `max_age`); they consented to the scopes (`prompt=consent`,
+//! remembered consent, first-party clients); `prompt=none` never shows a page. Only then is
+//! a single-use code issued, bound to the client, redirect URI, PKCE challenge and nonce.
+
+use serde_json::json;
+use tessera_protocol::authorize::{AuthorizationRequest, ClientAndRedirect, ClientPolicy};
+use tessera_protocol::params::Params;
+use tessera_protocol::scope::Scope;
+use tessera_protocol::types::{ClientId, RedirectUri};
+use tessera_protocol::{ErrorCode, OAuthError};
+use tessera_store::{AuditEvent, AuthorizationCode, Client, Interaction, Outcome, Session, User};
+use url::Url;
+
+use crate::secret::{digest, RandomSecret};
+use crate::{Provider, ProviderError, RequestContext, Settings};
+
+/// Where the browser goes next.
+#[derive(Debug)]
+pub enum Next {
+    /// Show an error page: the client or redirect URI is not trusted, or the interaction is
+    /// gone. Never redirect in this case.
+    ErrorPage(OAuthError),
+    /// Send the browser to the client's redirection URI, with a code or an error.
+    Redirect(String),
+    /// Show the login page. A new interaction cookie is included when one was created.
+    Login(Option<RandomSecret>),
+    /// Show the consent page.
+    Consent(Option<RandomSecret>),
+}
+
+/// What the flow needs to decide, for one request.
+pub(crate) enum Decision {
+    Login,
+    Consent,
+    Issue,
+}
+
+/// The browser's cookies, as presented; each is only a handle to a server-side record.
+#[derive(Debug, Default)]
+pub struct BrowserState<'a> {
+    pub session_id: Option<&'a str>,
+    pub interaction_id: Option<&'a str>,
+}
+
+impl Provider {
+    /// Handles a request to the authorization endpoint, GET query or POST form alike.
+    pub async fn authorize(
+        &self,
+        raw: &[u8],
+        browser: &BrowserState<'_>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Next, ProviderError> {
+        // Step 1: nothing can be trusted until the parameters parse.
+        let params = match Params::parse(raw) {
+            Ok(params) => params,
+            Err(err) => return Ok(Next::ErrorPage(err)),
+        };
+
+        // Step 2: the client and its redirect URI (RFC 6749 §4.1.2.1: never redirect to an
+        // unverified URI).
+        let (client, redirect_uri) = match self.trusted_client(&params).await? {
+            Ok(found) => found,
+            Err(err) => return Ok(Next::ErrorPage(err)),
+        };
+
+        // Step 3: every other parameter; errors now go back to the client.
+        let allowed = Scope::parse(&client.allowed_scope).unwrap_or_default();
+        let policy = ClientPolicy {
+            is_public: client.secret_hash.is_none(),
+            allowed_scope: &allowed,
+        };
+        let request = match AuthorizationRequest::validate(
+            &params,
+            ClientId::new(client.id.clone()),
+            redirect_uri.clone(),
+            &policy,
+        ) {
+            Ok(request) => request,
+            Err(err) => {
+                let state = params.get("state");
+                return Ok(Next::Redirect(self.error_redirect(
+                    &redirect_uri,
+                    &err,
+                    state,
+                )));
+            }
+        };
+
+        // Step 4: who is logged in, and whether that is enough.
+        let session = self.live_session(browser.session_id, now).await?;
+        let decision = decide(&request, &client, session.as_ref(), false, self, now).await?;
+
+        // Step 5: prompt=none must answer without showing a page (OIDC Core §3.1.2.6).
+        if request.prompt.none {
+            let code = match decision {
+                Decision::Login => Some(ErrorCode::LoginRequired),
+                Decision::Consent => Some(ErrorCode::ConsentRequired),
+                Decision::Issue => None,
+            };
+            if let Some(code) = code {
+                let err = OAuthError::new(code, "the end-user must interact with the provider");
+                return Ok(Next::Redirect(self.error_redirect(
+                    &request.redirect_uri,
+                    &err,
+                    request.state.as_ref().map(|s| s.as_str()),
+                )));
+            }
+        }
+
+        match (decision, session) {
+            (Decision::Issue, Some((session, user))) => self
+                .issue_code(&request, &user, &session, None, now, ctx)
+                .await
+                .map(Next::Redirect),
+            (Decision::Consent, _) => Ok(Next::Consent(Some(
+                self.open_interaction(&request, now).await?,
+            ))),
+            _ => Ok(Next::Login(Some(
+                self.open_interaction(&request, now).await?,
+            ))),
+        }
+    }
+
+    /// Continues an interaction after a login.
+    pub async fn resume(
+        &self,
+        browser: &BrowserState<'_>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Next, ProviderError> {
+        let Some((interaction_id, interaction, request)) = self.interaction(browser, now).await?
+        else {
+            return Ok(Next::ErrorPage(interaction_gone()));
+        };
+        let Some(client) = self.inner.store.client(request.client_id.as_str()).await? else {
+            return Ok(Next::ErrorPage(interaction_gone()));
+        };
+        let session = self.live_session(browser.session_id, now).await?;
+        let fresh = interaction.authenticated_at.is_some();
+        match (
+            decide(&request, &client, session.as_ref(), fresh, self, now).await?,
+            session,
+        ) {
+            (Decision::Issue, Some((session, user))) => self
+                .issue_code(&request, &user, &session, Some(interaction_id), now, ctx)
+                .await
+                .map(Next::Redirect),
+            (Decision::Consent, _) => Ok(Next::Consent(None)),
+            _ => Ok(Next::Login(None)),
+        }
+    }
+
+    /// Looks up the client and checks the redirect URI against its registered list.
+    async fn trusted_client(
+        &self,
+        params: &Params,
+    ) -> Result<Result<(Client, RedirectUri), OAuthError>, ProviderError> {
+        let ids = match ClientAndRedirect::from_params(params) {
+            Ok(ids) => ids,
+            Err(err) => return Ok(Err(err)),
+        };
+        let Some(client) = self.inner.store.client(ids.client_id).await? else {
+            return Ok(Err(OAuthError::invalid_request("unknown client_id")));
+        };
+
+        // RFC 9700 §4.1.1 / RFC 6749 §3.1.2.3: simple string comparison, nothing looser.
+        let registered = client
+            .redirect_uris
+            .iter()
+            .find(|uri| uri.as_str() == ids.redirect_uri);
+        let Some(registered) = registered else {
+            return Ok(Err(OAuthError::invalid_request(
+                "redirect_uri is not registered for this client",
+            )));
+        };
+        let redirect_uri = RedirectUri::from_registered(registered.clone());
+        Ok(Ok((client, redirect_uri)))
+    }
+
+    /// The session behind a cookie, with its user, if both are live.
+    pub(crate) async fn live_session(
+        &self,
+        session_id: Option<&str>,
+        now: i64,
+    ) -> Result<Option<(Session, User)>, ProviderError> {
+        let Some(session_id) = session_id else {
+            return Ok(None);
+        };
+        let Some(session) = self.inner.store.session(&digest(session_id), now).await? else {
+            return Ok(None);
+        };
+        match self.inner.store.user_by_id(&session.user_id).await? {
+            Some(user) if !user.disabled => Ok(Some((session, user))),
+            _ => Ok(None),
+        }
+    }
+
+    /// The interaction behind a cookie and its authorization request.
+    pub(crate) async fn interaction(
+        &self,
+        browser: &BrowserState<'_>,
+        now: i64,
+    ) -> Result<Option<([u8; 32], Interaction, AuthorizationRequest)>, ProviderError> {
+        let Some(id) = browser.interaction_id else {
+            return Ok(None);
+        };
+        let id_hash = digest(id);
+        let Some(interaction) = self.inner.store.interaction(&id_hash, now).await? else {
+            return Ok(None);
+        };
+        let request: AuthorizationRequest = serde_json::from_str(&interaction.request)
+            .map_err(|_| ProviderError::CorruptInteraction)?;
+        Ok(Some((id_hash, interaction, request)))
+    }
+
+    async fn open_interaction(
+        &self,
+        request: &AuthorizationRequest,
+        now: i64,
+    ) -> Result<RandomSecret, ProviderError> {
+        let id = RandomSecret::generate();
+        let interaction = Interaction {
+            request: serde_json::to_string(request)
+                .map_err(|_| ProviderError::CorruptInteraction)?,
+            authenticated_at: None,
+            expires_at: now + self.inner.settings.interaction_ttl,
+        };
+        let mut tx = self.inner.store.begin().await?;
+        tx.insert_interaction(&id.digest(), &interaction, now)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Issues a code and returns the redirect carrying it (RFC 6749 §4.1.2; RFC 9207).
+    pub(crate) async fn issue_code(
+        &self,
+        request: &AuthorizationRequest,
+        user: &User,
+        session: &Session,
+        finished_interaction: Option<[u8; 32]>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<String, ProviderError> {
+        let code = RandomSecret::generate();
+        let record = AuthorizationCode {
+            client_id: request.client_id.to_string(),
+            user_id: user.id.clone(),
+            redirect_uri: request.redirect_uri.to_string(),
+            scope: request.scope.to_string(),
+            nonce: request.nonce.as_ref().map(ToString::to_string),
+            code_challenge: request
+                .code_challenge
+                .as_ref()
+                .map(|c| c.as_str().to_string()),
+            auth_time: session.auth_time,
+            amr: session.amr.clone(),
+            expires_at: now + Settings::CODE_TTL,
+        };
+
+        let mut tx = self.inner.store.begin().await?;
+        tx.insert_code(&code.digest(), &record, now).await?;
+        if let Some(id_hash) = finished_interaction {
+            tx.delete_interaction(&id_hash).await?;
+        }
+        tx.record(&AuditEvent {
+            occurred_at: now,
+            event_type: "authorization.code_issued",
+            outcome: Outcome::Success,
+            user_id: Some(user.id.clone()),
+            client_id: Some(request.client_id.to_string()),
+            detail: json!({ "scope": record.scope }),
+            ..audit_context(ctx)
+        })
+        .await?;
+        tx.commit().await?;
+
+        let mut pairs = vec![("code", code.expose())];
+        if let Some(state) = &request.state {
+            pairs.push(("state", state.as_str()));
+        }
+        pairs.push(("iss", self.inner.settings.issuer.as_str()));
+        Ok(with_query(&request.redirect_uri, &pairs))
+    }
+
+    /// An error response at the client's redirection URI, with `iss` (RFC 9207 §2).
+    pub(crate) fn error_redirect(
+        &self,
+        redirect_uri: &RedirectUri,
+        err: &OAuthError,
+        state: Option<&str>,
+    ) -> String {
+        let mut pairs = vec![
+            ("error", err.code.as_str()),
+            ("error_description", &*err.description),
+        ];
+        if let Some(state) = state {
+            pairs.push(("state", state));
+        }
+        pairs.push(("iss", self.inner.settings.issuer.as_str()));
+        with_query(redirect_uri, &pairs)
+    }
+}
+
+/// Decides what the request still needs. `fresh` is true when the person authenticated
+/// within this very interaction, which satisfies `prompt=login` and `max_age`.
+pub(crate) async fn decide(
+    request: &AuthorizationRequest,
+    client: &Client,
+    session: Option<&(Session, User)>,
+    fresh: bool,
+    provider: &Provider,
+    now: i64,
+) -> Result<Decision, ProviderError> {
+    let Some((session, user)) = session else {
+        return Ok(Decision::Login);
+    };
+
+    // OIDC Core §3.1.2.1: prompt=login asks for re-authentication.
+    if request.prompt.login && !fresh {
+        return Ok(Decision::Login);
+    }
+
+    // OIDC Core §3.1.2.1: max_age bounds the time since the last active authentication.
+    if let Some(max_age) = request.max_age {
+        if now - session.auth_time > max_age && !fresh {
+            return Ok(Decision::Login);
+        }
+    }
+
+    if client.first_party {
+        return Ok(Decision::Issue);
+    }
+
+    // OIDC Core §3.1.2.4: consent is asked when prompted for, or when not yet given for
+    // every requested scope.
+    if request.prompt.consent {
+        return Ok(Decision::Consent);
+    }
+    let granted = provider.inner.store.consent(&user.id, &client.id).await?;
+    let covered = granted
+        .and_then(|c| Scope::parse(&c.scope).ok())
+        .is_some_and(|granted| request.scope.is_subset(&granted));
+    Ok(if covered {
+        Decision::Issue
+    } else {
+        Decision::Consent
+    })
+}
+
+/// The error shown when an interaction expired or never existed.
+pub(crate) fn interaction_gone() -> OAuthError {
+    OAuthError::invalid_request(
+        "This sign-in attempt has expired or was already completed. Return to the application and start again.",
+    )
+}
+
+/// Fields of an audit event that come from the request.
+pub(crate) fn audit_context(ctx: &RequestContext) -> AuditEvent {
+    AuditEvent {
+        source_ip: ctx.source_ip.clone(),
+        user_agent: ctx.user_agent.clone(),
+        request_id: ctx.request_id.clone(),
+        ..AuditEvent::default()
+    }
+}
+
+/// Appends query parameters to a registered redirect URI, keeping its own query.
+fn with_query(redirect_uri: &RedirectUri, pairs: &[(&str, &str)]) -> String {
+    match Url::parse(redirect_uri.as_str()) {
+        Ok(mut url) => {
+            url.query_pairs_mut().extend_pairs(pairs);
+            url.to_string()
+        }
+        // Registered URIs were parsed at registration; keep the registered text if not.
+        Err(_) => redirect_uri.to_string(),
+    }
+}

@@ -1,0 +1,265 @@
+//! The hosted login and consent steps of an interaction.
+//!
+//! Enforces: every form carries the interaction's CSRF token; an unknown username and a
+//! wrong password produce the same answer after the same work (a dummy hash is verified
+//! for unknown users); a login replaces any earlier session with a new id, so a session id
+//! planted before login is worthless afterwards (session fixation); each attempt, good or
+//! bad, is an audit event, and a successful one commits with the session it creates.
+
+use secrecy::SecretString;
+use serde_json::json;
+use tessera_protocol::scope::Scope;
+use tessera_protocol::{ErrorCode, OAuthError};
+use tessera_store::{AuditEvent, Outcome, Session};
+
+use crate::authorize::{audit_context, interaction_gone, BrowserState, Next};
+use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
+use crate::username::username_key;
+use crate::{Provider, ProviderError, RequestContext};
+
+/// What the login page shows.
+#[derive(Debug)]
+pub struct LoginView {
+    pub csrf: String,
+    pub client_name: String,
+    pub username: String,
+    pub error: Option<&'static str>,
+}
+
+/// What the consent page shows.
+#[derive(Debug)]
+pub struct ConsentView {
+    pub csrf: String,
+    pub client_name: String,
+    pub username: String,
+    pub scopes: Vec<String>,
+}
+
+/// A submitted login form.
+pub struct LoginForm {
+    pub csrf: String,
+    pub username: String,
+    pub password: SecretString,
+}
+
+#[derive(Debug)]
+pub enum LoginResult {
+    /// Show the login page again with this view (it carries the error message).
+    Retry(LoginView),
+    /// Logged in: set this new session cookie and continue the interaction.
+    LoggedIn(RandomSecret),
+    ErrorPage(OAuthError),
+}
+
+/// The one message for every failed login, whatever failed.
+pub const LOGIN_FAILED: &str = "Incorrect username or password.";
+
+fn csrf_refused() -> OAuthError {
+    OAuthError::invalid_request("The form has expired. Return to the application and start again.")
+}
+
+impl Provider {
+    pub async fn login_page(
+        &self,
+        browser: &BrowserState<'_>,
+        now: i64,
+    ) -> Result<Result<LoginView, OAuthError>, ProviderError> {
+        let (Some(id), Some((_, _, request))) = (
+            browser.interaction_id,
+            self.interaction(browser, now).await?,
+        ) else {
+            return Ok(Err(interaction_gone()));
+        };
+        let client_name = self.client_name(request.client_id.as_str()).await?;
+        Ok(Ok(LoginView {
+            csrf: csrf_token(id),
+            client_name,
+            username: request
+                .login_hint
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
+            error: None,
+        }))
+    }
+
+    pub async fn login(
+        &self,
+        browser: &BrowserState<'_>,
+        form: LoginForm,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<LoginResult, ProviderError> {
+        let (Some(id), Some((interaction_hash, _, request))) = (
+            browser.interaction_id,
+            self.interaction(browser, now).await?,
+        ) else {
+            return Ok(LoginResult::ErrorPage(interaction_gone()));
+        };
+        if !csrf_matches(id, &form.csrf) {
+            return Ok(LoginResult::ErrorPage(csrf_refused()));
+        }
+
+        let user = match username_key(&form.username) {
+            Ok(key) => self.inner.store.user_by_username_key(&key).await?,
+            Err(_) => None,
+        };
+        let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let password_ok = self
+            .inner
+            .passwords
+            .verify(form.password, stored_hash)
+            .await;
+        let user = user.filter(|u| password_ok && !u.disabled);
+
+        let mut event = AuditEvent {
+            occurred_at: now,
+            event_type: "login.password",
+            client_id: Some(request.client_id.to_string()),
+            ..audit_context(ctx)
+        };
+
+        let Some(user) = user else {
+            // The audit trail names the account that was tried when it exists, but never
+            // the password, and the person sees one message whatever went wrong.
+            event.detail = json!({ "reason": "bad_credentials" });
+            self.inner.store.record(&event).await?;
+            let client_name = self.client_name(request.client_id.as_str()).await?;
+            return Ok(LoginResult::Retry(LoginView {
+                csrf: csrf_token(id),
+                client_name,
+                username: form.username.chars().take(256).collect(),
+                error: Some(LOGIN_FAILED),
+            }));
+        };
+
+        let session_id = RandomSecret::generate();
+        let session = Session {
+            user_id: user.id.clone(),
+            auth_time: now,
+            amr: "pwd".to_string(),
+            expires_at: now + self.inner.settings.session_ttl,
+        };
+        event.outcome = Outcome::Success;
+        event.user_id = Some(user.id.clone());
+
+        let mut tx = self.inner.store.begin().await?;
+        if let Some(old) = browser.session_id {
+            tx.delete_session(&digest(old)).await?;
+        }
+        tx.insert_session(&session_id.digest(), &session, now)
+            .await?;
+        tx.mark_interaction_authenticated(&interaction_hash, now)
+            .await?;
+        tx.record(&event).await?;
+        tx.commit().await?;
+        Ok(LoginResult::LoggedIn(session_id))
+    }
+
+    pub async fn consent_page(
+        &self,
+        browser: &BrowserState<'_>,
+        now: i64,
+    ) -> Result<Result<ConsentView, OAuthError>, ProviderError> {
+        let (Some(id), Some((_, _, request))) = (
+            browser.interaction_id,
+            self.interaction(browser, now).await?,
+        ) else {
+            return Ok(Err(interaction_gone()));
+        };
+        let Some((_, user)) = self.live_session(browser.session_id, now).await? else {
+            return Ok(Err(interaction_gone()));
+        };
+        Ok(Ok(ConsentView {
+            csrf: csrf_token(id),
+            client_name: self.client_name(request.client_id.as_str()).await?,
+            username: user.username,
+            scopes: request.scope.iter().map(str::to_string).collect(),
+        }))
+    }
+
+    /// Records the person's decision and finishes the interaction.
+    pub async fn consent(
+        &self,
+        browser: &BrowserState<'_>,
+        csrf: &str,
+        approved: bool,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Next, ProviderError> {
+        let (Some(id), Some((interaction_hash, _, request))) = (
+            browser.interaction_id,
+            self.interaction(browser, now).await?,
+        ) else {
+            return Ok(Next::ErrorPage(interaction_gone()));
+        };
+        if !csrf_matches(id, csrf) {
+            return Ok(Next::ErrorPage(csrf_refused()));
+        }
+        let Some((session, user)) = self.live_session(browser.session_id, now).await? else {
+            return Ok(Next::Login(None));
+        };
+
+        let event = AuditEvent {
+            occurred_at: now,
+            event_type: "consent",
+            outcome: if approved {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            },
+            user_id: Some(user.id.clone()),
+            client_id: Some(request.client_id.to_string()),
+            detail: json!({ "scope": request.scope.to_string(), "approved": approved }),
+            ..audit_context(ctx)
+        };
+
+        if !approved {
+            let mut tx = self.inner.store.begin().await?;
+            tx.delete_interaction(&interaction_hash).await?;
+            tx.record(&event).await?;
+            tx.commit().await?;
+            let err = OAuthError::new(ErrorCode::AccessDenied, "the end-user denied the request");
+            let state = request.state.as_ref().map(|s| s.as_str());
+            return Ok(Next::Redirect(self.error_redirect(
+                &request.redirect_uri,
+                &err,
+                state,
+            )));
+        }
+
+        // Remember the union of everything approved for this client.
+        let previous = self
+            .inner
+            .store
+            .consent(&user.id, request.client_id.as_str())
+            .await?;
+        let previous = previous
+            .and_then(|c| Scope::parse(&c.scope).ok())
+            .unwrap_or_default();
+        let granted = previous.union(&request.scope);
+        let mut tx = self.inner.store.begin().await?;
+        tx.upsert_consent(
+            &user.id,
+            request.client_id.as_str(),
+            &granted.to_string(),
+            now,
+        )
+        .await?;
+        tx.record(&event).await?;
+        tx.commit().await?;
+
+        self.issue_code(&request, &user, &session, Some(interaction_hash), now, ctx)
+            .await
+            .map(Next::Redirect)
+    }
+
+    async fn client_name(&self, client_id: &str) -> Result<String, ProviderError> {
+        Ok(self
+            .inner
+            .store
+            .client(client_id)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,105 @@
+//! Random secrets Tessera hands out, and how they are stored.
+//!
+//! Every secret carries 256 bits from the operating system's generator. Because a secret
+//! of that entropy cannot be guessed, a single SHA-256 is enough to store it: a copy of
+//! the database yields nothing that works, and checking one costs microseconds.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::rngs::OsRng;
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// A freshly generated secret (a code, a session id, a client secret).
+pub struct RandomSecret(SecretString);
+
+impl RandomSecret {
+    /// 32 random bytes, base64url without padding (43 characters).
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        OsRng.fill_bytes(&mut bytes);
+        let text = URL_SAFE_NO_PAD.encode(bytes);
+        zeroize::Zeroize::zeroize(&mut bytes);
+        Self(SecretString::from(text))
+    }
+
+    /// The value to hand out, exposed at the one place that sends it.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    pub fn digest(&self) -> [u8; 32] {
+        digest(self.expose())
+    }
+}
+
+impl std::fmt::Debug for RandomSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RandomSecret([REDACTED])")
+    }
+}
+
+/// The stored form of a high-entropy secret.
+pub fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Compares a presented secret with a stored digest in constant time.
+pub fn matches_digest(presented: &str, stored: &[u8]) -> bool {
+    bool::from(digest(presented).as_slice().ct_eq(stored))
+}
+
+/// The CSRF token of an interaction: an HMAC keyed by the interaction's secret id, which
+/// only the browser holding the cookie knows, so another site cannot forge it.
+pub fn csrf_token(interaction_id: &str) -> String {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(interaction_id.as_bytes()) {
+        Ok(mac) => mac,
+        // HMAC accepts keys of any length; this arm exists only to avoid a panic path.
+        Err(_) => return String::new(),
+    };
+    mac.update(b"tessera csrf v1");
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// Checks a submitted CSRF token in constant time.
+pub fn csrf_matches(interaction_id: &str, submitted: &str) -> bool {
+    let expected = csrf_token(interaction_id);
+    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_carry_256_bits() {
+        let secret = RandomSecret::generate();
+        assert_eq!(URL_SAFE_NO_PAD.decode(secret.expose()).unwrap().len(), 32);
+        assert_ne!(secret.expose(), RandomSecret::generate().expose());
+    }
+
+    #[test]
+    fn digest_is_sha256() {
+        // FIPS 180-2 example: SHA-256("abc").
+        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let hex: String = digest("abc").iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, expected);
+    }
+
+    #[test]
+    fn debug_does_not_reveal_the_secret() {
+        let secret = RandomSecret::generate();
+        assert!(!format!("{secret:?}").contains(secret.expose()));
+    }
+
+    #[test]
+    fn csrf_token_is_bound_to_the_interaction() {
+        let token = csrf_token("interaction-a");
+        assert!(csrf_matches("interaction-a", &token));
+        assert!(!csrf_matches("interaction-b", &token));
+        assert!(!csrf_matches("interaction-a", ""));
+    }
+}

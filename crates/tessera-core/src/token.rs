@@ -1,0 +1,292 @@
+//! The token endpoint (RFC 6749 §3.2, §4.1.3; OIDC Core §3.1.3).
+//!
+//! Enforces, each in its own step: client authentication (`client_secret_basic`,
+//! `client_secret_post`, or `none` for public clients only); the code is spent atomically,
+//! and a second redemption fails and revokes what the first one issued (RFC 6749 §4.1.2);
+//! the code was issued to this client and this redirect URI (§4.1.3); the PKCE verifier
+//! matches, and a verifier for a code issued without a challenge is refused (RFC 9700
+//! §2.1.1, PKCE downgrade).
+
+use serde_json::json;
+use tessera_protocol::claims::{at_hash, AccessTokenClaims, IdTokenClaims};
+use tessera_protocol::params::Params;
+use tessera_protocol::pkce::CodeChallenge;
+use tessera_protocol::token::{ClientCredentials, TokenRequest, TokenResponse};
+use tessera_protocol::OAuthError;
+use tessera_store::{
+    AccessTokenRecord, AuditEvent, AuthorizationCode, Client, Outcome, Redemption, Tx,
+};
+
+use crate::authorize::audit_context;
+use crate::keys::Alg;
+use crate::secret::{digest, matches_digest, RandomSecret};
+use crate::{Provider, ProviderError, RequestContext};
+
+/// The `typ` header of access tokens (RFC 9068 §2.1).
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+impl Provider {
+    pub async fn token(
+        &self,
+        authorization: Option<&str>,
+        mut params: Params,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Result<TokenResponse, OAuthError>, ProviderError> {
+        let credentials = match ClientCredentials::from_request(authorization, &mut params) {
+            Ok(credentials) => credentials,
+            Err(err) => return Ok(Err(err)),
+        };
+
+        let Some(client) = self.authenticate_client(&credentials).await? else {
+            self.inner
+                .store
+                .record(&AuditEvent {
+                    occurred_at: now,
+                    event_type: "token.client_authentication",
+                    detail: json!({ "reason": "invalid_client" }),
+                    ..audit_context(ctx)
+                })
+                .await?;
+            return Ok(Err(OAuthError::invalid_client()));
+        };
+
+        match TokenRequest::parse(&params) {
+            Ok(TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                code_verifier,
+            }) => {
+                self.redeem_code(
+                    &client,
+                    &code,
+                    &redirect_uri,
+                    code_verifier.as_deref(),
+                    now,
+                    ctx,
+                )
+                .await
+            }
+            Err(err) => Ok(Err(err)),
+        }
+    }
+
+    /// RFC 6749 §2.3.1 and §3.2.1: the client proves who it is, or it is unknown.
+    async fn authenticate_client(
+        &self,
+        credentials: &ClientCredentials,
+    ) -> Result<Option<Client>, ProviderError> {
+        let Some(client) = self
+            .inner
+            .store
+            .client(credentials.client_id().as_str())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let authenticated = match (credentials, &client.secret_hash) {
+            (
+                ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. },
+                Some(stored),
+            ) => matches_digest(secret, stored),
+            // A public client has no secret to present; a confidential one must present it.
+            (ClientCredentials::None { .. }, None) => true,
+            _ => false,
+        };
+        Ok(authenticated.then_some(client))
+    }
+
+    async fn redeem_code(
+        &self,
+        client: &Client,
+        code: &str,
+        redirect_uri: &str,
+        code_verifier: Option<&str>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Result<TokenResponse, OAuthError>, ProviderError> {
+        let code_hash = digest(code);
+        let mut event = AuditEvent {
+            occurred_at: now,
+            event_type: "token.authorization_code",
+            client_id: Some(client.id.clone()),
+            ..audit_context(ctx)
+        };
+        let mut tx = self.inner.store.begin().await?;
+
+        let grant = match tx.claim_code(&code_hash, now).await? {
+            Redemption::Claimed(grant) => grant,
+            Redemption::Replayed { user_id, .. } => {
+                // RFC 6749 §4.1.2: deny, and revoke the tokens issued for the code.
+                let revoked = tx.revoke_tokens_of_code(&code_hash, now).await?;
+                event.user_id = Some(user_id);
+                event.detail = json!({ "reason": "code_replayed", "revoked_tokens": revoked });
+                return self
+                    .refuse(
+                        tx,
+                        &event,
+                        OAuthError::invalid_grant("the authorization code was already used"),
+                    )
+                    .await;
+            }
+            Redemption::Unknown => {
+                event.detail = json!({ "reason": "unknown_or_expired_code" });
+                return self
+                    .refuse(
+                        tx,
+                        &event,
+                        OAuthError::invalid_grant("the authorization code is invalid or expired"),
+                    )
+                    .await;
+            }
+        };
+        event.user_id = Some(grant.user_id.clone());
+
+        if let Err(reason) = check_binding(&grant, client, redirect_uri, code_verifier) {
+            event.detail = json!({ "reason": reason.description });
+            return self.refuse(tx, &event, reason).await;
+        }
+
+        let user = match self.inner.store.user_by_id(&grant.user_id).await? {
+            Some(user) if !user.disabled => user,
+            _ => {
+                event.detail = json!({ "reason": "user_disabled" });
+                return self
+                    .refuse(
+                        tx,
+                        &event,
+                        OAuthError::invalid_grant("the end-user is no longer active"),
+                    )
+                    .await;
+            }
+        };
+
+        let response = self
+            .mint(&mut tx, client, &grant, &code_hash, &user.id, now)
+            .await?;
+        event.outcome = Outcome::Success;
+        event.detail = json!({ "scope": grant.scope });
+        tx.record(&event).await?;
+        tx.commit().await?;
+        Ok(Ok(response))
+    }
+
+    /// Commits the (spent) code and the audit event, then answers `invalid_grant`.
+    async fn refuse(
+        &self,
+        mut tx: Tx,
+        event: &AuditEvent,
+        err: OAuthError,
+    ) -> Result<Result<TokenResponse, OAuthError>, ProviderError> {
+        tx.record(event).await?;
+        tx.commit().await?;
+        Ok(Err(err))
+    }
+
+    /// Signs the access token (and ID token) and records the access token's `jti`.
+    async fn mint(
+        &self,
+        tx: &mut Tx,
+        client: &Client,
+        grant: &AuthorizationCode,
+        code_hash: &[u8],
+        subject: &str,
+        now: i64,
+    ) -> Result<TokenResponse, ProviderError> {
+        let settings = &self.inner.settings;
+        let issuer = settings.issuer.as_str();
+        let jti = RandomSecret::generate().expose()[..22].to_string();
+
+        // RFC 9068 §2.2: the access token is for Tessera's own resources (userinfo).
+        let claims = AccessTokenClaims {
+            iss: issuer.to_string(),
+            sub: subject.to_string(),
+            aud: issuer.to_string(),
+            exp: now + settings.access_token_ttl,
+            iat: now,
+            jti: jti.clone(),
+            client_id: client.id.clone(),
+            scope: grant.scope.clone(),
+            auth_time: grant.auth_time,
+        };
+        let access_token = self
+            .inner
+            .keys
+            .sign(Alg::Es256, ACCESS_TOKEN_TYP, &claims)?;
+        tx.insert_access_token(
+            &AccessTokenRecord {
+                jti,
+                client_id: client.id.clone(),
+                user_id: Some(subject.to_string()),
+                scope: grant.scope.clone(),
+                issued_at: now,
+                expires_at: claims.exp,
+            },
+            Some(code_hash),
+        )
+        .await?;
+
+        let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
+            let id_claims = IdTokenClaims {
+                iss: issuer.to_string(),
+                sub: subject.to_string(),
+                aud: client.id.clone(),
+                exp: now + settings.id_token_ttl,
+                iat: now,
+                auth_time: grant.auth_time,
+                nonce: grant.nonce.clone(),
+                at_hash: at_hash(&access_token),
+                amr: grant.amr.split(' ').map(str::to_string).collect(),
+                azp: client.id.clone(),
+            };
+            let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
+            Some(self.inner.keys.sign(alg, "JWT", &id_claims)?)
+        } else {
+            None
+        };
+
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: settings.access_token_ttl,
+            scope: grant.scope.clone(),
+            id_token,
+        })
+    }
+}
+
+/// RFC 6749 §4.1.3 and RFC 7636 §4.6: the code belongs to this client, this redirect URI
+/// and this PKCE verifier. Each rule is its own check.
+fn check_binding(
+    grant: &AuthorizationCode,
+    client: &Client,
+    redirect_uri: &str,
+    code_verifier: Option<&str>,
+) -> Result<(), OAuthError> {
+    if grant.client_id != client.id {
+        return Err(OAuthError::invalid_grant(
+            "the code was issued to another client",
+        ));
+    }
+
+    if grant.redirect_uri != redirect_uri {
+        return Err(OAuthError::invalid_grant(
+            "redirect_uri does not match the authorization request",
+        ));
+    }
+
+    match (&grant.code_challenge, code_verifier) {
+        (Some(challenge), Some(verifier)) => {
+            CodeChallenge::from_stored(challenge.clone()).verify(verifier)?
+        }
+        (Some(_), None) => return Err(OAuthError::invalid_grant("code_verifier is required")),
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_grant(
+                "code_verifier sent for a code issued without PKCE",
+            ))
+        }
+        (None, None) => {}
+    }
+
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! The userinfo endpoint (OIDC Core §5.3) and the bearer-token check (RFC 6750).
+//!
+//! Enforces: the token is one of our access tokens (signature, `typ` at+jwt, issuer,
+//! audience, expiry: RFC 9068 §4); it has not been revoked; it carries the `openid` scope;
+//! claims are released by scope (OIDC Core §5.4).
+
+use serde_json::{Map, Value};
+use tessera_protocol::{ErrorCode, OAuthError};
+
+use crate::keys::Alg;
+use crate::token::ACCESS_TOKEN_TYP;
+use crate::{Provider, ProviderError};
+
+fn invalid_token() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidToken,
+        "the access token is invalid, expired or revoked",
+    )
+}
+
+impl Provider {
+    /// Returns the claims for the person the access token speaks for.
+    pub async fn userinfo(
+        &self,
+        access_token: &str,
+        now: i64,
+    ) -> Result<Result<Map<String, Value>, OAuthError>, ProviderError> {
+        let Some(claims) = self
+            .inner
+            .keys
+            .verify(access_token, Alg::Es256, ACCESS_TOKEN_TYP)
+        else {
+            return Ok(Err(invalid_token()));
+        };
+        let issuer = self.inner.settings.issuer.as_str();
+
+        if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
+            return Ok(Err(invalid_token()));
+        }
+
+        if claims.get("aud").and_then(Value::as_str) != Some(issuer) {
+            return Ok(Err(invalid_token()));
+        }
+
+        let live = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .is_some_and(|exp| exp > now);
+        if !live {
+            return Ok(Err(invalid_token()));
+        }
+
+        let Some(jti) = claims.get("jti").and_then(Value::as_str) else {
+            return Ok(Err(invalid_token()));
+        };
+        if !self.inner.store.access_token_is_active(jti, now).await? {
+            return Ok(Err(invalid_token()));
+        }
+
+        let scope: Vec<&str> = claims
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .split(' ')
+            .collect();
+        if !scope.contains(&"openid") {
+            return Ok(Err(OAuthError::new(
+                ErrorCode::InsufficientScope,
+                "the access token lacks the openid scope",
+            )));
+        }
+
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let user = match self.inner.store.user_by_id(subject).await? {
+            Some(user) if !user.disabled => user,
+            _ => return Ok(Err(invalid_token())),
+        };
+
+        let mut out = Map::new();
+        out.insert("sub".into(), Value::from(user.id.clone()));
+        if scope.contains(&"profile") {
+            out.insert(
+                "preferred_username".into(),
+                Value::from(user.username.clone()),
+            );
+            if let Some(name) = &user.display_name {
+                out.insert("name".into(), Value::from(name.clone()));
+            }
+            out.insert("updated_at".into(), Value::from(user.updated_at));
+        }
+        if scope.contains(&"email") {
+            if let Some(email) = &user.email {
+                out.insert("email".into(), Value::from(email.clone()));
+                out.insert("email_verified".into(), Value::from(user.email_verified));
+            }
+        }
+        Ok(Ok(out))
+    }
+}
