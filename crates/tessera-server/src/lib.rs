@@ -1,1 +1,69 @@
+//! Tessera's HTTP layer: routes, hosted pages, cookies and middleware.
+//!
+//! Handlers are short: extract, make one call into `tessera-core` with the time of the
+//! request, map the result. Protocol errors become responses in [`error`] only.
 
+mod cookies;
+mod error;
+mod middleware;
+mod pages;
+mod routes;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use tessera_core::Provider;
+use tokio::net::TcpListener;
+
+pub use cookies::{CookieName, CookiePolicy};
+
+/// HTTP settings; the binary documents each one's default.
+#[derive(Clone, Debug)]
+pub struct ServerOptions {
+    /// Largest request body accepted, in bytes; larger ones get a 413 protocol error.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub provider: Provider,
+    pub cookies: CookiePolicy,
+}
+
+/// The complete application, nested under the issuer's path.
+pub fn router(provider: Provider, options: &ServerOptions) -> Router {
+    let cookies = CookiePolicy::for_issuer(&provider.settings().issuer);
+    let base = provider.settings().issuer.base_path().to_string();
+    let state = AppState { provider, cookies };
+    let app = routes::routes(state);
+    let app = if base.is_empty() {
+        app
+    } else {
+        Router::new().nest(&base, app)
+    };
+    middleware::wrap(app, options)
+}
+
+/// Serves until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

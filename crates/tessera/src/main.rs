@@ -1,1 +1,259 @@
-fn main() {}
+//! The `tessera` binary: a thin shell over the server and core crates.
+
+mod config;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use tessera_core::accounts::{self, NewClientRequest, NewUserRequest};
+use tessera_core::password::PasswordHasher;
+use tessera_core::{unix_now, Provider};
+use tessera_server::ServerOptions;
+use tessera_store::Store;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "A standalone OpenID Connect provider"
+)]
+struct Cli {
+    /// Configuration file (TOML). Default: ./tessera.toml if it exists.
+    #[arg(long, global = true, env = "TESSERA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the provider (applies pending migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage OAuth clients (relying parties).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from a prompt, or from stdin with --password-stdin.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Register a client; prints its client_id and, once, its secret.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// A redirect URI, compared by exact string; repeat for several.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// A public client (native or browser app): no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+        /// Skip the consent page for this client.
+        #[arg(long)]
+        first_party: bool,
+        /// ID token signing algorithm: RS256 or ES256.
+        #[arg(long, default_value = "RS256")]
+        id_token_alg: String,
+        /// Scopes the client may request.
+        #[arg(long, default_value = "openid profile email")]
+        scope: String,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the runtime: {err}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    init_logging(&config);
+    match cli.command {
+        Command::Serve => serve(&config).await,
+        Command::Migrate => {
+            open_store(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    username,
+                    email,
+                    name,
+                    password_stdin,
+                },
+        } => {
+            let password = read_password(password_stdin)?;
+            let store = open_store(&config).await?;
+            let hasher = PasswordHasher::new(1)?;
+            let request = NewUserRequest {
+                username: &username,
+                email: email.as_deref(),
+                display_name: name.as_deref(),
+                password,
+            };
+            let sub = accounts::create_user(&store, &hasher, request, unix_now()).await?;
+            println!("user created: sub {sub}");
+            Ok(())
+        }
+        Command::Client {
+            command:
+                ClientCommand::Create {
+                    name,
+                    redirect_uris,
+                    public,
+                    first_party,
+                    id_token_alg,
+                    scope,
+                },
+        } => {
+            let store = open_store(&config).await?;
+            let request = NewClientRequest {
+                name: &name,
+                redirect_uris: &redirect_uris,
+                public,
+                first_party,
+                id_token_alg: &id_token_alg,
+                scope: &scope,
+            };
+            let created = accounts::create_client(&store, request, unix_now()).await?;
+            println!("client_id: {}", created.client_id);
+            if let Some(secret) = &created.client_secret {
+                println!("client_secret: {}", secret.expose());
+                eprintln!("Store the client secret now: it is shown only once.");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn init_logging(config: &Config) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    config.prepare_sqlite_dir()?;
+    let store = Store::connect(&config.database_url, config.database_max_connections)
+        .await
+        .context("setting `database_url`: cannot connect")?;
+    store.migrate().await.context("applying migrations")?;
+    Ok(store)
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let kek = config.key_encryption_key()?;
+    let store = open_store(config).await?;
+    let provider = Provider::new(store, config.settings()?, &kek, unix_now()).await?;
+    drop(kek);
+
+    let options = ServerOptions {
+        max_body_bytes: config.max_body_bytes,
+    };
+    let app = tessera_server::router(provider, &options);
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("setting `listen`: cannot bind {}", config.listen))?;
+    tracing::info!(issuer = %config.issuer, listen = %config.listen, "tessera is serving");
+    tessera_server::serve(listener, app, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// Reads a password without it ever being a command-line argument.
+fn read_password(from_stdin: bool) -> anyhow::Result<SecretString> {
+    if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from stdin")?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        if password.is_empty() {
+            bail!("no password on standard input");
+        }
+        return Ok(SecretString::from(password));
+    }
+    let first = SecretString::from(rpassword::prompt_password("Password: ")?);
+    let again = SecretString::from(rpassword::prompt_password("Repeat password: ")?);
+    if first.expose_secret() != again.expose_secret() {
+        bail!("the passwords do not match");
+    }
+    Ok(first)
+}

@@ -1,0 +1,95 @@
+//! The hosted pages, rendered with askama from `templates/`.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use tessera_core::interaction::{ConsentView, LoginView};
+use tessera_protocol::OAuthError;
+
+/// Every page lives one level below the issuer (`/authorize`, `/login`, `/consent`,
+/// `/resume`), so relative links resolve under the issuer's path wherever it is mounted.
+const STYLESHEET: &str = "static/tessera.css";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    stylesheet: &'a str,
+    action: &'a str,
+    client_name: &'a str,
+    csrf: &'a str,
+    username: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage<'a> {
+    stylesheet: &'a str,
+    action: &'a str,
+    client_name: &'a str,
+    username: &'a str,
+    scopes: Vec<&'static str>,
+    csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate<'a> {
+    stylesheet: &'a str,
+    code: &'a str,
+    description: &'a str,
+    request_id: &'a str,
+}
+
+/// Renders a template, or a bare 500 if rendering itself fails (it cannot, for these
+/// templates, short of running out of memory).
+fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "template rendering failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+pub(crate) fn login(view: &LoginView) -> Response {
+    render(&LoginPage {
+        stylesheet: STYLESHEET,
+        action: "login",
+        client_name: &view.client_name,
+        csrf: &view.csrf,
+        username: &view.username,
+        error: view.error,
+    })
+}
+
+/// What each scope means to the person, in their words.
+fn describe(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "Know who you are",
+        "profile" => "See your name and username",
+        "email" => "See your email address",
+        _ => "Access to an additional permission",
+    }
+}
+
+pub(crate) fn consent(view: &ConsentView) -> Response {
+    render(&ConsentPage {
+        stylesheet: STYLESHEET,
+        action: "consent",
+        client_name: &view.client_name,
+        username: &view.username,
+        scopes: view.scopes.iter().map(|s| describe(s)).collect(),
+        csrf: &view.csrf,
+    })
+}
+
+pub(crate) fn error(error: &OAuthError, request_id: &str) -> Response {
+    render(&ErrorTemplate {
+        stylesheet: STYLESHEET,
+        code: error.code.as_str(),
+        description: &error.description,
+        request_id,
+    })
+}

@@ -1,0 +1,123 @@
+//! The routes, one module per endpoint group, and the extractors they share.
+
+mod authorize;
+mod interaction;
+mod metadata;
+mod token;
+mod userinfo;
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::Router;
+use tessera_core::discovery::paths;
+use tessera_core::RequestContext;
+use tessera_protocol::params::Params;
+use tessera_protocol::OAuthError;
+
+use crate::middleware::RequestId;
+use crate::AppState;
+
+pub(crate) fn routes(state: AppState) -> Router {
+    Router::new()
+        .route(paths::DISCOVERY, get(metadata::discovery))
+        .route(paths::JWKS, get(metadata::jwks))
+        .route("/static/tessera.css", get(metadata::stylesheet))
+        .route(
+            paths::AUTHORIZE,
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/resume", get(authorize::resume))
+        .route(
+            "/login",
+            get(interaction::login_page).post(interaction::login_submit),
+        )
+        .route(
+            "/consent",
+            get(interaction::consent_page).post(interaction::consent_submit),
+        )
+        .route(paths::TOKEN, post(token::token))
+        .route(
+            paths::USERINFO,
+            get(userinfo::userinfo_get).post(userinfo::userinfo_post),
+        )
+        .with_state(state)
+}
+
+/// What every handler knows about its request: the time, read once, and the audit facts.
+pub(crate) struct Meta {
+    pub now: i64,
+    pub ctx: RequestContext,
+    pub request_id: String,
+}
+
+/// Longest user agent kept for the audit trail.
+const MAX_USER_AGENT: usize = 512;
+
+impl<S: Send + Sync> FromRequestParts<S> for Meta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let request_id = parts
+            .extensions
+            .get::<RequestId>()
+            .map(|r| r.0.clone())
+            .unwrap_or_default();
+        // The peer address: forwarded headers are not trusted until a proxy list exists.
+        let source_ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        let user_agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(MAX_USER_AGENT).collect());
+        Ok(Meta {
+            now: tessera_core::unix_now(),
+            ctx: RequestContext {
+                source_ip,
+                user_agent,
+                request_id: Some(request_id.clone()),
+            },
+            request_id,
+        })
+    }
+}
+
+/// Reads an `application/x-www-form-urlencoded` body (RFC 6749 §3.2, OIDC Core §3.1.2.1).
+pub(crate) fn form(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Params, OAuthError> {
+    Params::parse(&form_bytes(headers, body)?)
+}
+
+/// Checks the type and size of a form body and returns its bytes, still unparsed.
+pub(crate) fn form_bytes(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, OAuthError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        return Err(OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            OAuthError::invalid_request("the request body is too large")
+        } else {
+            OAuthError::invalid_request("the request body could not be read")
+        }
+    })
+}

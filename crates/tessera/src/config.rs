@@ -1,0 +1,226 @@
+//! Configuration: defaults, then a TOML file, then `TESSERA_*` environment variables, each
+//! layer overriding the one before. Every setting, its default and what it affects is
+//! documented on its field and in the README; an invalid value stops the start with a
+//! message naming the setting.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use tessera_core::keys::KeyEncryptionKey;
+use tessera_core::Settings;
+use tessera_protocol::types::Issuer;
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "tessera.toml";
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The issuer identifier, exactly as relying parties will see it. `https` is required
+    /// unless the host is loopback. Default `http://localhost:8080`.
+    pub issuer: String,
+    /// Address and port to listen on. Default `127.0.0.1:8080`.
+    pub listen: String,
+    /// `sqlite:…` (embedded) or `postgres://…`. Default `sqlite://data/tessera.db?mode=rwc`.
+    pub database_url: String,
+    /// Largest database connection pool. Default 16.
+    pub database_max_connections: u32,
+    /// Directory for the embedded database and the generated key-encryption key.
+    /// Default `data`.
+    pub data_dir: PathBuf,
+    /// The key-encryption key (32 bytes, base64) that seals signing keys at rest. Required
+    /// with PostgreSQL, where every instance must share it. Default: none.
+    pub key_encryption_key: Option<String>,
+    /// A file holding the key-encryption key, instead of the value itself. With SQLite and
+    /// neither setting, `<data_dir>/kek` is created on first start. Default: none.
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// Largest request body accepted, bytes. Default 65536.
+    pub max_body_bytes: usize,
+    /// Access-token lifetime, seconds. Default 300.
+    pub access_token_ttl: i64,
+    /// ID-token lifetime, seconds. Default 3600.
+    pub id_token_ttl: i64,
+    /// Browser session lifetime after login, seconds. Default 43200 (12 hours).
+    pub session_ttl: i64,
+    /// Time allowed to finish a login and consent, seconds. Default 600.
+    pub interaction_ttl: i64,
+    /// Password hashes computed at once (each uses 19 MiB). Default: number of CPUs.
+    pub password_hash_concurrency: Option<usize>,
+    /// `text` or `json` log lines. Default `text`.
+    pub log_format: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            issuer: "http://localhost:8080".into(),
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://data/tessera.db?mode=rwc".into(),
+            database_max_connections: 16,
+            data_dir: PathBuf::from("data"),
+            key_encryption_key: None,
+            key_encryption_key_file: None,
+            max_body_bytes: 64 * 1024,
+            access_token_ttl: 300,
+            id_token_ttl: 3600,
+            session_ttl: 12 * 3600,
+            interaction_ttl: 600,
+            password_hash_concurrency: None,
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("configuration file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("TESSERA_").ignore(&["test_database_url"]))
+            .extract()
+            .map_err(|err| anyhow::anyhow!("invalid configuration: {err}"))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        Issuer::parse(&self.issuer).map_err(|why| {
+            anyhow::anyhow!("invalid setting `issuer` ({:?}): {why}", self.issuer)
+        })?;
+        self.listen.parse::<std::net::SocketAddr>().map_err(|_| {
+            anyhow::anyhow!(
+                "invalid setting `listen` ({:?}): expected address:port",
+                self.listen
+            )
+        })?;
+        if !self.database_url.starts_with("sqlite:") && !self.database_url.starts_with("postgres") {
+            bail!("invalid setting `database_url`: expected sqlite:… or postgres://…");
+        }
+        for (name, value) in [
+            ("access_token_ttl", self.access_token_ttl),
+            ("id_token_ttl", self.id_token_ttl),
+            ("session_ttl", self.session_ttl),
+            ("interaction_ttl", self.interaction_ttl),
+        ] {
+            if !(1..=31_536_000).contains(&value) {
+                bail!("invalid setting `{name}` ({value}): expected 1 to 31536000 seconds");
+            }
+        }
+        if self.max_body_bytes < 1024 {
+            bail!(
+                "invalid setting `max_body_bytes` ({}): expected at least 1024",
+                self.max_body_bytes
+            );
+        }
+        if self.database_max_connections == 0 {
+            bail!("invalid setting `database_max_connections`: expected at least 1");
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!(
+                "invalid setting `log_format` ({:?}): expected text or json",
+                self.log_format
+            );
+        }
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let issuer = Issuer::parse(&self.issuer)
+            .map_err(|why| anyhow::anyhow!("invalid setting `issuer`: {why}"))?;
+        let mut settings = Settings::new(issuer);
+        settings.access_token_ttl = self.access_token_ttl;
+        settings.id_token_ttl = self.id_token_ttl;
+        settings.session_ttl = self.session_ttl;
+        settings.interaction_ttl = self.interaction_ttl;
+        if let Some(n) = self.password_hash_concurrency {
+            settings.password_hash_concurrency = n.max(1);
+        }
+        Ok(settings)
+    }
+
+    /// Creates the directory of an embedded database file, if the URL names one.
+    pub fn prepare_sqlite_dir(&self) -> anyhow::Result<()> {
+        if !self.is_sqlite() {
+            return Ok(());
+        }
+        let path = self
+            .database_url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or_default();
+        if let Some(parent) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        Ok(())
+    }
+
+    /// The key-encryption key, from the setting, its file, or (SQLite only) a generated file.
+    pub fn key_encryption_key(&self) -> anyhow::Result<KeyEncryptionKey> {
+        if let Some(value) = &self.key_encryption_key {
+            return KeyEncryptionKey::from_base64(value)
+                .map_err(|why| anyhow::anyhow!("invalid setting `key_encryption_key`: {why}"));
+        }
+        if let Some(path) = &self.key_encryption_key_file {
+            let text = std::fs::read_to_string(path).with_context(|| {
+                format!(
+                    "setting `key_encryption_key_file`: cannot read {}",
+                    path.display()
+                )
+            })?;
+            return KeyEncryptionKey::from_base64(&text).map_err(|why| {
+                anyhow::anyhow!("invalid setting `key_encryption_key_file`: {why}")
+            });
+        }
+        if !self.is_sqlite() {
+            bail!(
+                "setting `key_encryption_key` is required with PostgreSQL: every instance must \
+                 share it. Generate one with `openssl rand -base64 32` and set \
+                 TESSERA_KEY_ENCRYPTION_KEY"
+            );
+        }
+        let path = self.data_dir.join("kek");
+        if !path.exists() {
+            std::fs::create_dir_all(&self.data_dir)
+                .with_context(|| format!("creating {}", self.data_dir.display()))?;
+            write_private(&path, KeyEncryptionKey::generate_base64().as_bytes())?;
+            tracing::info!(path = %path.display(), "generated a key-encryption key");
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        KeyEncryptionKey::from_base64(&text)
+            .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))
+    }
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)?;
+    Ok(())
+}
