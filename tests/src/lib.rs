@@ -1,1 +1,277 @@
+//! The test kit for end-to-end tests: a real Tessera on a random loopback port, backed by a
+//! fresh database of its own, and a cookie-keeping HTTP client that plays the browser.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::net::SocketAddr;
+
+use secrecy::SecretString;
+use tessera_core::accounts::{self, NewClientRequest, NewUserRequest};
+use tessera_core::keys::KeyEncryptionKey;
+use tessera_core::{unix_now, Provider, Settings};
+use tessera_protocol::types::Issuer;
+use tessera_server::ServerOptions;
+use tessera_store::testing::TestDatabase;
+use tessera_store::Engine;
+use tokio::sync::oneshot;
+
+pub use tessera_store::testing::engines;
+
+/// A running Tessera.
+pub struct TestServer {
+    pub issuer: String,
+    pub provider: Provider,
+    db: Option<TestDatabase>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+/// A registered client as the test sees it.
+#[derive(Clone, Debug)]
+pub struct TestClient {
+    pub id: String,
+    pub secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+impl TestServer {
+    pub async fn start(engine: Engine) -> Self {
+        Self::start_with(engine, ServerOptions::default()).await
+    }
+
+    pub async fn start_with(engine: Engine, options: ServerOptions) -> Self {
+        let db = TestDatabase::create(engine).await;
+        let store = db.store().await;
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let issuer = format!("http://127.0.0.1:{}", addr.port());
+        let mut settings = Settings::new(Issuer::parse(&issuer).unwrap());
+        settings.password_hash_concurrency = 2;
+
+        let kek = KeyEncryptionKey::from_base64(&KeyEncryptionKey::generate_base64()).unwrap();
+        let provider = Provider::new(store, settings, &kek, unix_now())
+            .await
+            .unwrap();
+        let app = tessera_server::router(provider.clone(), &options);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            tessera_server::serve(listener, app, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            issuer,
+            provider,
+            db: Some(db),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    pub async fn create_user(&self, username: &str) -> String {
+        let request = NewUserRequest {
+            username,
+            email: Some("alice@example.com"),
+            display_name: Some("Alice Liddell"),
+            password: SecretString::from(PASSWORD),
+        };
+        accounts::create_user(
+            self.provider.store(),
+            self.provider.passwords(),
+            request,
+            unix_now(),
+        )
+        .await
+        .unwrap()
+    }
+
+    pub async fn create_client(&self, public: bool, first_party: bool) -> TestClient {
+        self.create_client_with(public, first_party, "RS256").await
+    }
+
+    pub async fn create_client_with(
+        &self,
+        public: bool,
+        first_party: bool,
+        alg: &str,
+    ) -> TestClient {
+        let uris = vec![REDIRECT_URI.to_string()];
+        let request = NewClientRequest {
+            name: "Test App",
+            redirect_uris: &uris,
+            public,
+            first_party,
+            id_token_alg: alg,
+            scope: "openid profile email",
+        };
+        let created = accounts::create_client(self.provider.store(), request, unix_now())
+            .await
+            .unwrap();
+        TestClient {
+            id: created.client_id,
+            secret: created.client_secret.map(|s| s.expose().to_string()),
+            redirect_uri: REDIRECT_URI.to_string(),
+        }
+    }
+
+    /// Stops the server and drops its database.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        self.provider.store().close().await;
+        if let Some(db) = self.db.take() {
+            db.drop_database().await;
+        }
+    }
+}
+
+/// A browser: keeps cookies, follows no redirects, so every hop can be inspected.
+pub struct Browser {
+    pub http: reqwest::Client,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Self { http }
+    }
+
+    pub async fn get(&self, url: &str) -> reqwest::Response {
+        self.http.get(url).send().await.unwrap()
+    }
+
+    pub async fn post_form(&self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http.post(url).form(form).send().await.unwrap()
+    }
+
+    /// Follows redirects that stay on `issuer`; returns the first response that does not.
+    pub async fn follow(&self, issuer: &str, mut response: reqwest::Response) -> Followed {
+        for _ in 0..10 {
+            match location(&response) {
+                Some(next) if next.starts_with(issuer) => response = self.get(&next).await,
+                Some(next) => return Followed::LeftIssuer(next),
+                None => {
+                    let status = response.status();
+                    let body = response.text().await.unwrap();
+                    return Followed::Page { status, body };
+                }
+            }
+        }
+        panic!("too many redirects");
+    }
+
+    /// Submits the login form on `page` with these credentials.
+    pub async fn submit_login(
+        &self,
+        server: &TestServer,
+        page: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let csrf = hidden_field(page, "csrf").expect("the login page has a CSRF field");
+        self.post_form(
+            &server.url("/login"),
+            &[
+                ("csrf", &csrf),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// Approves the consent page.
+    pub async fn approve(&self, server: &TestServer, page: &str) -> reqwest::Response {
+        let csrf = hidden_field(page, "csrf").expect("the consent page has a CSRF field");
+        self.post_form(
+            &server.url("/consent"),
+            &[("csrf", &csrf), ("decision", "approve")],
+        )
+        .await
+    }
+
+    /// Runs an authorization request through login (and consent, when asked) and returns
+    /// the URL the browser was finally sent to, off the issuer.
+    pub async fn sign_in(
+        &self,
+        server: &TestServer,
+        authorize_url: &str,
+        username: &str,
+    ) -> String {
+        let response = self.get(authorize_url).await;
+        let mut followed = self.follow(&server.issuer, response).await;
+        for _ in 0..3 {
+            match followed {
+                Followed::LeftIssuer(url) => return url,
+                Followed::Page { body, .. } if body.contains("name=\"password\"") => {
+                    let response = self.submit_login(server, &body, username, PASSWORD).await;
+                    followed = self.follow(&server.issuer, response).await;
+                }
+                Followed::Page { body, .. } if body.contains("name=\"decision\"") => {
+                    let response = self.approve(server, &body).await;
+                    followed = self.follow(&server.issuer, response).await;
+                }
+                Followed::Page { status, body } => panic!("unexpected page {status}: {body}"),
+            }
+        }
+        panic!("sign-in did not finish");
+    }
+}
+
+/// Where a chain of redirects ended.
+#[derive(Debug)]
+pub enum Followed {
+    /// A redirect to a URL outside the issuer (the client's redirect URI).
+    LeftIssuer(String),
+    /// A page served by Tessera.
+    Page {
+        status: reqwest::StatusCode,
+        body: String,
+    },
+}
+
+pub fn location(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+}
+
+/// The value of `<input type="hidden" name="NAME" value="...">` in a page.
+pub fn hidden_field(page: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(page[start..end].to_string())
+}
+
+/// A query parameter of a URL.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let url = url::Url::parse(url).unwrap();
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
