@@ -1,10 +1,8 @@
 # syntax=docker/dockerfile:1
 
-# Build stage: the full Rust toolchain plus the OpenSSL headers that josekit links against.
+# Build stage: the full Rust toolchain. OpenSSL is built from source (the `vendored` feature)
+# and linked statically, which needs only the image's perl, make and C compiler.
 FROM rust:1-bookworm AS builder
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends pkg-config libssl-dev \
-    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 # The cache mounts keep the registry and target directory between builds; the binary is copied
@@ -14,10 +12,10 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked -p tessera \
     && install -m 0755 target/release/tessera /usr/local/bin/tessera
 
-# Runtime stage: only the shared libraries the binary loads and the CA roots for outbound TLS.
+# Runtime stage: the binary links OpenSSL statically; only CA roots for outbound TLS are added.
 FROM debian:bookworm-slim
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl3 ca-certificates \
+    && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 # A fixed numeric id, so orchestrators that insist on a non-root uid can check it.
 RUN groupadd --system --gid 10001 tessera \

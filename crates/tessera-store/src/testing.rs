@@ -1,5 +1,6 @@
 //! Fresh databases for tests: every test owns its database, so tests share nothing and
-//! run in any order.
+//! run in any order. A test kit fails by panicking, like the tests that use it.
+#![allow(clippy::expect_used)]
 
 use std::path::PathBuf;
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::panic)]
 //! The store's contract, run on SQLite and (when configured) PostgreSQL alike.
 
 use tessera_store::testing::on_each_engine;
