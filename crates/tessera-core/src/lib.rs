@@ -10,6 +10,7 @@ pub mod context;
 pub mod discovery;
 pub mod interaction;
 pub mod keys;
+pub mod maintenance;
 pub mod password;
 pub mod provider;
 pub mod secret;

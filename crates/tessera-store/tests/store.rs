@@ -294,3 +294,46 @@ async fn an_audit_event_commits_or_rolls_back_with_its_change() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn purge_removes_only_what_has_expired() {
+    on_each_engine(|store| async move {
+        seed_user(&store, "u1", "alice").await;
+        seed_client(&store, "app").await;
+        let live = Session {
+            user_id: "u1".into(),
+            auth_time: NOW,
+            amr: "pwd".into(),
+            expires_at: NOW + 100,
+        };
+        let dead = Session {
+            expires_at: NOW + 10,
+            ..live.clone()
+        };
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_session(&[1u8; 32], &live, NOW).await.unwrap();
+        tx.insert_session(&[2u8; 32], &dead, NOW).await.unwrap();
+        tx.insert_code(&[3u8; 32], &code_for("app", "u1"), NOW)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        // At NOW + 50 the short session is gone; the code (expired at NOW + 60) is kept.
+        assert_eq!(store.purge_expired(NOW + 50).await.unwrap(), 1);
+        assert!(store.session(&[1u8; 32], NOW + 50).await.unwrap().is_some());
+
+        // A spent code is kept for a day so that a replay still revokes its tokens.
+        let day = tessera_store::SPENT_CODE_RETENTION;
+        assert_eq!(
+            store.purge_expired(NOW + 60 + day - 1).await.unwrap(),
+            1,
+            "only the long session"
+        );
+        assert_eq!(
+            store.purge_expired(NOW + 60 + day).await.unwrap(),
+            1,
+            "now the code"
+        );
+    })
+    .await;
+}

@@ -153,7 +153,7 @@ impl Config {
         Ok(settings)
     }
 
-    /// Creates the directory of an embedded database file, if the URL names one.
+    /// Creates an embedded database file and its directory, if the URL names one.
     pub fn prepare_sqlite_dir(&self) -> anyhow::Result<()> {
         if !self.is_sqlite() {
             return Ok(());
@@ -169,6 +169,13 @@ impl Config {
         {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
+        }
+
+        // The database holds password hashes and sealed keys: readable by its owner only.
+        // SQLite gives its -wal and -shm files the database file's permissions.
+        let file = Path::new(path);
+        if !path.is_empty() && !path.starts_with(":memory:") && !file.exists() {
+            write_private(file, b"")?;
         }
         Ok(())
     }

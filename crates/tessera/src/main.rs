@@ -17,6 +17,9 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::Config;
 
+/// How often expired sessions, codes, interactions and token records are deleted.
+const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
 #[derive(Parser)]
 #[command(
     name = "tessera",
@@ -199,8 +202,9 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 async fn serve(config: &Config) -> anyhow::Result<()> {
     let kek = config.key_encryption_key()?;
     let store = open_store(config).await?;
-    let provider = Provider::new(store, config.settings()?, &kek, unix_now()).await?;
+    let provider = Provider::new(store.clone(), config.settings()?, &kek, unix_now()).await?;
     drop(kek);
+    tokio::spawn(tessera_core::maintenance::purge_loop(store, PURGE_INTERVAL));
 
     let options = ServerOptions {
         max_body_bytes: config.max_body_bytes,

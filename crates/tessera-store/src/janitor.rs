@@ -1,0 +1,32 @@
+//! Removal of records that can no longer be used.
+
+use crate::{Result, Store};
+
+/// How long a redeemed or expired code is kept, seconds: long enough that a replay within
+/// the lifetime of the tokens it produced is still recognised and revokes them.
+pub const SPENT_CODE_RETENTION: i64 = 24 * 3600;
+
+impl Store {
+    /// Deletes expired interactions, sessions, access-token records and old codes; returns
+    /// how many rows went. Safe to run from several instances at once.
+    pub async fn purge_expired(&self, now: i64) -> Result<u64> {
+        let statements: [(&str, i64); 4] = [
+            ("DELETE FROM interactions WHERE expires_at <= $1", now),
+            ("DELETE FROM sessions WHERE expires_at <= $1", now),
+            ("DELETE FROM access_tokens WHERE expires_at <= $1", now),
+            (
+                "DELETE FROM authorization_codes WHERE expires_at <= $1",
+                now - SPENT_CODE_RETENTION,
+            ),
+        ];
+        let mut removed = 0;
+        for (sql, cutoff) in statements {
+            removed += sqlx::query(sql)
+                .bind(cutoff)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+        }
+        Ok(removed)
+    }
+}
