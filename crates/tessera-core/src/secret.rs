@@ -71,35 +71,4 @@ pub fn csrf_matches(interaction_id: &str, submitted: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_carry_256_bits() {
-        let secret = RandomSecret::generate();
-        assert_eq!(URL_SAFE_NO_PAD.decode(secret.expose()).unwrap().len(), 32);
-        assert_ne!(secret.expose(), RandomSecret::generate().expose());
-    }
-
-    #[test]
-    fn digest_is_sha256() {
-        // FIPS 180-2 example: SHA-256("abc").
-        let expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
-        let hex: String = digest("abc").iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(hex, expected);
-    }
-
-    #[test]
-    fn debug_does_not_reveal_the_secret() {
-        let secret = RandomSecret::generate();
-        assert!(!format!("{secret:?}").contains(secret.expose()));
-    }
-
-    #[test]
-    fn csrf_token_is_bound_to_the_interaction() {
-        let token = csrf_token("interaction-a");
-        assert!(csrf_matches("interaction-a", &token));
-        assert!(!csrf_matches("interaction-b", &token));
-        assert!(!csrf_matches("interaction-a", ""));
-    }
-}
+mod tests;

@@ -1,0 +1,37 @@
+use super::*;
+use crate::ErrorCode;
+
+#[test]
+fn duplicated_parameter_is_refused() {
+    let err = Params::parse(b"client_id=a&scope=openid&client_id=b").unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+    assert_eq!(
+        err.description,
+        "parameter client_id was sent more than once"
+    );
+}
+
+#[test]
+fn empty_value_is_treated_as_omitted() {
+    let params = Params::parse(b"state=&scope=openid").unwrap();
+    assert_eq!(params.get("state"), None);
+    assert_eq!(params.get("scope"), Some("openid"));
+}
+
+#[test]
+fn percent_encoded_invalid_utf8_is_refused() {
+    let err = Params::parse(b"state=%FF%FE").unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn raw_invalid_utf8_is_refused() {
+    let err = Params::parse(b"state=\xff").unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn plus_decodes_to_space() {
+    let params = Params::parse(b"scope=openid+email").unwrap();
+    assert_eq!(params.get("scope"), Some("openid email"));
+}

@@ -1,0 +1,61 @@
+use super::*;
+
+#[test]
+fn redirect_uri_rules_follow_rfc_8252() {
+    assert!(RedirectUri::register("https://app.example.com/cb").is_ok());
+    assert!(RedirectUri::register("http://127.0.0.1:4000/cb").is_ok());
+    assert!(RedirectUri::register("http://[::1]:4000/cb").is_ok());
+    assert!(RedirectUri::register("http://localhost/cb").is_ok());
+    assert!(RedirectUri::register("com.example.app:/oauth2redirect").is_ok());
+    assert_eq!(
+        RedirectUri::register("http://app.example.com/cb"),
+        Err(RedirectUriError::InsecureScheme)
+    );
+    assert_eq!(
+        RedirectUri::register("https://app.example.com/cb#x"),
+        Err(RedirectUriError::Fragment)
+    );
+    assert_eq!(
+        RedirectUri::register("https://*.example.com/cb"),
+        Err(RedirectUriError::Wildcard)
+    );
+    assert_eq!(
+        RedirectUri::register("myapp:/cb"),
+        Err(RedirectUriError::PrivateUseScheme)
+    );
+    assert_eq!(
+        RedirectUri::register("/cb"),
+        Err(RedirectUriError::NotAbsolute)
+    );
+}
+
+#[test]
+fn issuer_must_be_https_except_on_loopback() {
+    assert!(Issuer::parse("https://id.example.com").is_ok());
+    assert!(Issuer::parse("http://localhost:8080").is_ok());
+    assert_eq!(
+        Issuer::parse("http://id.example.com"),
+        Err(IssuerError::InsecureScheme)
+    );
+    assert_eq!(
+        Issuer::parse("https://id.example.com/"),
+        Err(IssuerError::TrailingSlash)
+    );
+    assert_eq!(
+        Issuer::parse("https://id.example.com?a=b"),
+        Err(IssuerError::QueryOrFragment)
+    );
+}
+
+#[test]
+fn endpoints_are_built_below_the_issuer_path() {
+    let root = Issuer::parse("https://id.example.com").unwrap();
+    assert_eq!(root.endpoint(&["token"]), "https://id.example.com/token");
+    assert_eq!(root.base_path(), "");
+    let nested = Issuer::parse("https://example.com/tessera").unwrap();
+    assert_eq!(
+        nested.endpoint(&["token"]),
+        "https://example.com/tessera/token"
+    );
+    assert_eq!(nested.base_path(), "/tessera");
+}
