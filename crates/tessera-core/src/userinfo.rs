@@ -53,10 +53,6 @@ impl Provider {
         let Some(jti) = claims.get("jti").and_then(Value::as_str) else {
             return Ok(Err(invalid_token()));
         };
-        if !self.inner.store.access_token_is_active(jti, now).await? {
-            return Ok(Err(invalid_token()));
-        }
-
         let scope: Vec<&str> = claims
             .get("scope")
             .and_then(Value::as_str)
@@ -70,13 +66,18 @@ impl Provider {
             )));
         }
 
+        // Revoked or unknown tokens, and disabled users, fail here, in one round trip.
         let subject = claims
             .get("sub")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let user = match self.inner.store.user_by_id(subject).await? {
-            Some(user) if !user.disabled => user,
-            _ => return Ok(Err(invalid_token())),
+        let Some(user) = self
+            .inner
+            .store
+            .user_for_access_token(jti, subject, now)
+            .await?
+        else {
+            return Ok(Err(invalid_token()));
         };
 
         let mut out = Map::new();

@@ -13,6 +13,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::Router;
+use bytes::Bytes;
 use tessera_core::Provider;
 use tokio::net::TcpListener;
 
@@ -38,13 +39,23 @@ impl Default for ServerOptions {
 pub(crate) struct AppState {
     pub provider: Provider,
     pub cookies: CookiePolicy,
+    /// Discovery and JWKS bodies, shared by reference: serving them copies nothing.
+    pub discovery: Bytes,
+    pub jwks: Bytes,
 }
 
 /// The complete application, nested under the issuer's path.
 pub fn router(provider: Provider, options: &ServerOptions) -> Router {
     let cookies = CookiePolicy::for_issuer(&provider.settings().issuer);
     let base = provider.settings().issuer.base_path().to_string();
-    let state = AppState { provider, cookies };
+    let discovery = Bytes::from(provider.discovery_json().to_owned());
+    let jwks = Bytes::from(provider.jwks_json().to_owned());
+    let state = AppState {
+        provider,
+        cookies,
+        discovery,
+        jwks,
+    };
     let app = routes::routes(state);
     let app = if base.is_empty() {
         app

@@ -12,21 +12,6 @@ pub struct AccessTokenRecord {
     pub expires_at: i64,
 }
 
-impl Store {
-    /// Whether the token with this `jti` is known, unexpired and not revoked at `now`.
-    pub async fn access_token_is_active(&self, jti: &str, now: i64) -> Result<bool> {
-        let row = sqlx::query(
-            "SELECT 1 AS live FROM access_tokens \
-             WHERE jti = $1 AND revoked_at IS NULL AND expires_at > $2",
-        )
-        .bind(jti)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.is_some())
-    }
-}
-
 impl Tx {
     pub async fn insert_access_token(
         &mut self,
@@ -59,5 +44,31 @@ impl Tx {
         .execute(&mut *self.0)
         .await?;
         Ok(done.rows_affected())
+    }
+}
+
+impl Store {
+    /// The active user an access token speaks for, if the token (by `jti`) is known,
+    /// unexpired and unrevoked at `now`, and was issued to `subject`. One round trip, since
+    /// every userinfo request asks it.
+    pub async fn user_for_access_token(
+        &self,
+        jti: &str,
+        subject: &str,
+        now: i64,
+    ) -> Result<Option<crate::User>> {
+        let sql = format!(
+            "SELECT {} FROM access_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.jti = $1 AND t.user_id = $2 AND t.revoked_at IS NULL AND t.expires_at > $3 \
+             AND u.disabled = 0",
+            crate::users::PREFIXED_COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(jti)
+            .bind(subject)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(crate::users::from_row).transpose()
     }
 }

@@ -33,7 +33,13 @@ pub struct NewUser<'a> {
 const COLUMNS: &str = "id, username, email, email_verified, display_name, password_hash, \
                        disabled, created_at, updated_at";
 
-fn from_row(row: &AnyRow) -> Result<User> {
+/// The same columns, qualified for queries that join `users u`.
+pub(crate) const PREFIXED_COLUMNS: &str = "u.id AS id, u.username AS username, u.email AS email, \
+    u.email_verified AS email_verified, u.display_name AS display_name, \
+    u.password_hash AS password_hash, u.disabled AS disabled, u.created_at AS created_at, \
+    u.updated_at AS updated_at";
+
+pub(crate) fn from_row(row: &AnyRow) -> Result<User> {
     Ok(User {
         id: row.try_get("id")?,
         username: row.try_get("username")?,

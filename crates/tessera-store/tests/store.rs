@@ -150,7 +150,7 @@ async fn an_expired_code_cannot_be_claimed() {
 }
 
 #[tokio::test]
-async fn tokens_of_a_replayed_code_are_revoked() {
+async fn access_tokens_resolve_to_their_user_until_revoked() {
     on_each_engine(|store| async move {
         seed_user(&store, "u1", "alice").await;
         seed_client(&store, "app").await;
@@ -168,14 +168,32 @@ async fn tokens_of_a_replayed_code_are_revoked() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        assert!(store
-            .access_token_is_active("jti-1", NOW + 1)
-            .await
-            .unwrap());
-        assert!(!store
-            .access_token_is_active("jti-1", NOW + 300)
-            .await
-            .unwrap());
+        let holder = |subject: &'static str, at: i64| {
+            let store = store.clone();
+            async move {
+                store
+                    .user_for_access_token("jti-1", subject, at)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            holder("u1", NOW + 1).await.map(|u| u.id).as_deref(),
+            Some("u1")
+        );
+        assert!(
+            holder("u2", NOW + 1).await.is_none(),
+            "issued to another subject"
+        );
+        assert!(holder("u1", NOW + 300).await.is_none(), "expired");
+
+        let mut tx = store.begin().await.unwrap();
+        tx.set_user_disabled("u1", true, NOW).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(holder("u1", NOW + 1).await.is_none(), "user disabled");
+        let mut tx = store.begin().await.unwrap();
+        tx.set_user_disabled("u1", false, NOW).await.unwrap();
+        tx.commit().await.unwrap();
 
         let mut tx = store.begin().await.unwrap();
         assert_eq!(
@@ -183,10 +201,7 @@ async fn tokens_of_a_replayed_code_are_revoked() {
             1
         );
         tx.commit().await.unwrap();
-        assert!(!store
-            .access_token_is_active("jti-1", NOW + 3)
-            .await
-            .unwrap());
+        assert!(holder("u1", NOW + 3).await.is_none(), "revoked");
     })
     .await;
 }

@@ -12,7 +12,7 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const CACHE_METADATA: HeaderValue = HeaderValue::from_static("public, max-age=300");
 
 pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
-    let body = state.provider.discovery_json().to_string();
+    let body = state.discovery.clone();
     (
         [
             (header::CONTENT_TYPE, JSON),
@@ -24,7 +24,7 @@ pub(crate) async fn discovery(State(state): State<AppState>) -> Response {
 }
 
 pub(crate) async fn jwks(State(state): State<AppState>) -> Response {
-    let body = state.provider.jwks_json().to_string();
+    let body = state.jwks.clone();
     let content_type = HeaderValue::from_static("application/jwk-set+json");
     (
         [
