@@ -10,7 +10,7 @@ use serde_json::json;
 use tessera_protocol::authorize::{AuthorizationRequest, ClientAndRedirect, ClientPolicy};
 use tessera_protocol::params::Params;
 use tessera_protocol::scope::Scope;
-use tessera_protocol::types::{ClientId, RedirectUri};
+use tessera_protocol::types::{opaque, ClientId, RedirectUri};
 use tessera_protocol::{ErrorCode, OAuthError};
 use tessera_store::{AuditEvent, AuthorizationCode, Client, Interaction, Outcome, Session, User};
 use url::Url;
@@ -56,7 +56,7 @@ impl Provider {
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
         // Step 1: nothing can be trusted until the parameters parse.
-        let params = match Params::parse(raw) {
+        let params = match Params::parse_keeping_repeats(raw) {
             Ok(params) => params,
             Err(err) => return Ok(Next::ErrorPage(err)),
         };
@@ -82,7 +82,8 @@ impl Provider {
         ) {
             Ok(request) => request,
             Err(err) => {
-                let state = params.get("state");
+                // A state that failed validation is not echoed: it may be the problem.
+                let state = params.get("state").filter(|s| opaque("state", s).is_ok());
                 return Ok(Next::Redirect(self.error_redirect(
                     &redirect_uri,
                     &err,
@@ -326,22 +327,25 @@ pub(crate) async fn decide(
         return Ok(Decision::Login);
     }
 
-    // OIDC Core §3.1.2.1: max_age bounds the time since the last active authentication.
+    // OIDC Core §3.1.2.1: max_age bounds the time since the last active authentication,
+    // and "max_age=0 is equivalent to prompt=login" even within the second of a login.
     if let Some(max_age) = request.max_age {
-        if now - session.auth_time > max_age && !fresh {
+        let stale = max_age == 0 || now - session.auth_time > max_age;
+        if stale && !fresh {
             return Ok(Decision::Login);
         }
+    }
+
+    // OIDC Core §3.1.2.1: prompt=consent asks for consent, even from first-party clients.
+    if request.prompt.consent {
+        return Ok(Decision::Consent);
     }
 
     if client.first_party {
         return Ok(Decision::Issue);
     }
 
-    // OIDC Core §3.1.2.4: consent is asked when prompted for, or when not yet given for
-    // every requested scope.
-    if request.prompt.consent {
-        return Ok(Decision::Consent);
-    }
+    // OIDC Core §3.1.2.4: consent is asked when not yet given for every requested scope.
     let granted = provider.inner.store.consent(&user.id, &client.id).await?;
     let covered = granted
         .and_then(|c| Scope::parse(&c.scope).ok())

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::params::Params;
+use crate::params::{repeated_error, Params};
 use crate::pkce::CodeChallenge;
 use crate::scope::Scope;
 use crate::types::{opaque, ClientId, LoginHint, Nonce, RedirectUri, State};
@@ -26,6 +26,11 @@ impl<'a> ClientAndRedirect<'a> {
     /// `redirect_uri` is required on every request (OIDC Core §3.1.2.1), which also spares
     /// the ambiguity of RFC 6749 §3.1.2.3 for clients with one registered URI.
     pub fn from_params(params: &'a Params) -> Result<Self, OAuthError> {
+        for name in ["client_id", "redirect_uri"] {
+            if params.is_repeated(name) {
+                return Err(repeated_error(name));
+            }
+        }
         Ok(Self {
             client_id: params.require("client_id")?,
             redirect_uri: params.require("redirect_uri")?,
@@ -96,6 +101,12 @@ impl AuthorizationRequest {
         redirect_uri: RedirectUri,
         client: &ClientPolicy<'_>,
     ) -> Result<Self, OAuthError> {
+        // RFC 6749 §3.1 and §4.1.2.1: a repeated parameter is an invalid request, reported
+        // to the client now that its redirect URI is trusted.
+        if let Some(name) = params.repeated() {
+            return Err(repeated_error(name));
+        }
+
         // OIDC Core §6: request objects are not supported, and discovery says so.
         if params.contains("request") {
             return Err(OAuthError::new(

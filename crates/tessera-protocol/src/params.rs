@@ -3,25 +3,42 @@
 //! RFC 6749 §3.1 and §3.2: parameters sent without a value are treated as omitted, and a
 //! parameter must not be included more than once. Both rules are enforced here, for the
 //! query string and for `application/x-www-form-urlencoded` bodies alike, before any
-//! endpoint looks at a single value.
+//! endpoint looks at a single value; only the authorization endpoint defers the refusal of
+//! a repeat until it knows where the error may be sent.
 
 use std::collections::HashMap;
 
 use crate::OAuthError;
 
-/// The parameters of one request, each present at most once and never empty.
+/// The parameters of one request, never empty; repeated names are set aside.
 #[derive(Debug, Default, Clone)]
-pub struct Params(HashMap<String, String>);
+pub struct Params {
+    values: HashMap<String, String>,
+    /// Names sent more than once; their values are dropped, since none can be trusted.
+    repeated: Vec<String>,
+}
 
 impl Params {
-    /// Parses `application/x-www-form-urlencoded` bytes (a query string or a form body).
+    /// Parses `application/x-www-form-urlencoded` bytes (a query string or a form body),
+    /// refusing any parameter sent more than once.
     pub fn parse(bytes: &[u8]) -> Result<Self, OAuthError> {
+        let params = Self::parse_keeping_repeats(bytes)?;
+        match params.repeated() {
+            Some(name) => Err(repeated_error(name)),
+            None => Ok(params),
+        }
+    }
+
+    /// Parses like [`Params::parse`], but records repeated names instead of failing, for
+    /// the authorization endpoint: there a repeat is refused at the client's redirect URI
+    /// once `client_id` and `redirect_uri` are trusted (RFC 6749 §4.1.2.1).
+    pub fn parse_keeping_repeats(bytes: &[u8]) -> Result<Self, OAuthError> {
         if std::str::from_utf8(bytes).is_err() {
             return Err(OAuthError::invalid_request(
                 "the request is not valid UTF-8",
             ));
         }
-        let mut map = HashMap::new();
+        let mut params = Self::default();
         for (name, value) in url::form_urlencoded::parse(bytes) {
             // Percent-decoding replaces invalid UTF-8 with U+FFFD: refuse rather than guess.
             if name.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
@@ -32,18 +49,30 @@ impl Params {
             if value.is_empty() {
                 continue;
             }
-            if map.insert(name.to_string(), value.into_owned()).is_some() {
-                return Err(OAuthError::invalid_request(format!(
-                    "parameter {} was sent more than once",
-                    short(&name)
-                )));
+            if params.repeated.iter().any(|r| *r == name) {
+                continue;
             }
+            if params.values.remove(name.as_ref()).is_some() {
+                params.repeated.push(name.into_owned());
+                continue;
+            }
+            params.values.insert(name.into_owned(), value.into_owned());
         }
-        Ok(Self(map))
+        Ok(params)
+    }
+
+    /// The first parameter name that was sent more than once.
+    pub fn repeated(&self) -> Option<&str> {
+        self.repeated.first().map(String::as_str)
+    }
+
+    /// Whether `name` was sent more than once.
+    pub fn is_repeated(&self, name: &str) -> bool {
+        self.repeated.iter().any(|r| r == name)
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.values.get(name).map(String::as_str)
     }
 
     pub fn require(&self, name: &'static str) -> Result<&str, OAuthError> {
@@ -52,17 +81,22 @@ impl Params {
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+        self.values.contains_key(name)
     }
 
     /// Removes a parameter, so that a value authenticated elsewhere cannot be read twice.
     pub fn take(&mut self, name: &str) -> Option<String> {
-        self.0.remove(name)
+        self.values.remove(name)
     }
 
     pub fn insert(&mut self, name: &str, value: String) {
-        self.0.insert(name.to_string(), value);
+        self.values.insert(name.to_string(), value);
     }
+}
+
+/// RFC 6749 §3.1: "Request and response parameters MUST NOT be included more than once."
+pub fn repeated_error(name: &str) -> OAuthError {
+    OAuthError::invalid_request(format!("parameter {} was sent more than once", short(name)))
 }
 
 /// A parameter name shortened for an error message, so that a hostile name cannot bloat it.

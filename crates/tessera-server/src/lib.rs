@@ -22,7 +22,7 @@ pub use cookies::{CookieName, CookiePolicy};
 /// HTTP settings; the binary documents each one's default.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
-    /// Largest request body accepted, in bytes; larger ones get a 413 protocol error.
+    /// Largest request body accepted, in bytes; larger ones get `invalid_request` (400).
     pub max_body_bytes: usize,
 }
 

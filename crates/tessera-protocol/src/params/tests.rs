@@ -35,3 +35,16 @@ fn plus_decodes_to_space() {
     let params = Params::parse(b"scope=openid+email").unwrap();
     assert_eq!(params.get("scope"), Some("openid email"));
 }
+
+#[test]
+fn repeats_are_set_aside_when_kept_for_later() {
+    let params = Params::parse_keeping_repeats(b"state=a&client_id=c&state=b&state=c").unwrap();
+    assert_eq!(params.repeated(), Some("state"));
+    assert!(params.is_repeated("state"));
+    assert_eq!(
+        params.get("state"),
+        None,
+        "no value of a repeated parameter is trusted"
+    );
+    assert_eq!(params.get("client_id"), Some("c"));
+}

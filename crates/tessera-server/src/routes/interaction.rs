@@ -84,10 +84,9 @@ pub(crate) async fn login_submit(
             response.headers_mut().append(header::SET_COOKIE, cookie);
             response
         }
-        // The same status and page for every failure, whichever part was wrong.
-        Ok(LoginResult::Retry(view)) => {
-            (axum::http::StatusCode::UNAUTHORIZED, pages::login(&view)).into_response()
-        }
+        // The same page for every failure, whichever part was wrong. A 200, as for any form
+        // shown again: a 401 would need an HTTP challenge, which a form login has not.
+        Ok(LoginResult::Retry(view)) => pages::login(&view),
         Ok(LoginResult::ErrorPage(error)) => ErrorPage {
             error,
             request_id: meta.request_id,

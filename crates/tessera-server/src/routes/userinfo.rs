@@ -16,7 +16,9 @@ use super::{form, Meta};
 use crate::error::{no_store, BearerError, ServerFault};
 use crate::AppState;
 
-/// The token from `Authorization: Bearer …`, if that header is present and well formed.
+/// The token from `Authorization: Bearer …`. Another scheme counts as no credentials
+/// (RFC 6750 §3.1: "an unsupported authentication method" gets a bare challenge); a
+/// Bearer header without a token is malformed.
 fn bearer(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
@@ -24,15 +26,15 @@ fn bearer(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
     let value = value
         .to_str()
         .map_err(|_| OAuthError::invalid_request("malformed Authorization header"))?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim().to_string()))
-        }
-        _ => Err(OAuthError::invalid_request(
-            "the Authorization header must use the Bearer scheme",
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    match token.trim() {
+        "" => Err(OAuthError::invalid_request(
+            "the Bearer credentials are empty",
         )),
+        token => Ok(Some(token.to_string())),
     }
 }
 
