@@ -3,7 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
+use reqwest::cookie::{CookieStore, Jar};
 use secrecy::SecretString;
 use tessera_core::accounts::{self, NewClientRequest, NewUserRequest};
 use tessera_core::keys::KeyEncryptionKey;
@@ -15,6 +17,8 @@ use tessera_store::Engine;
 use tokio::sync::oneshot;
 
 pub use tessera_store::testing::engines;
+
+pub mod expect;
 
 /// A running Tessera.
 pub struct TestServer {
@@ -35,6 +39,16 @@ pub struct TestClient {
 
 pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
 pub const PASSWORD: &str = "correct horse battery staple";
+/// The `state` of the example requests in OIDC Core §3.1.2.1.
+pub const STATE: &str = "af0ifjsldkj";
+/// The PKCE example of RFC 7636 Appendix B: the verifier and its S256 challenge.
+pub const PKCE_VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const PKCE_CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+/// The authorization request parameters that send [`PKCE_CHALLENGE`] with method S256.
+pub const PKCE_S256: [(&str, &str); 2] = [
+    ("code_challenge", PKCE_CHALLENGE),
+    ("code_challenge_method", "S256"),
+];
 
 impl TestServer {
     pub async fn start(engine: Engine) -> Self {
@@ -75,6 +89,72 @@ impl TestServer {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)
+    }
+
+    /// `/authorize` with exactly these query parameters, in this order, repeats included.
+    pub fn authorize_url_with(&self, pairs: &[(&str, &str)]) -> String {
+        let mut url = url::Url::parse(&self.url("/authorize")).unwrap();
+        url.query_pairs_mut().extend_pairs(pairs);
+        url.to_string()
+    }
+
+    /// A code request for `client` with scope `openid` and state [`STATE`]; each of
+    /// `overrides` replaces the parameter of its name, or is added.
+    pub fn authorize_url(&self, client: &TestClient, overrides: &[(&str, &str)]) -> String {
+        let mut pairs = vec![
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("scope", "openid"),
+            ("state", STATE),
+        ];
+        for &(name, value) in overrides {
+            match pairs.iter_mut().find(|(n, _)| *n == name) {
+                Some(pair) => pair.1 = value,
+                None => pairs.push((name, value)),
+            }
+        }
+        self.authorize_url_with(&pairs)
+    }
+
+    /// Posts `form` to the token endpoint, with HTTP Basic credentials when given.
+    pub async fn post_token(
+        &self,
+        basic: Option<(&str, &str)>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut request = reqwest::Client::new().post(self.url("/token")).form(form);
+        // RFC 6749 §2.3.1 form-encodes id and secret first; ours are base64url, which that
+        // encoding leaves unchanged.
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Redeems `code` as `client` would: Basic for a confidential client, `client_id` in
+    /// the body for a public one.
+    pub async fn redeem(
+        &self,
+        client: &TestClient,
+        code: &str,
+        code_verifier: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", client.redirect_uri.as_str()),
+        ];
+        if let Some(verifier) = code_verifier {
+            form.push(("code_verifier", verifier));
+        }
+        match &client.secret {
+            Some(secret) => self.post_token(Some((&client.id, secret)), &form).await,
+            None => {
+                form.push(("client_id", &client.id));
+                self.post_token(None, &form).await
+            }
+        }
     }
 
     pub async fn create_user(&self, username: &str) -> String {
@@ -141,6 +221,7 @@ impl TestServer {
 /// A browser: keeps cookies, follows no redirects, so every hop can be inspected.
 pub struct Browser {
     pub http: reqwest::Client,
+    jar: Arc<Jar>,
 }
 
 impl Default for Browser {
@@ -151,12 +232,33 @@ impl Default for Browser {
 
 impl Browser {
     pub fn new() -> Self {
+        let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        Self { http }
+        Self { http, jar }
+    }
+
+    /// The value of the cookie `name` this browser would send to `server`.
+    pub fn cookie(&self, server: &TestServer, name: &str) -> Option<String> {
+        let url = url::Url::parse(&server.issuer).unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
+    }
+
+    /// Stores a cookie for `server` as if another page had set it (an attacker, say).
+    pub fn plant_cookie(&self, server: &TestServer, name: &str, value: &str) {
+        let url = url::Url::parse(&server.issuer).unwrap();
+        self.jar
+            .add_cookie_str(&format!("{name}={value}; Path=/"), &url);
     }
 
     pub async fn get(&self, url: &str) -> reqwest::Response {
@@ -181,6 +283,12 @@ impl Browser {
             }
         }
         panic!("too many redirects");
+    }
+
+    /// Requests `url` and follows the redirects that stay on the issuer.
+    pub async fn visit(&self, server: &TestServer, url: &str) -> Followed {
+        let response = self.get(url).await;
+        self.follow(&server.issuer, response).await
     }
 
     /// Submits the login form on `page` with these credentials.
@@ -238,6 +346,17 @@ impl Browser {
             }
         }
         panic!("sign-in did not finish");
+    }
+
+    /// Signs in through `authorize_url` and returns the authorization code it ends with.
+    pub async fn authorization_code(
+        &self,
+        server: &TestServer,
+        authorize_url: &str,
+        username: &str,
+    ) -> String {
+        let callback = self.sign_in(server, authorize_url, username).await;
+        query_param(&callback, "code").unwrap_or_else(|| panic!("no code in {callback}"))
     }
 }
 
