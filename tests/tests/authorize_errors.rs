@@ -274,10 +274,9 @@ fn unix_time() -> Duration {
 }
 
 /// OIDC Core §3.1.2.1: "max_age=0 is equivalent to prompt=login". Tessera keeps time in
-/// whole seconds, so the bug shows only when the login and the next request share a
-/// second: each attempt starts on a fresh second, until one fits.
+/// whole seconds, so a naive elapsed-time check passes when the login and the next request
+/// share a second: each attempt starts on a fresh second, until one fits.
 #[tokio::test]
-
 async fn max_age_zero_shows_the_login_page_despite_a_session() {
     for engine in engines() {
         let server = TestServer::start(engine).await;
