@@ -192,6 +192,9 @@ impl TestServer {
             first_party,
             id_token_alg: alg,
             scope: "openid profile email",
+            grant_types: &["authorization_code".to_string()],
+            post_logout_redirect_uris: &[],
+            backchannel_logout_uri: None,
         };
         let created = accounts::create_client(self.provider.store(), request, unix_now())
             .await

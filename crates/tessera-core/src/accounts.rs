@@ -4,7 +4,10 @@ use secrecy::SecretString;
 use serde_json::json;
 use tessera_protocol::scope::Scope;
 use tessera_protocol::types::RedirectUri;
-use tessera_store::{AuditEvent, NewClient, NewUser, Outcome, Store, StoreError};
+use tessera_store::{
+    AuditEvent, NewClient, NewUser, Outcome, Store, StoreError, DEFAULT_REFRESH_TOKEN_IDLE_TTL,
+    DEFAULT_REFRESH_TOKEN_TTL,
+};
 
 use crate::keys::Alg;
 use crate::password::PasswordHasher;
@@ -26,8 +29,16 @@ pub enum AccountError {
         uri: String,
         reason: tessera_protocol::types::RedirectUriError,
     },
-    #[error("at least one redirect URI is required")]
+    #[error("at least one redirect URI is required for the authorization_code grant")]
     NoRedirectUri,
+    #[error(
+        "unknown grant type {0:?}: use authorization_code, refresh_token or client_credentials"
+    )]
+    GrantType(String),
+    #[error("a public client cannot use the client_credentials grant (RFC 6749 §4.4)")]
+    PublicClientCredentials,
+    #[error("backchannel logout URI {0:?} must be https, or http on a loopback address")]
+    BackchannelLogoutUri(String),
     #[error("unsupported ID token algorithm {0:?}: use RS256 or ES256")]
     Alg(String),
     #[error("scope is malformed")]
@@ -103,7 +114,14 @@ pub struct NewClientRequest<'a> {
     pub first_party: bool,
     pub id_token_alg: &'a str,
     pub scope: &'a str,
+    /// Grant types the client may use; see [`GRANT_TYPES`].
+    pub grant_types: &'a [String],
+    pub post_logout_redirect_uris: &'a [String],
+    pub backchannel_logout_uri: Option<&'a str>,
 }
+
+/// Grant types a client can be registered for.
+pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 
 /// A created client; the secret exists only here, and only for confidential clients.
 pub struct CreatedClient {
@@ -116,14 +134,46 @@ pub async fn create_client(
     request: NewClientRequest<'_>,
     now: i64,
 ) -> Result<CreatedClient, AccountError> {
-    if request.redirect_uris.is_empty() {
+    for grant in request.grant_types {
+        if !GRANT_TYPES.contains(&grant.as_str()) {
+            return Err(AccountError::GrantType(grant.clone()));
+        }
+    }
+    let uses_code = request
+        .grant_types
+        .iter()
+        .any(|g| g == "authorization_code");
+    if uses_code && request.redirect_uris.is_empty() {
         return Err(AccountError::NoRedirectUri);
     }
-    for uri in request.redirect_uris {
+    // RFC 6749 §4.4: only confidential clients may use the client credentials grant.
+    if request.public
+        && request
+            .grant_types
+            .iter()
+            .any(|g| g == "client_credentials")
+    {
+        return Err(AccountError::PublicClientCredentials);
+    }
+    for uri in request
+        .redirect_uris
+        .iter()
+        .chain(request.post_logout_redirect_uris)
+    {
         RedirectUri::register(uri).map_err(|reason| AccountError::RedirectUri {
             uri: uri.clone(),
             reason,
         })?;
+    }
+    if let Some(uri) = request.backchannel_logout_uri {
+        let secure = url::Url::parse(uri).is_ok_and(|url| {
+            url.fragment().is_none()
+                && (url.scheme() == "https"
+                    || (url.scheme() == "http" && tessera_protocol::types::is_loopback(&url)))
+        });
+        if !secure {
+            return Err(AccountError::BackchannelLogoutUri(uri.to_string()));
+        }
     }
     if Alg::parse(request.id_token_alg).is_none() {
         return Err(AccountError::Alg(request.id_token_alg.to_string()));
@@ -144,6 +194,13 @@ pub async fn create_client(
             allowed_scope: &scope.to_string(),
             id_token_alg: request.id_token_alg,
             first_party: request.first_party,
+            grant_types: request.grant_types,
+            jwks: None,
+            jwks_uri: None,
+            post_logout_redirect_uris: request.post_logout_redirect_uris,
+            backchannel_logout_uri: request.backchannel_logout_uri,
+            refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
+            refresh_token_idle_ttl: DEFAULT_REFRESH_TOKEN_IDLE_TTL,
         },
         now,
     )

@@ -261,6 +261,7 @@ impl Provider {
                 .map(|c| c.as_str().to_string()),
             auth_time: session.auth_time,
             amr: session.amr.clone(),
+            sid: session.sid.clone(),
             expires_at: now + Settings::CODE_TTL,
         };
 

@@ -137,6 +137,7 @@ impl Provider {
             user_id: user.id.clone(),
             auth_time: now,
             amr: "pwd".to_string(),
+            sid: Some(uuid::Uuid::new_v4().simple().to_string()),
             expires_at: now + self.inner.settings.session_ttl,
         };
         event.outcome = Outcome::Success;

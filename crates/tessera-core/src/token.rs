@@ -237,6 +237,7 @@ impl Provider {
                 nonce: grant.nonce.clone(),
                 at_hash: at_hash(&access_token),
                 amr: grant.amr.split(' ').map(str::to_string).collect(),
+                sid: grant.sid.clone(),
                 azp: client.id.clone(),
             };
             let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);

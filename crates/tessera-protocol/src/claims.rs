@@ -18,6 +18,9 @@ pub struct IdTokenClaims {
     pub nonce: Option<String>,
     pub at_hash: String,
     pub amr: Vec<String>,
+    /// The session's public id (OIDC Back-Channel Logout §2.4, Front-Channel Logout §3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// OIDC Core §2: required when the ID token has a single audience different from the
     /// authorized party; Tessera always sets it to the client, so a relying party need
     /// never guess.

@@ -16,7 +16,28 @@ pub struct Client {
     pub id_token_alg: String,
     /// First-party clients skip the consent page.
     pub first_party: bool,
+    /// Grant types the client may use (`authorization_code`, `refresh_token`,
+    /// `client_credentials`).
+    pub grant_types: Vec<String>,
+    /// Inline JWKS for `private_key_jwt` (RFC 7523), as JSON.
+    pub jwks: Option<String>,
+    /// Where to fetch the JWKS for `private_key_jwt`, instead of `jwks`.
+    pub jwks_uri: Option<String>,
+    /// Exact strings allowed as `post_logout_redirect_uri` (RP-Initiated Logout §3).
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where back-channel logout tokens are posted (Back-Channel Logout §2.2).
+    pub backchannel_logout_uri: Option<String>,
+    /// Absolute lifetime of a refresh-token family, seconds.
+    pub refresh_token_ttl: i64,
+    /// Time a refresh token may go unused before it expires, seconds.
+    pub refresh_token_idle_ttl: i64,
     pub created_at: i64,
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
 }
 
 #[derive(Debug)]
@@ -28,32 +49,61 @@ pub struct NewClient<'a> {
     pub allowed_scope: &'a str,
     pub id_token_alg: &'a str,
     pub first_party: bool,
+    pub grant_types: &'a [String],
+    pub jwks: Option<&'a str>,
+    pub jwks_uri: Option<&'a str>,
+    pub post_logout_redirect_uris: &'a [String],
+    pub backchannel_logout_uri: Option<&'a str>,
+    pub refresh_token_ttl: i64,
+    pub refresh_token_idle_ttl: i64,
+}
+
+/// Defaults for the lifetimes of refresh-token families: 30 days absolute, 14 days idle.
+pub const DEFAULT_REFRESH_TOKEN_TTL: i64 = 30 * 24 * 3600;
+pub const DEFAULT_REFRESH_TOKEN_IDLE_TTL: i64 = 14 * 24 * 3600;
+
+fn json_list(row: &AnyRow, column: &'static str) -> Result<Vec<String>> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|_| StoreError::Corrupt(column))
 }
 
 fn from_row(row: &AnyRow) -> Result<Client> {
-    let uris: String = row.try_get("redirect_uris")?;
+    let grant_types: String = row.try_get("grant_types")?;
     Ok(Client {
         id: row.try_get("id")?,
         name: row.try_get("name")?,
         secret_hash: row.try_get("secret_hash")?,
-        redirect_uris: serde_json::from_str(&uris)
-            .map_err(|_| StoreError::Corrupt("clients.redirect_uris"))?,
+        redirect_uris: json_list(row, "redirect_uris")?,
         allowed_scope: row.try_get("allowed_scope")?,
         id_token_alg: row.try_get("id_token_alg")?,
         first_party: row.try_get::<i64, _>("first_party")? != 0,
+        grant_types: grant_types
+            .split(' ')
+            .filter(|g| !g.is_empty())
+            .map(str::to_string)
+            .collect(),
+        jwks: row.try_get("jwks")?,
+        jwks_uri: row.try_get("jwks_uri")?,
+        post_logout_redirect_uris: json_list(row, "post_logout_redirect_uris")?,
+        backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
+        refresh_token_ttl: row.try_get("refresh_token_ttl")?,
+        refresh_token_idle_ttl: row.try_get("refresh_token_idle_ttl")?,
         created_at: row.try_get("created_at")?,
     })
 }
 
+const COLUMNS: &str = "id, name, secret_hash, redirect_uris, allowed_scope, id_token_alg, \
+                       first_party, grant_types, jwks, jwks_uri, post_logout_redirect_uris, \
+                       backchannel_logout_uri, refresh_token_ttl, refresh_token_idle_ttl, \
+                       created_at";
+
 impl Store {
     pub async fn client(&self, id: &str) -> Result<Option<Client>> {
-        let row = sqlx::query(
-            "SELECT id, name, secret_hash, redirect_uris, allowed_scope, id_token_alg, \
-             first_party, created_at FROM clients WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!("SELECT {COLUMNS} FROM clients WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(from_row).transpose()
     }
 }
@@ -62,9 +112,13 @@ impl Tx {
     pub async fn insert_client(&mut self, client: &NewClient<'_>, now: i64) -> Result<()> {
         let uris = serde_json::to_string(client.redirect_uris)
             .map_err(|_| StoreError::Corrupt("redirect_uris"))?;
+        let logout_uris = serde_json::to_string(client.post_logout_redirect_uris)
+            .map_err(|_| StoreError::Corrupt("post_logout_redirect_uris"))?;
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, allowed_scope, \
-             id_token_alg, first_party, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             id_token_alg, first_party, grant_types, jwks, jwks_uri, post_logout_redirect_uris, \
+             backchannel_logout_uri, refresh_token_ttl, refresh_token_idle_ttl, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(client.id)
         .bind(client.name)
@@ -73,6 +127,13 @@ impl Tx {
         .bind(client.allowed_scope)
         .bind(client.id_token_alg)
         .bind(flag(client.first_party))
+        .bind(client.grant_types.join(" "))
+        .bind(client.jwks)
+        .bind(client.jwks_uri)
+        .bind(logout_uris)
+        .bind(client.backchannel_logout_uri)
+        .bind(client.refresh_token_ttl)
+        .bind(client.refresh_token_idle_ttl)
         .bind(now)
         .execute(&mut *self.0)
         .await

@@ -14,6 +14,8 @@ pub struct AuthorizationCode {
     pub code_challenge: Option<String>,
     pub auth_time: i64,
     pub amr: String,
+    /// The `sid` of the session the code was issued in.
+    pub sid: Option<String>,
     pub expires_at: i64,
 }
 
@@ -37,8 +39,8 @@ impl Tx {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, \
-             nonce, code_challenge, auth_time, amr, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             nonce, code_challenge, auth_time, amr, sid, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(code_hash.to_vec())
         .bind(&code.client_id)
@@ -49,6 +51,7 @@ impl Tx {
         .bind(&code.code_challenge)
         .bind(code.auth_time)
         .bind(&code.amr)
+        .bind(&code.sid)
         .bind(now)
         .bind(code.expires_at)
         .execute(&mut *self.0)
@@ -62,7 +65,7 @@ impl Tx {
             "UPDATE authorization_codes SET redeemed_at = $1 \
              WHERE code_hash = $2 AND redeemed_at IS NULL AND expires_at > $3 \
              RETURNING client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
-             auth_time, amr, expires_at",
+             auth_time, amr, sid, expires_at",
         )
         .bind(now)
         .bind(code_hash.to_vec())
@@ -80,6 +83,7 @@ impl Tx {
                 code_challenge: row.try_get("code_challenge")?,
                 auth_time: row.try_get("auth_time")?,
                 amr: row.try_get("amr")?,
+                sid: row.try_get("sid")?,
                 expires_at: row.try_get("expires_at")?,
             }));
         }

@@ -10,6 +10,8 @@ pub struct Session {
     pub auth_time: i64,
     /// Space-separated RFC 8176 method references.
     pub amr: String,
+    /// The public, non-secret session id given to clients as `sid`.
+    pub sid: Option<String>,
     pub expires_at: i64,
 }
 
@@ -17,7 +19,7 @@ impl Store {
     /// The live session with this id hash, if it has not expired at `now`.
     pub async fn session(&self, id_hash: &[u8], now: i64) -> Result<Option<Session>> {
         let row = sqlx::query(
-            "SELECT user_id, auth_time, amr, expires_at FROM sessions \
+            "SELECT user_id, auth_time, amr, sid, expires_at FROM sessions \
              WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash.to_vec())
@@ -29,6 +31,7 @@ impl Store {
                 user_id: row.try_get("user_id")?,
                 auth_time: row.try_get("auth_time")?,
                 amr: row.try_get("amr")?,
+                sid: row.try_get("sid")?,
                 expires_at: row.try_get("expires_at")?,
             })
         })
@@ -44,13 +47,14 @@ impl Tx {
         now: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, auth_time, amr, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO sessions (id_hash, user_id, auth_time, amr, sid, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id_hash.to_vec())
         .bind(&session.user_id)
         .bind(session.auth_time)
         .bind(&session.amr)
+        .bind(&session.sid)
         .bind(now)
         .bind(session.expires_at)
         .execute(&mut *self.0)

@@ -34,6 +34,13 @@ async fn seed_client(store: &Store, id: &str) {
         allowed_scope: "openid profile email",
         id_token_alg: "RS256",
         first_party: false,
+        grant_types: &["authorization_code".to_string()],
+        jwks: None,
+        jwks_uri: None,
+        post_logout_redirect_uris: &[],
+        backchannel_logout_uri: None,
+        refresh_token_ttl: tessera_store::DEFAULT_REFRESH_TOKEN_TTL,
+        refresh_token_idle_ttl: tessera_store::DEFAULT_REFRESH_TOKEN_IDLE_TTL,
     };
     tx.insert_client(&client, NOW).await.unwrap();
     tx.commit().await.unwrap();
@@ -49,6 +56,7 @@ fn code_for(client_id: &str, user_id: &str) -> AuthorizationCode {
         code_challenge: None,
         auth_time: NOW,
         amr: "pwd".into(),
+        sid: Some("sid-1".into()),
         expires_at: NOW + 60,
     }
 }
@@ -116,6 +124,7 @@ async fn a_code_is_claimed_once_and_a_replay_is_recognised() {
             Redemption::Claimed(code) => {
                 assert_eq!(code.nonce.as_deref(), Some("n-0S6_WzA2Mj"));
                 assert_eq!(code.user_id, "u1");
+                assert_eq!(code.sid.as_deref(), Some("sid-1"));
             }
             other => panic!("expected the code to be claimed, got {other:?}"),
         }
@@ -214,6 +223,7 @@ async fn sessions_and_interactions_expire() {
             user_id: "u1".into(),
             auth_time: NOW,
             amr: "pwd".into(),
+            sid: None,
             expires_at: NOW + 10,
         };
         let interaction = Interaction {
@@ -319,6 +329,7 @@ async fn purge_removes_only_what_has_expired() {
             user_id: "u1".into(),
             auth_time: NOW,
             amr: "pwd".into(),
+            sid: None,
             expires_at: NOW + 100,
         };
         let dead = Session {

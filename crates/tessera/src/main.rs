@@ -76,7 +76,7 @@ enum ClientCommand {
         #[arg(long)]
         name: String,
         /// A redirect URI, compared by exact string; repeat for several.
-        #[arg(long = "redirect-uri", required = true)]
+        #[arg(long = "redirect-uri")]
         redirect_uris: Vec<String>,
         /// A public client (native or browser app): no secret, PKCE required.
         #[arg(long)]
@@ -90,6 +90,16 @@ enum ClientCommand {
         /// Scopes the client may request.
         #[arg(long, default_value = "openid profile email")]
         scope: String,
+        /// A grant type the client may use (authorization_code, refresh_token,
+        /// client_credentials); repeat for several.
+        #[arg(long = "grant-type", default_value = "authorization_code")]
+        grant_types: Vec<String>,
+        /// A URI allowed after logout, compared by exact string; repeat for several.
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// Where back-channel logout tokens are posted.
+        #[arg(long)]
+        backchannel_logout_uri: Option<String>,
     },
 }
 
@@ -155,6 +165,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     first_party,
                     id_token_alg,
                     scope,
+                    grant_types,
+                    post_logout_redirect_uris,
+                    backchannel_logout_uri,
                 },
         } => {
             let store = open_store(&config).await?;
@@ -165,6 +178,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 first_party,
                 id_token_alg: &id_token_alg,
                 scope: &scope,
+                grant_types: &grant_types,
+                post_logout_redirect_uris: &post_logout_redirect_uris,
+                backchannel_logout_uri: backchannel_logout_uri.as_deref(),
             };
             let created = accounts::create_client(&store, request, unix_now()).await?;
             println!("client_id: {}", created.client_id);
