@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod authorize;
+pub mod client_auth;
 pub mod context;
 pub mod discovery;
 pub mod interaction;

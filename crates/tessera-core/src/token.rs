@@ -11,7 +11,7 @@ use serde_json::json;
 use tessera_protocol::claims::{at_hash, AccessTokenClaims, IdTokenClaims};
 use tessera_protocol::params::Params;
 use tessera_protocol::pkce::CodeChallenge;
-use tessera_protocol::token::{ClientCredentials, TokenRequest, TokenResponse};
+use tessera_protocol::token::{TokenRequest, TokenResponse};
 use tessera_protocol::OAuthError;
 use tessera_store::{
     AccessTokenRecord, AuditEvent, AuthorizationCode, Client, Outcome, Redemption, Tx,
@@ -19,7 +19,7 @@ use tessera_store::{
 
 use crate::authorize::audit_context;
 use crate::keys::Alg;
-use crate::secret::{digest, matches_digest, RandomSecret};
+use crate::secret::{digest, RandomSecret};
 use crate::{Provider, ProviderError, RequestContext};
 
 /// The `typ` header of access tokens (RFC 9068 §2.1).
@@ -33,22 +33,18 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Result<TokenResponse, OAuthError>, ProviderError> {
-        let credentials = match ClientCredentials::from_request(authorization, &mut params) {
-            Ok(credentials) => credentials,
+        let client = match self
+            .authenticate_client(
+                authorization,
+                &mut params,
+                now,
+                ctx,
+                "token.client_authentication",
+            )
+            .await?
+        {
+            Ok(client) => client,
             Err(err) => return Ok(Err(err)),
-        };
-
-        let Some(client) = self.authenticate_client(&credentials).await? else {
-            self.inner
-                .store
-                .record(&AuditEvent {
-                    occurred_at: now,
-                    event_type: "token.client_authentication",
-                    detail: json!({ "reason": "invalid_client" }),
-                    ..audit_context(ctx)
-                })
-                .await?;
-            return Ok(Err(OAuthError::invalid_client()));
         };
 
         match TokenRequest::parse(&params) {
@@ -69,31 +65,6 @@ impl Provider {
             }
             Err(err) => Ok(Err(err)),
         }
-    }
-
-    /// RFC 6749 §2.3.1 and §3.2.1: the client proves who it is, or it is unknown.
-    async fn authenticate_client(
-        &self,
-        credentials: &ClientCredentials,
-    ) -> Result<Option<Client>, ProviderError> {
-        let Some(client) = self
-            .inner
-            .store
-            .client(credentials.client_id().as_str())
-            .await?
-        else {
-            return Ok(None);
-        };
-        let authenticated = match (credentials, &client.secret_hash) {
-            (
-                ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. },
-                Some(stored),
-            ) => matches_digest(secret, stored),
-            // A public client has no secret to present; a confidential one must present it.
-            (ClientCredentials::None { .. }, None) => true,
-            _ => false,
-        };
-        Ok(authenticated.then_some(client))
     }
 
     async fn redeem_code(
