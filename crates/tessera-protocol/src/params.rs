@@ -18,6 +18,17 @@ pub struct Params {
     repeated: Vec<String>,
 }
 
+/// Decodes one name or value of `application/x-www-form-urlencoded` (`+` is a space),
+/// refusing percent-escapes that do not form UTF-8 instead of replacing them with U+FFFD,
+/// so that a U+FFFD sent on purpose survives and broken input never passes as text.
+fn decode(part: &str) -> Result<String, OAuthError> {
+    let spaced = part.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| OAuthError::invalid_request("a parameter is not valid UTF-8"))
+}
+
 impl Params {
     /// Parses `application/x-www-form-urlencoded` bytes (a query string or a form body),
     /// refusing any parameter sent more than once.
@@ -33,30 +44,26 @@ impl Params {
     /// the authorization endpoint: there a repeat is refused at the client's redirect URI
     /// once `client_id` and `redirect_uri` are trusted (RFC 6749 §4.1.2.1).
     pub fn parse_keeping_repeats(bytes: &[u8]) -> Result<Self, OAuthError> {
-        if std::str::from_utf8(bytes).is_err() {
+        let Ok(text) = std::str::from_utf8(bytes) else {
             return Err(OAuthError::invalid_request(
                 "the request is not valid UTF-8",
             ));
-        }
+        };
         let mut params = Self::default();
-        for (name, value) in url::form_urlencoded::parse(bytes) {
-            // Percent-decoding replaces invalid UTF-8 with U+FFFD: refuse rather than guess.
-            if name.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
-                return Err(OAuthError::invalid_request(
-                    "a parameter is not valid UTF-8",
-                ));
-            }
+        for pair in text.split('&').filter(|pair| !pair.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (name, value) = (decode(name)?, decode(value)?);
             if value.is_empty() {
                 continue;
             }
-            if params.repeated.iter().any(|r| *r == name) {
+            if params.repeated.contains(&name) {
                 continue;
             }
-            if params.values.remove(name.as_ref()).is_some() {
-                params.repeated.push(name.into_owned());
+            if params.values.remove(&name).is_some() {
+                params.repeated.push(name);
                 continue;
             }
-            params.values.insert(name.into_owned(), value.into_owned());
+            params.values.insert(name, value);
         }
         Ok(params)
     }

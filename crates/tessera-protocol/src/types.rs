@@ -83,6 +83,10 @@ pub struct RedirectUri(String);
 pub enum RedirectUriError {
     #[error("is not an absolute URI")]
     NotAbsolute,
+    #[error("contains a character that a URI cannot hold unescaped (RFC 3986 §2)")]
+    InvalidCharacter,
+    #[error("must not carry a parameter of the authorization response in its query")]
+    ResponseParameter,
     #[error("must not contain a fragment (RFC 6749 §3.1.2)")]
     Fragment,
     #[error("must use https, or http only on a loopback address (RFC 8252 §7.3)")]
@@ -96,7 +100,32 @@ pub enum RedirectUriError {
 impl RedirectUri {
     /// Parses a URI for registration, applying RFC 6749 §3.1.2 and RFC 8252 §7.
     pub fn register(value: &str) -> Result<Self, RedirectUriError> {
+        // RFC 3986 §2: a URI is printable ASCII without spaces, quotes, angle brackets or
+        // the like. The url crate would quietly escape or drop them, and the redirect would
+        // then go to a URI other than the one registered.
+        let forbidden = |b: u8| b <= b' ' || b >= 0x7f || b"\"<>\\^`{|}".contains(&b);
+        if value.bytes().any(forbidden) {
+            return Err(RedirectUriError::InvalidCharacter);
+        }
+
         let url = Url::parse(value).map_err(|_| RedirectUriError::NotAbsolute)?;
+
+        // The response adds these (RFC 6749 §4.1.2, §4.1.2.1; RFC 9207); a registered copy
+        // would make the client read two values and perhaps the wrong one.
+        let taken = [
+            "code",
+            "state",
+            "iss",
+            "error",
+            "error_description",
+            "error_uri",
+        ];
+        if url
+            .query_pairs()
+            .any(|(name, _)| taken.contains(&name.as_ref()))
+        {
+            return Err(RedirectUriError::ResponseParameter);
+        }
 
         if url.fragment().is_some() || value.contains('#') {
             return Err(RedirectUriError::Fragment);

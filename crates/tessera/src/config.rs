@@ -87,7 +87,7 @@ impl Config {
             None => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
         }
         let config: Config = figment
-            .merge(Env::prefixed("TESSERA_").ignore(&["test_database_url"]))
+            .merge(Env::prefixed("TESSERA_").ignore(&["test_database_url", "config"]))
             .extract()
             .map_err(|err| anyhow::anyhow!("invalid configuration: {err}"))?;
         config.validate()?;

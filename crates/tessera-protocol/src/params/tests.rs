@@ -48,3 +48,17 @@ fn repeats_are_set_aside_when_kept_for_later() {
     );
     assert_eq!(params.get("client_id"), Some("c"));
 }
+
+#[test]
+fn a_replacement_character_sent_on_purpose_is_kept() {
+    // U+FFFD is valid UTF-8 (EF BF BD); only broken escapes are refused.
+    let params = Params::parse(b"state=%EF%BF%BD").unwrap();
+    assert_eq!(params.get("state"), Some("\u{FFFD}"));
+}
+
+#[test]
+fn an_escaped_plus_stays_a_plus() {
+    let params = Params::parse(b"a=1%2B1+2&b&=c").unwrap();
+    assert_eq!(params.get("a"), Some("1+1 2"));
+    assert_eq!(params.get("b"), None);
+}

@@ -59,3 +59,38 @@ fn endpoints_are_built_below_the_issuer_path() {
     );
     assert_eq!(nested.base_path(), "/tessera");
 }
+
+#[test]
+fn redirect_uri_with_characters_outside_rfc_3986_is_refused() {
+    for value in [
+        "http://127.0.0.1:3000/x\r\nSet-Cookie: a=b",
+        "http://127.0.0.1:3000/a b",
+        "https://app.example.com/<cb>",
+        "https://app.example.com/caf\u{e9}",
+        "https://app.example.com/cb?a=\"1\"",
+    ] {
+        assert_eq!(
+            RedirectUri::register(value),
+            Err(RedirectUriError::InvalidCharacter),
+            "{value:?}"
+        );
+    }
+    assert!(RedirectUri::register("https://app.example.com/caf%C3%A9?x=1&y=%20").is_ok());
+}
+
+#[test]
+fn redirect_uri_cannot_preset_response_parameters() {
+    for value in [
+        "https://app.example.com/cb?state=evil",
+        "https://app.example.com/cb?x=1&code=1",
+        "https://app.example.com/cb?iss=https://evil.example",
+        "https://app.example.com/cb?error=access_denied",
+    ] {
+        assert_eq!(
+            RedirectUri::register(value),
+            Err(RedirectUriError::ResponseParameter),
+            "{value:?}"
+        );
+    }
+    assert!(RedirectUri::register("https://app.example.com/cb?tenant=7").is_ok());
+}
