@@ -301,3 +301,52 @@ async fn max_age_zero_shows_the_login_page_despite_a_session() {
         server.stop().await;
     }
 }
+
+/// A confidential client registered for the client credentials grant only.
+async fn service_client(server: &TestServer) -> TestClient {
+    let uris = vec![REDIRECT_URI.to_string()];
+    let request = tessera_core::accounts::NewClientRequest {
+        name: "Service",
+        redirect_uris: &uris,
+        public: false,
+        first_party: true,
+        id_token_alg: "RS256",
+        scope: "openid",
+        grant_types: &["client_credentials".to_string()],
+        post_logout_redirect_uris: &[],
+        backchannel_logout_uri: None,
+    };
+    let now = tessera_core::unix_now();
+    let created = tessera_core::accounts::create_client(server.provider.store(), request, now)
+        .await
+        .unwrap();
+    TestClient {
+        id: created.client_id,
+        secret: created.client_secret.map(|s| s.expose().to_string()),
+        redirect_uri: REDIRECT_URI.into(),
+    }
+}
+
+/// RFC 6749 §4.1.2.1 and §5.2: a client uses only the grants it was registered for.
+#[tokio::test]
+async fn client_not_registered_for_the_code_grant_is_unauthorized_client() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let service = service_client(&server).await;
+        let response = Browser::new()
+            .get(&server.authorize_url(&service, &[]))
+            .await;
+        assert_error_redirect(&server, &response, "unauthorized_client");
+
+        // At the token endpoint the grant is refused before the code is even looked at.
+        let web = server.create_client(false, true).await;
+        let url = server.authorize_url(&web, &[]);
+        let code = Browser::new()
+            .authorization_code(&server, &url, "alice")
+            .await;
+        let response = server.redeem(&service, &code, None).await;
+        assert_token_error(response, 400, "unauthorized_client").await;
+        server.stop().await;
+    }
+}

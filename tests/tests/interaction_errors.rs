@@ -7,7 +7,7 @@
 
 use reqwest::Response;
 use tessera_e2e::expect::*;
-use tessera_e2e::{engines, hidden_field, Browser, TestServer, PASSWORD};
+use tessera_e2e::{engines, hidden_field, location, query_param, Browser, TestServer, PASSWORD};
 
 // The hosted login and consent pages.
 
@@ -225,6 +225,117 @@ async fn hosted_pages_refuse_framing() {
             assert_eq!(headers["x-frame-options"], "DENY", "{name}");
         }
         assert_error_page(error, "invalid_request").await;
+        server.stop().await;
+    }
+}
+
+/// Gets `browser` a session for alice with `client`, then opens an interaction that asks
+/// for a new login (`prompt=login`, or `max_age=0`), and returns the login page it shows.
+async fn reauthentication_demanded(
+    server: &TestServer,
+    browser: &Browser,
+    demand: (&str, &str),
+) -> String {
+    let client = server.create_client(false, false).await;
+    browser
+        .sign_in(server, &server.authorize_url(&client, &[]), "alice")
+        .await;
+    let response = browser.get(&server.authorize_url(&client, &[demand])).await;
+    assert_sent_to_login(server, &response);
+    page_of(browser.get(&server.url("/login")).await).await
+}
+
+/// OIDC Core §3.1.2.1: `prompt=login` and `max_age` demand a new login. Skipping the
+/// login page and going straight to consent must not produce a code.
+#[tokio::test]
+async fn consent_cannot_skip_a_login_that_was_demanded() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        for demand in [("prompt", "login"), ("max_age", "0")] {
+            let browser = Browser::new();
+            let login = reauthentication_demanded(&server, &browser, demand).await;
+            let csrf = hidden_field(&login, "csrf").unwrap();
+
+            let shown = browser.get(&server.url("/consent")).await;
+            assert_sent_to_login(&server, &shown);
+            let form = [("csrf", csrf.as_str()), ("decision", "approve")];
+            let submitted = browser.post_form(&server.url("/consent"), &form).await;
+            assert_sent_to_login(&server, &submitted);
+        }
+        server.stop().await;
+    }
+}
+
+/// One interaction yields one code: the same consent form submitted several times at once
+/// is honoured once, and the other submissions see the "already completed" page.
+#[tokio::test]
+async fn parallel_consent_submissions_issue_one_code() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = server.create_client(false, false).await;
+        let browser = Browser::new();
+        let login = login_page(&server, &browser, &client).await;
+        let response = browser
+            .submit_login(&server, &login, "alice", PASSWORD)
+            .await;
+        let consent = page(browser.follow(&server.issuer, response).await);
+        let csrf = hidden_field(&consent, "csrf").unwrap();
+
+        let mut submissions = tokio::task::JoinSet::new();
+        for _ in 0..6 {
+            // A clone of the client shares its cookie jar: the same browser, six tabs.
+            let http = browser.http.clone();
+            let url = server.url("/consent");
+            let form = [("csrf", csrf.clone()), ("decision", "approve".to_string())];
+            submissions.spawn(async move { http.post(url).form(&form).send().await.unwrap() });
+        }
+
+        let mut codes = 0;
+        while let Some(response) = submissions.join_next().await {
+            let response = response.unwrap();
+            match location(&response) {
+                Some(to) => {
+                    assert!(query_param(&to, "code").is_some(), "{to}");
+                    codes += 1;
+                }
+                None => assert_error_page(response, "invalid_request").await.clear(),
+            }
+        }
+        assert_eq!(codes, 1);
+        server.stop().await;
+    }
+}
+
+/// RFC 9111 §5.2.2.5: pages holding CSRF tokens, and redirects carrying codes, are never
+/// stored by a cache.
+#[tokio::test]
+async fn hosted_pages_and_code_redirects_are_not_cached() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = server.create_client(false, false).await;
+        let browser = Browser::new();
+        let to_login = browser.get(&server.authorize_url(&client, &[])).await;
+        let login = browser.get(&server.url("/login")).await;
+        let error = Browser::new().get(&server.url("/authorize")).await;
+        for (name, response) in [
+            ("redirect", &to_login),
+            ("login", &login),
+            ("error", &error),
+        ] {
+            assert_eq!(response.headers()["cache-control"], "no-store", "{name}");
+        }
+
+        let login = login.text().await.unwrap();
+        let response = browser
+            .submit_login(&server, &login, "alice", PASSWORD)
+            .await;
+        let consent = page(browser.follow(&server.issuer, response).await);
+        let with_code = browser.approve(&server, &consent).await;
+        assert!(location(&with_code).is_some_and(|to| to.contains("code=")));
+        assert_eq!(with_code.headers()["cache-control"], "no-store");
         server.stop().await;
     }
 }

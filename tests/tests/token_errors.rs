@@ -267,3 +267,47 @@ async fn code_of_another_client_is_invalid_grant() {
         server.stop().await;
     }
 }
+
+/// A browser app (a public client in the page) may call the token endpoint with fetch: the
+/// CORS preflight is answered for any origin, without allowing credentials (cookies).
+#[tokio::test]
+async fn token_endpoint_answers_cors_preflight_without_credentials() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        for path in [
+            "/token",
+            "/userinfo",
+            "/jwks",
+            "/.well-known/openid-configuration",
+        ] {
+            let response = reqwest::Client::new()
+                .request(reqwest::Method::OPTIONS, server.url(path))
+                .header("origin", "https://app.example.com")
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "authorization")
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            let headers = response.headers();
+            assert_eq!(headers["access-control-allow-origin"], "*", "{path}");
+            assert!(
+                !headers.contains_key("access-control-allow-credentials"),
+                "{path}"
+            );
+        }
+        let login = reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, server.url("/login"))
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert!(!login.headers().contains_key("access-control-allow-origin"));
+        server.stop().await;
+    }
+}

@@ -12,7 +12,9 @@ use tessera_protocol::params::Params;
 use tessera_protocol::scope::Scope;
 use tessera_protocol::types::{opaque, ClientId, RedirectUri};
 use tessera_protocol::{ErrorCode, OAuthError};
-use tessera_store::{AuditEvent, AuthorizationCode, Client, Interaction, Outcome, Session, User};
+use tessera_store::{
+    AuditEvent, AuthorizationCode, Client, Interaction, Outcome, Session, Tx, User,
+};
 use url::Url;
 
 use crate::secret::{digest, RandomSecret};
@@ -68,7 +70,22 @@ impl Provider {
             Err(err) => return Ok(Next::ErrorPage(err)),
         };
 
-        // Step 3: every other parameter; errors now go back to the client.
+        // Step 3: the client may use this grant at all (RFC 6749 §4.1.2.1,
+        // `unauthorized_client`); errors from here on go back to the client.
+        if !client.allows_grant("authorization_code") {
+            let err = OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client is not registered for the authorization code grant",
+            );
+            let state = params.get("state").filter(|s| opaque("state", s).is_ok());
+            return Ok(Next::Redirect(self.error_redirect(
+                &redirect_uri,
+                &err,
+                state,
+            )));
+        }
+
+        // Step 4: every other parameter.
         let allowed = Scope::parse(&client.allowed_scope).unwrap_or_default();
         let policy = ClientPolicy {
             is_public: client.secret_hash.is_none(),
@@ -92,11 +109,11 @@ impl Provider {
             }
         };
 
-        // Step 4: who is logged in, and whether that is enough.
+        // Step 5: who is logged in, and whether that is enough.
         let session = self.live_session(browser.session_id, now).await?;
         let decision = decide(&request, &client, session.as_ref(), false, self, now).await?;
 
-        // Step 5: prompt=none must answer without showing a page (OIDC Core §3.1.2.6).
+        // Step 6: prompt=none must answer without showing a page (OIDC Core §3.1.2.6).
         if request.prompt.none {
             let code = match decision {
                 Decision::Login => Some(ErrorCode::LoginRequired),
@@ -114,10 +131,10 @@ impl Provider {
         }
 
         match (decision, session) {
-            (Decision::Issue, Some((session, user))) => self
-                .issue_code(&request, &user, &session, None, now, ctx)
-                .await
-                .map(Next::Redirect),
+            (Decision::Issue, Some((session, user))) => {
+                self.issue_code(&request, &user, &session, None, now, ctx)
+                    .await
+            }
             (Decision::Consent, _) => Ok(Next::Consent(Some(
                 self.open_interaction(&request, now).await?,
             ))),
@@ -147,10 +164,10 @@ impl Provider {
             decide(&request, &client, session.as_ref(), fresh, self, now).await?,
             session,
         ) {
-            (Decision::Issue, Some((session, user))) => self
-                .issue_code(&request, &user, &session, Some(interaction_id), now, ctx)
-                .await
-                .map(Next::Redirect),
+            (Decision::Issue, Some((session, user))) => {
+                self.issue_code(&request, &user, &session, Some(interaction_id), now, ctx)
+                    .await
+            }
             (Decision::Consent, _) => Ok(Next::Consent(None)),
             _ => Ok(Next::Login(None)),
         }
@@ -247,7 +264,33 @@ impl Provider {
         finished_interaction: Option<[u8; 32]>,
         now: i64,
         ctx: &RequestContext,
-    ) -> Result<String, ProviderError> {
+    ) -> Result<Next, ProviderError> {
+        let tx = self.inner.store.begin().await?;
+        self.issue_code_in(tx, request, user, session, finished_interaction, now, ctx)
+            .await
+    }
+
+    /// Issues a code within `tx`, after whatever the caller wrote there, and commits.
+    ///
+    /// An interaction finishes exactly once: when `finished_interaction` is already gone
+    /// (a form submitted twice, or in parallel), nothing is issued and `tx` rolls back.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn issue_code_in(
+        &self,
+        mut tx: Tx,
+        request: &AuthorizationRequest,
+        user: &User,
+        session: &Session,
+        finished_interaction: Option<[u8; 32]>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Next, ProviderError> {
+        if let Some(id_hash) = finished_interaction {
+            if !tx.delete_interaction(&id_hash).await? {
+                return Ok(Next::ErrorPage(interaction_gone()));
+            }
+        }
+
         let code = RandomSecret::generate();
         let record = AuthorizationCode {
             client_id: request.client_id.to_string(),
@@ -264,12 +307,7 @@ impl Provider {
             sid: session.sid.clone(),
             expires_at: now + Settings::CODE_TTL,
         };
-
-        let mut tx = self.inner.store.begin().await?;
         tx.insert_code(&code.digest(), &record, now).await?;
-        if let Some(id_hash) = finished_interaction {
-            tx.delete_interaction(&id_hash).await?;
-        }
         tx.record(&AuditEvent {
             occurred_at: now,
             event_type: "authorization.code_issued",
@@ -287,7 +325,7 @@ impl Provider {
             pairs.push(("state", state.as_str()));
         }
         pairs.push(("iss", self.inner.settings.issuer.as_str()));
-        Ok(with_query(&request.redirect_uri, &pairs))
+        Ok(Next::Redirect(with_query(&request.redirect_uri, &pairs)))
     }
 
     /// An error response at the client's redirection URI, with `iss` (RFC 9207 §2).

@@ -16,7 +16,7 @@ pub mod paths {
 }
 
 /// Claims that userinfo and ID tokens can return (see [`crate::userinfo`]).
-pub const CLAIMS_SUPPORTED: [&str; 13] = [
+pub const CLAIMS_SUPPORTED: [&str; 14] = [
     "iss",
     "sub",
     "aud",
@@ -27,6 +27,7 @@ pub const CLAIMS_SUPPORTED: [&str; 13] = [
     "at_hash",
     "amr",
     "azp",
+    "sid",
     "name",
     "preferred_username",
     "email",

@@ -8,11 +8,12 @@
 
 use secrecy::SecretString;
 use serde_json::json;
+use tessera_protocol::authorize::AuthorizationRequest;
 use tessera_protocol::scope::Scope;
 use tessera_protocol::{ErrorCode, OAuthError};
-use tessera_store::{AuditEvent, Outcome, Session};
+use tessera_store::{AuditEvent, Outcome, Session, User};
 
-use crate::authorize::{audit_context, interaction_gone, BrowserState, Next};
+use crate::authorize::{audit_context, decide, interaction_gone, BrowserState, Decision, Next};
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::username::username_key;
 use crate::{Provider, ProviderError, RequestContext};
@@ -33,6 +34,32 @@ pub struct ConsentView {
     pub client_name: String,
     pub username: String,
     pub scopes: Vec<String>,
+}
+
+/// Where an interaction stands when the consent step is asked for.
+// One short-lived value per request; boxing the large variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
+enum ConsentStep {
+    /// Expired, never existed, or already finished.
+    Gone,
+    /// No live session, or one that `prompt=login` or `max_age` does not accept.
+    NeedsLogin,
+    Ready {
+        interaction_hash: [u8; 32],
+        request: AuthorizationRequest,
+        session: Session,
+        user: User,
+    },
+}
+
+impl ConsentStep {
+    /// Where the browser goes when the interaction is not ready for consent.
+    fn elsewhere(&self) -> Next {
+        match self {
+            Self::NeedsLogin => Next::Login(None),
+            Self::Gone | Self::Ready { .. } => Next::ErrorPage(interaction_gone()),
+        }
+    }
 }
 
 /// A submitted login form.
@@ -103,6 +130,7 @@ impl Provider {
             Ok(key) => self.inner.store.user_by_username_key(&key).await?,
             Err(_) => None,
         };
+        let tried = user.as_ref().map(|u| (u.id.clone(), u.disabled));
         let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
         let password_ok = self
             .inner
@@ -119,15 +147,26 @@ impl Provider {
         };
 
         let Some(user) = user else {
-            // The audit trail names the account that was tried when it exists, but never
-            // the password, and the person sees one message whatever went wrong.
-            event.detail = json!({ "reason": "bad_credentials" });
+            // The audit trail names the account that was tried when it exists, and why it
+            // failed, but never the password; the person sees one message whatever failed.
+            let reason = match &tried {
+                None => "unknown_user",
+                Some((_, true)) => "account_disabled",
+                Some((_, false)) => "bad_password",
+            };
+            event.user_id = tried.map(|(id, _)| id);
+            event.detail = json!({ "reason": reason });
             self.inner.store.record(&event).await?;
             let client_name = self.client_name(request.client_id.as_str()).await?;
             return Ok(LoginResult::Retry(LoginView {
                 csrf: csrf_token(id),
                 client_name,
-                username: form.username.chars().take(256).collect(),
+                username: form
+                    .username
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(256)
+                    .collect(),
                 error: Some(LOGIN_FAILED),
             }));
         };
@@ -156,26 +195,55 @@ impl Provider {
         Ok(LoginResult::LoggedIn(session_id))
     }
 
+    /// The consent page, or where the browser must go instead when the interaction is not
+    /// at its consent step.
     pub async fn consent_page(
         &self,
         browser: &BrowserState<'_>,
         now: i64,
-    ) -> Result<Result<ConsentView, OAuthError>, ProviderError> {
-        let (Some(id), Some((_, _, request))) = (
-            browser.interaction_id,
-            self.interaction(browser, now).await?,
-        ) else {
-            return Ok(Err(interaction_gone()));
-        };
-        let Some((_, user)) = self.live_session(browser.session_id, now).await? else {
-            return Ok(Err(interaction_gone()));
+    ) -> Result<Result<ConsentView, Next>, ProviderError> {
+        let (request, user) = match self.consent_step(browser, now).await? {
+            ConsentStep::Ready { request, user, .. } => (request, user),
+            other => return Ok(Err(other.elsewhere())),
         };
         Ok(Ok(ConsentView {
-            csrf: csrf_token(id),
+            csrf: browser.interaction_id.map(csrf_token).unwrap_or_default(),
             client_name: self.client_name(request.client_id.as_str()).await?,
             username: user.username,
             scopes: request.scope.iter().map(str::to_string).collect(),
         }))
+    }
+
+    /// Where an interaction stands when a consent page or form arrives. The login state
+    /// machine is re-checked here, so a browser cannot reach consent, and a code, by
+    /// skipping a login that `prompt=login` or `max_age` demanded (OIDC Core §3.1.2.1).
+    async fn consent_step(
+        &self,
+        browser: &BrowserState<'_>,
+        now: i64,
+    ) -> Result<ConsentStep, ProviderError> {
+        let Some((interaction_hash, interaction, request)) = self.interaction(browser, now).await?
+        else {
+            return Ok(ConsentStep::Gone);
+        };
+        let Some(client) = self.inner.store.client(request.client_id.as_str()).await? else {
+            return Ok(ConsentStep::Gone);
+        };
+        let Some(live) = self.live_session(browser.session_id, now).await? else {
+            return Ok(ConsentStep::NeedsLogin);
+        };
+        let fresh = interaction.authenticated_at.is_some();
+        let decision = decide(&request, &client, Some(&live), fresh, self, now).await?;
+        if matches!(decision, Decision::Login) {
+            return Ok(ConsentStep::NeedsLogin);
+        }
+        let (session, user) = live;
+        Ok(ConsentStep::Ready {
+            interaction_hash,
+            request,
+            session,
+            user,
+        })
     }
 
     /// Records the person's decision and finishes the interaction.
@@ -187,18 +255,22 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
-        let (Some(id), Some((interaction_hash, _, request))) = (
-            browser.interaction_id,
-            self.interaction(browser, now).await?,
-        ) else {
+        let Some(id) = browser.interaction_id else {
             return Ok(Next::ErrorPage(interaction_gone()));
         };
         if !csrf_matches(id, csrf) {
             return Ok(Next::ErrorPage(csrf_refused()));
         }
-        let Some((session, user)) = self.live_session(browser.session_id, now).await? else {
-            return Ok(Next::Login(None));
-        };
+        let (interaction_hash, request, session, user) =
+            match self.consent_step(browser, now).await? {
+                ConsentStep::Ready {
+                    interaction_hash,
+                    request,
+                    session,
+                    user,
+                } => (interaction_hash, request, session, user),
+                other => return Ok(other.elsewhere()),
+            };
 
         let event = AuditEvent {
             occurred_at: now,
@@ -213,10 +285,13 @@ impl Provider {
             detail: json!({ "scope": request.scope.to_string(), "approved": approved }),
             ..audit_context(ctx)
         };
+        let mut tx = self.inner.store.begin().await?;
 
         if !approved {
-            let mut tx = self.inner.store.begin().await?;
-            tx.delete_interaction(&interaction_hash).await?;
+            // Only the first of several submissions of one form finishes the interaction.
+            if !tx.delete_interaction(&interaction_hash).await? {
+                return Ok(Next::ErrorPage(interaction_gone()));
+            }
             tx.record(&event).await?;
             tx.commit().await?;
             let err = OAuthError::new(ErrorCode::AccessDenied, "the end-user denied the request");
@@ -228,7 +303,8 @@ impl Provider {
             )));
         }
 
-        // Remember the union of everything approved for this client.
+        // Remember the union of everything approved for this client, in the transaction
+        // that issues the code, so neither exists without the other.
         let previous = self
             .inner
             .store
@@ -238,7 +314,6 @@ impl Provider {
             .and_then(|c| Scope::parse(&c.scope).ok())
             .unwrap_or_default();
         let granted = previous.union(&request.scope);
-        let mut tx = self.inner.store.begin().await?;
         tx.upsert_consent(
             &user.id,
             request.client_id.as_str(),
@@ -247,11 +322,16 @@ impl Provider {
         )
         .await?;
         tx.record(&event).await?;
-        tx.commit().await?;
-
-        self.issue_code(&request, &user, &session, Some(interaction_hash), now, ctx)
-            .await
-            .map(Next::Redirect)
+        self.issue_code_in(
+            tx,
+            &request,
+            &user,
+            &session,
+            Some(interaction_hash),
+            now,
+            ctx,
+        )
+        .await
     }
 
     async fn client_name(&self, client_id: &str) -> Result<String, ProviderError> {

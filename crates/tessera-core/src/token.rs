@@ -12,7 +12,7 @@ use tessera_protocol::claims::{at_hash, AccessTokenClaims, IdTokenClaims};
 use tessera_protocol::params::Params;
 use tessera_protocol::pkce::CodeChallenge;
 use tessera_protocol::token::{TokenRequest, TokenResponse};
-use tessera_protocol::OAuthError;
+use tessera_protocol::{ErrorCode, OAuthError};
 use tessera_store::{
     AccessTokenRecord, AuditEvent, AuthorizationCode, Client, Outcome, Redemption, Tx,
 };
@@ -76,6 +76,14 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Result<TokenResponse, OAuthError>, ProviderError> {
+        // RFC 6749 §5.2: a client uses only the grants it was registered for.
+        if !client.allows_grant("authorization_code") {
+            return Ok(Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client is not registered for the authorization code grant",
+            )));
+        }
+
         let code_hash = digest(code);
         let mut event = AuditEvent {
             occurred_at: now,

@@ -30,6 +30,12 @@ pub(crate) fn wrap(app: Router, options: &ServerOptions) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
         ))
+        // Pages hold CSRF tokens and redirects carry codes: nothing is cached unless a route
+        // says otherwise (RFC 9111 §5.2.2.5; OIDC Core §3.1.3.3 for token responses).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),

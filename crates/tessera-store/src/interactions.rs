@@ -67,11 +67,13 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn delete_interaction(&mut self, id_hash: &[u8]) -> Result<()> {
-        sqlx::query("DELETE FROM interactions WHERE id_hash = $1")
+    /// Removes a finished interaction; false when it was already gone, so that of two
+    /// transactions finishing the same interaction only one can go on.
+    pub async fn delete_interaction(&mut self, id_hash: &[u8]) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM interactions WHERE id_hash = $1")
             .bind(id_hash.to_vec())
             .execute(&mut *self.0)
             .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 }

@@ -112,17 +112,8 @@ pub(crate) async fn consent_page(
         .await
     {
         Ok(Ok(view)) => pages::consent(&view),
-        Ok(Err(error)) => ErrorPage {
-            error,
-            request_id: meta.request_id,
-        }
-        .into_response(),
-        Err(cause) => ServerFault {
-            cause,
-            page: true,
-            request_id: meta.request_id,
-        }
-        .into_response(),
+        Ok(Err(next)) => next_response(&state, Ok(next), meta.request_id),
+        Err(cause) => next_response(&state, Err(cause), meta.request_id),
     }
 }
 

@@ -7,26 +7,45 @@ mod token;
 mod userinfo;
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use tessera_core::discovery::paths;
 use tessera_core::RequestContext;
 use tessera_protocol::params::Params;
 use tessera_protocol::OAuthError;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::middleware::RequestId;
 use crate::AppState;
 
 pub(crate) fn routes(state: AppState) -> Router {
-    Router::new()
+    // Endpoints a browser app calls with fetch (a public client running in the page): open
+    // to every origin, without cookies, since none of them reads one.
+    let cross_origin = Router::new()
         .route(paths::DISCOVERY, get(metadata::discovery))
         .route(paths::JWKS, get(metadata::jwks))
+        .route(paths::TOKEN, post(token::token))
+        .route(
+            paths::USERINFO,
+            get(userinfo::userinfo_get).post(userinfo::userinfo_post),
+        )
+        .layer(
+            CorsLayer::new()
+                .allow_origin(AllowOrigin::any())
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+                .max_age(Duration::from_secs(600)),
+        );
+
+    Router::new()
+        .merge(cross_origin)
         .route("/static/tessera.css", get(metadata::stylesheet))
         .route(
             paths::AUTHORIZE,
@@ -40,11 +59,6 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route(
             "/consent",
             get(interaction::consent_page).post(interaction::consent_submit),
-        )
-        .route(paths::TOKEN, post(token::token))
-        .route(
-            paths::USERINFO,
-            get(userinfo::userinfo_get).post(userinfo::userinfo_post),
         )
         .with_state(state)
 }
