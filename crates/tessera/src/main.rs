@@ -224,6 +224,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
 
     let options = ServerOptions {
         max_body_bytes: config.max_body_bytes,
+        ..ServerOptions::default()
     };
     let app = tessera_server::router(provider, &options);
     let listener = tokio::net::TcpListener::bind(&config.listen)
