@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tessera_store::Store;
 
-use crate::keys::{self, Alg};
+use crate::keys::{self, Activation, Alg, KeyInfo};
 use crate::{Provider, ProviderError};
 
 /// Purges expired records every `every`, forever. Failures are logged and retried on the
@@ -66,6 +66,19 @@ impl Provider {
         keys::ensure_signing_keys(store, kek, now, retention).await?;
         self.reload_keys(now).await?;
         Ok(())
+    }
+
+    /// Creates a new key for `alg` now (as `tessera keys rotate` does). Other instances see
+    /// it at their next reload; this one at its next [`Provider::reload_keys`].
+    pub async fn rotate_key(
+        &self,
+        alg: Alg,
+        activation: Activation,
+        now: i64,
+    ) -> Result<KeyInfo, ProviderError> {
+        let retention = self.inner.settings.key_retention();
+        let store = &self.inner.store;
+        Ok(keys::rotate(store, &self.inner.kek, alg, now, activation, retention).await?)
     }
 
     /// Swaps in the database's keys if they changed; returns whether they did.
