@@ -80,3 +80,70 @@ async fn retiring_moves_no_retirement_later_and_purge_honours_the_cutoff() {
     })
     .await;
 }
+
+/// Migration 0003 on a database that several instances started at once before it existed:
+/// twin keys of one algorithm get generations in creation order, and the older twin is
+/// retired when the newer one was created.
+#[tokio::test]
+async fn migration_0003_numbers_and_retires_twin_keys() {
+    use std::borrow::Cow;
+    use std::path::Path;
+
+    use sqlx::migrate::Migrator;
+    use tessera_store::testing::{engines, TestDatabase};
+    use tessera_store::Engine;
+
+    for engine in engines() {
+        let db = TestDatabase::create(engine).await;
+        let folder = match engine {
+            Engine::Postgres => "postgres",
+            Engine::Sqlite => "sqlite",
+        };
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../migrations")
+            .join(folder);
+        let mut upto_0002 = Migrator::new(dir).await.unwrap();
+        upto_0002.migrations = Cow::Owned(
+            upto_0002
+                .migrations
+                .iter()
+                .filter(|m| m.version <= 2)
+                .cloned()
+                .collect(),
+        );
+
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&db.url).await.unwrap();
+        upto_0002.run(&pool).await.unwrap();
+        for (kid, alg, created_at) in [
+            ("rs-b", "RS256", NOW + 1),
+            ("rs-a", "RS256", NOW),
+            ("es-a", "ES256", NOW),
+        ] {
+            sqlx::query(
+                "INSERT INTO signing_keys (kid, alg, private_key, public_jwk, created_at) \
+                 VALUES ($1, $2, $3, '{}', $4)",
+            )
+            .bind(kid)
+            .bind(alg)
+            .bind(vec![0u8])
+            .bind(created_at)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+
+        let store = db.store().await;
+        let keys = store.signing_keys().await.unwrap();
+        let find = |kid: &str| keys.iter().find(|k| k.kid == kid).unwrap();
+        assert_eq!(find("rs-a").generation, 1);
+        assert_eq!(find("rs-b").generation, 2);
+        assert_eq!(find("es-a").generation, 1);
+        assert_eq!(find("rs-a").retired_at, Some(NOW + 1));
+        assert_eq!(find("rs-b").retired_at, None);
+        assert_eq!(find("es-a").retired_at, None);
+        store.close().await;
+        db.drop_database().await;
+    }
+}
