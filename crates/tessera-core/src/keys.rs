@@ -179,7 +179,7 @@ impl Keyring {
                 continue;
             };
             let timeline = timeline(record);
-            if timeline.removed_at(retention).is_some_and(|at| at <= now) {
+            if timeline.is_removed(now, retention) {
                 continue;
             }
             let der = kek.open(&record.private_key, record.kid.as_bytes())?;
@@ -226,10 +226,10 @@ impl Keyring {
     /// Whether this snapshot holds exactly the published keys of `records` at `now`, with
     /// the same times; if so there is nothing to reload.
     fn matches(&self, records: &[SigningKeyRecord], now: i64) -> bool {
-        let mut published = records.iter().filter(|record| {
-            let removed_at = timeline(record).removed_at(self.retention);
-            Alg::parse(&record.alg).is_some() && !removed_at.is_some_and(|at| at <= now)
-        });
+        let mut published = records
+            .iter()
+            .filter(|record| Alg::parse(&record.alg).is_some())
+            .filter(|record| !timeline(record).is_removed(now, self.retention));
         let same = self.keys.iter().all(|key| {
             published
                 .next()
@@ -290,13 +290,8 @@ impl Keyring {
         let kid = header.key_id()?;
 
         // OIDC Core §10.1.1: a key is trusted only while it is published.
-        let removed_at = self
-            .keys
-            .iter()
-            .find(|k| k.kid == kid)?
-            .timeline
-            .removed_at(self.retention);
-        if removed_at.is_some_and(|at| at <= now) {
+        let key = self.keys.iter().find(|k| k.kid == kid)?;
+        if key.timeline.is_removed(now, self.retention) {
             return None;
         }
 

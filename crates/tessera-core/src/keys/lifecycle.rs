@@ -56,7 +56,8 @@ impl Timeline {
         self.retired_at.map(|at| at.saturating_add(retention))
     }
 
-    fn is_removed(&self, now: i64, retention: i64) -> bool {
+    /// Whether the key has left JWKS and verifies nothing at `now`.
+    pub fn is_removed(&self, now: i64, retention: i64) -> bool {
         self.removed_at(retention).is_some_and(|at| at <= now)
     }
 
