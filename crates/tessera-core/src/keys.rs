@@ -3,6 +3,20 @@
 //! Private keys exist in clear only in this process's memory. In the database each is the
 //! AES-256-GCM encryption of its DER form under the key-encryption key, with the key id as
 //! associated data, so a ciphertext cannot be swapped onto another key's row.
+//!
+//! A key's life (upcoming, active, retired, removed) is in [`lifecycle`]; creating and
+//! retiring keys in the database in [`rotation`]; the snapshot every request reads, swapped
+//! when the database changes, in [`SharedKeyring`].
+
+pub mod lifecycle;
+mod rotation;
+mod shared;
+
+pub use lifecycle::{KeyStatus, Timeline};
+pub use rotation::{
+    ensure_signing_keys, list, purge_removed, rotate, rotate_if_due, Activation, KeyInfo,
+};
+pub use shared::SharedKeyring;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -14,8 +28,10 @@ use josekit::jws::{JwsHeader, JwsSigner, JwsVerifier, ES256, RS256};
 use josekit::jwt::{self, JwtPayload};
 use rand::rngs::OsRng;
 use rand::RngCore;
-use tessera_store::{SigningKeyRecord, Store, StoreError};
+use tessera_store::{SigningKeyRecord, StoreError};
 use zeroize::{Zeroize, Zeroizing};
+
+use crate::published::Published;
 
 /// RSA modulus size for RS256 keys (NIST SP 800-57: 2048 bits is good through 2030).
 const RSA_BITS: u32 = 2048;
@@ -60,6 +76,10 @@ pub enum KeyError {
     Claims,
     #[error("storage failed")]
     Store(#[from] StoreError),
+    #[error("no signing key is active for this algorithm")]
+    NoSigningKey,
+    #[error("another instance rotated the same key at the same time; nothing was changed")]
+    ConcurrentRotation,
 }
 
 /// The key-encryption key (KEK): 32 bytes, zeroed on drop, never printed.
@@ -83,6 +103,11 @@ impl KeyEncryptionKey {
         let mut bytes = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(bytes.as_mut());
         Zeroizing::new(STANDARD.encode(bytes.as_ref()))
+    }
+
+    /// A second copy, for the provider to keep: it opens keys created after start-up.
+    pub(crate) fn duplicate(&self) -> Self {
+        Self(Zeroizing::new(*self.0))
     }
 
     fn cipher(&self) -> Aes256Gcm {
@@ -123,40 +148,29 @@ impl KeyEncryptionKey {
 struct LoadedKey {
     kid: String,
     alg: Alg,
+    timeline: Timeline,
     signer: Box<dyn JwsSigner>,
     verifier: Box<dyn JwsVerifier>,
 }
 
-/// The provider's keys, ready to sign, and the JWKS document prepared once.
+/// One snapshot of the provider's keys, ready to sign, and the JWKS document prepared
+/// from it. Snapshots are immutable; [`SharedKeyring`] swaps in a new one when the stored
+/// keys change.
 pub struct Keyring {
     keys: Vec<LoadedKey>,
-    jwks: String,
+    retention: i64,
+    jwks: Published,
 }
 
 impl Keyring {
-    /// Loads the active keys, creating one per algorithm if none exists.
-    pub async fn load_or_create(
-        store: &Store,
-        kek: &KeyEncryptionKey,
-        now: i64,
-    ) -> Result<Self, KeyError> {
-        let mut records = store.active_signing_keys().await?;
-        for alg in Alg::ALL {
-            if !records.iter().any(|r| r.alg == alg.as_str()) {
-                let record = generate(alg, kek, now)?;
-                let mut tx = store.begin().await?;
-                tx.insert_signing_key(&record).await?;
-                tx.commit().await?;
-                tracing::info!(kid = %record.kid, alg = alg.as_str(), "generated a signing key");
-                records.push(record);
-            }
-        }
-        Self::from_records(&records, kek)
-    }
-
-    fn from_records(
+    /// Opens the keys of `records` that are published at `now` (RFC 7517 §5: the JWKS holds
+    /// every key a relying party may meet, upcoming and retired ones included). Removed
+    /// keys are left out, so they neither appear in JWKS nor verify anything.
+    pub fn from_records(
         records: &[SigningKeyRecord],
         kek: &KeyEncryptionKey,
+        now: i64,
+        retention: i64,
     ) -> Result<Self, KeyError> {
         let mut keys = Vec::new();
         let mut public = Vec::new();
@@ -164,6 +178,10 @@ impl Keyring {
             let Some(alg) = Alg::parse(&record.alg) else {
                 continue;
             };
+            let timeline = timeline(record);
+            if timeline.is_removed(now, retention) {
+                continue;
+            }
             let der = kek.open(&record.private_key, record.kid.as_bytes())?;
             let (signer, verifier): (Box<dyn JwsSigner>, Box<dyn JwsVerifier>) = match alg {
                 Alg::Rs256 => {
@@ -187,32 +205,56 @@ impl Keyring {
             keys.push(LoadedKey {
                 kid: record.kid.clone(),
                 alg,
+                timeline,
                 signer,
                 verifier,
             });
         }
-        let jwks = serde_json::json!({ "keys": public }).to_string();
-        Ok(Self { keys, jwks })
+        let jwks = Published::new(serde_json::json!({ "keys": public }).to_string());
+        Ok(Self {
+            keys,
+            retention,
+            jwks,
+        })
     }
 
     /// The JWKS document (RFC 7517 §5): public keys only.
-    pub fn jwks_json(&self) -> &str {
+    pub fn jwks(&self) -> &Published {
         &self.jwks
     }
 
-    /// The newest key for `alg`.
-    fn current(&self, alg: Alg) -> Option<&LoadedKey> {
-        self.keys.iter().rev().find(|k| k.alg == alg)
+    /// Whether this snapshot holds exactly the published keys of `records` at `now`, with
+    /// the same times; if so there is nothing to reload.
+    fn matches(&self, records: &[SigningKeyRecord], now: i64) -> bool {
+        let mut published = records
+            .iter()
+            .filter(|record| Alg::parse(&record.alg).is_some())
+            .filter(|record| !timeline(record).is_removed(now, self.retention));
+        let same = self.keys.iter().all(|key| {
+            published
+                .next()
+                .is_some_and(|record| record.kid == key.kid && timeline(record) == key.timeline)
+        });
+        same && published.next().is_none()
     }
 
-    /// Signs `claims` as a JWT with the current key for `alg`.
-    pub fn sign(
+    /// The key that signs for `alg` at `now` (see [`lifecycle::signer`]).
+    fn signer(&self, alg: Alg, now: i64) -> Option<&LoadedKey> {
+        let candidates: Vec<&LoadedKey> = self.keys.iter().filter(|k| k.alg == alg).collect();
+        let timelines: Vec<Timeline> = candidates.iter().map(|k| k.timeline).collect();
+        let index = lifecycle::signer(&timelines, now, self.retention)?;
+        candidates.get(index).copied()
+    }
+
+    /// Signs `claims` as a JWT with the key that is active for `alg` at `now`.
+    pub fn sign_at(
         &self,
         alg: Alg,
         typ: &str,
         claims: &impl serde::Serialize,
+        now: i64,
     ) -> Result<String, KeyError> {
-        let key = self.current(alg).ok_or(KeyError::Decrypt)?;
+        let key = self.signer(alg, now).ok_or(KeyError::NoSigningKey)?;
         let mut header = JwsHeader::new();
         header.set_token_type(typ);
         header.set_key_id(key.kid.clone());
@@ -229,12 +271,14 @@ impl Keyring {
     }
 
     /// Verifies a JWT signed by one of our keys of algorithm `alg` and with header `typ`,
-    /// returning its claims. Claims (expiry, issuer, audience) are the caller's to check.
-    pub fn verify(
+    /// returning its claims. Any published key verifies, upcoming and retired ones too; a
+    /// removed key never does. Claims (expiry, issuer, audience) are the caller's to check.
+    pub fn verify_at(
         &self,
         token: &str,
         alg: Alg,
         typ: &str,
+        now: i64,
     ) -> Option<serde_json::Map<String, serde_json::Value>> {
         let (payload, header) = jwt::decode_with_verifier_selector(token, |header| {
             let key = header
@@ -243,11 +287,27 @@ impl Keyring {
             Ok(key.map(|k| k.verifier.as_ref()))
         })
         .ok()?;
+        let kid = header.key_id()?;
+
+        // OIDC Core §10.1.1: a key is trusted only while it is published.
+        let key = self.keys.iter().find(|k| k.kid == kid)?;
+        if key.timeline.is_removed(now, self.retention) {
+            return None;
+        }
+
         // RFC 9068 §4: the `typ` header distinguishes access tokens from other JWTs.
         if header.token_type() != Some(typ) {
             return None;
         }
         Some(payload.claims_set().clone())
+    }
+}
+
+fn timeline(record: &SigningKeyRecord) -> Timeline {
+    Timeline {
+        activates_at: record.activates_at,
+        retired_at: record.retired_at,
+        generation: record.generation,
     }
 }
 
@@ -279,7 +339,9 @@ pub fn generate(alg: Alg, kek: &KeyEncryptionKey, now: i64) -> Result<SigningKey
         kid,
         alg: alg.as_str().to_string(),
         created_at: now,
+        activates_at: now,
         retired_at: None,
+        generation: 1,
     })
 }
 

@@ -14,6 +14,7 @@ pub mod keys;
 pub mod maintenance;
 pub mod password;
 pub mod provider;
+pub mod published;
 pub mod secret;
 pub mod settings;
 pub mod token;

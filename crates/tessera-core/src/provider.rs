@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use tessera_store::{Store, StoreError};
 
-use crate::keys::{KeyEncryptionKey, KeyError, Keyring};
+use crate::keys::{KeyEncryptionKey, KeyError, Keyring, SharedKeyring};
 use crate::password::{PasswordError, PasswordHasher};
+use crate::published::Published;
 use crate::settings::Settings;
 
 /// A failure that is the server's fault. The client sees only `server_error`; the operator
@@ -31,29 +32,41 @@ pub struct Provider {
 pub(crate) struct Inner {
     pub store: Store,
     pub settings: Settings,
-    pub keys: Keyring,
+    pub keys: SharedKeyring,
+    /// Kept to open keys that other instances or the CLI create while this one runs.
+    pub kek: KeyEncryptionKey,
     pub passwords: PasswordHasher,
     pub discovery: String,
+    pub discovery_document: Published,
 }
 
 impl Provider {
-    /// Loads or creates the signing keys and prepares the documents served verbatim.
+    /// Loads the signing keys, creating one per algorithm if none can sign, and prepares
+    /// the documents served verbatim. Several instances starting at once on one database
+    /// end with the same keys: each creates only what is missing, one writer wins each
+    /// algorithm, and every instance then reads back what the database holds.
     pub async fn new(
         store: Store,
         settings: Settings,
         kek: &KeyEncryptionKey,
         now: i64,
     ) -> Result<Self, ProviderError> {
-        let keys = Keyring::load_or_create(&store, kek, now).await?;
+        let retention = settings.key_retention();
+        crate::keys::ensure_signing_keys(&store, kek, now, retention).await?;
+        let records = store.signing_keys().await?;
+        let keys = SharedKeyring::new(Keyring::from_records(&records, kek, now, retention)?);
         let passwords = PasswordHasher::new(settings.password_hash_concurrency)?;
         let discovery = crate::discovery::metadata(&settings.issuer);
+        let discovery_document = Published::new(discovery.clone());
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
                 settings,
                 keys,
+                kek: kek.duplicate(),
                 passwords,
                 discovery,
+                discovery_document,
             }),
         })
     }
@@ -71,9 +84,20 @@ impl Provider {
         &self.inner.discovery
     }
 
-    /// The JWKS document, prepared once per key change.
-    pub fn jwks_json(&self) -> &str {
-        self.inner.keys.jwks_json()
+    /// The discovery document and its entity tag.
+    pub fn discovery(&self) -> Published {
+        self.inner.discovery_document.clone()
+    }
+
+    /// The JWKS document and its entity tag, prepared once per key change.
+    pub fn jwks(&self) -> Published {
+        self.inner.keys.jwks()
+    }
+
+    /// The signing keys in force; they change when [`Provider::reload_keys`] finds that
+    /// the database's keys did.
+    pub fn keys(&self) -> &SharedKeyring {
+        &self.inner.keys
     }
 
     pub fn passwords(&self) -> &PasswordHasher {

@@ -17,12 +17,30 @@ pub struct Settings {
     pub interaction_ttl: i64,
     /// Number of password hashes computed at once.
     pub password_hash_concurrency: usize,
+    /// How long a new signing key is published in JWKS before it signs, seconds.
+    pub key_publish_ahead: i64,
+    /// Age at which the running server rotates a signing key, seconds; 0 turns it off.
+    pub key_rotation_interval: i64,
 }
 
 impl Settings {
     /// Authorization codes live 60 s at most (RFC 6749 §4.1.2 recommends ten minutes at
     /// most; a code is redeemed by a back-end within a second in practice).
     pub const CODE_TTL: i64 = 60;
+
+    /// Clock difference between Tessera and a relying party that a key's retention allows
+    /// for, seconds: a token checked a little after its `exp` by a slow clock still finds
+    /// its key.
+    pub const KEY_RETENTION_LEEWAY: i64 = 300;
+
+    /// How long a retired signing key stays published, seconds: the longest lifetime of a
+    /// token it can have signed, plus [`Self::KEY_RETENTION_LEEWAY`]. Refresh tokens are
+    /// opaque and signed by nothing, so they do not count.
+    // TODO: count logout tokens (and any other signed JWT) here when they land; issue 4.
+    pub fn key_retention(&self) -> i64 {
+        let longest = self.access_token_ttl.max(self.id_token_ttl);
+        longest.saturating_add(Self::KEY_RETENTION_LEEWAY)
+    }
 
     pub fn new(issuer: Issuer) -> Self {
         Self {
@@ -34,6 +52,8 @@ impl Settings {
             password_hash_concurrency: std::thread::available_parallelism()
                 .map(usize::from)
                 .unwrap_or(2),
+            key_publish_ahead: 3600,
+            key_rotation_interval: 90 * 24 * 3600,
         }
     }
 }

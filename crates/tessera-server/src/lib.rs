@@ -12,8 +12,8 @@ mod routes;
 use std::future::Future;
 use std::net::SocketAddr;
 
+use axum::http::HeaderValue;
 use axum::Router;
-use bytes::Bytes;
 use tessera_core::Provider;
 use tokio::net::TcpListener;
 
@@ -24,12 +24,16 @@ pub use cookies::{CookieName, CookiePolicy};
 pub struct ServerOptions {
     /// Largest request body accepted, in bytes; larger ones get `invalid_request` (400).
     pub max_body_bytes: usize,
+    /// `max-age` of discovery and JWKS responses, seconds (RFC 9111 §5.2.2.1). Keys are
+    /// published longer ahead of use than this, so a cached JWKS never lacks a signing key.
+    pub metadata_max_age: u32,
 }
 
 impl Default for ServerOptions {
     fn default() -> Self {
         Self {
             max_body_bytes: 64 * 1024,
+            metadata_max_age: 300,
         }
     }
 }
@@ -39,22 +43,21 @@ impl Default for ServerOptions {
 pub(crate) struct AppState {
     pub provider: Provider,
     pub cookies: CookiePolicy,
-    /// Discovery and JWKS bodies, shared by reference: serving them copies nothing.
-    pub discovery: Bytes,
-    pub jwks: Bytes,
+    /// `Cache-Control` of discovery and JWKS responses.
+    pub metadata_cache: HeaderValue,
 }
 
 /// The complete application, nested under the issuer's path.
 pub fn router(provider: Provider, options: &ServerOptions) -> Router {
     let cookies = CookiePolicy::for_issuer(&provider.settings().issuer);
     let base = provider.settings().issuer.base_path().to_string();
-    let discovery = Bytes::from(provider.discovery_json().to_owned());
-    let jwks = Bytes::from(provider.jwks_json().to_owned());
+    let metadata_cache =
+        HeaderValue::from_str(&format!("public, max-age={}", options.metadata_max_age))
+            .unwrap_or(HeaderValue::from_static("no-cache"));
     let state = AppState {
         provider,
         cookies,
-        discovery,
-        jwks,
+        metadata_cache,
     };
     let app = routes::routes(state);
     let app = if base.is_empty() {

@@ -30,3 +30,16 @@ impl Store {
         Ok(removed)
     }
 }
+
+impl Store {
+    /// Deletes signing keys retired at or before `cutoff`: the caller passes "now" less the
+    /// longest lifetime of anything they signed, so no unexpired token loses its key.
+    /// Returns how many went.
+    pub async fn purge_retired_signing_keys(&self, cutoff: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM signing_keys WHERE retired_at <= $1")
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

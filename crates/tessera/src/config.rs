@@ -51,6 +51,18 @@ pub struct Config {
     pub password_hash_concurrency: Option<usize>,
     /// `text` or `json` log lines. Default `text`.
     pub log_format: String,
+    /// Seconds a new signing key is in JWKS before it signs, so relying parties that cache
+    /// JWKS fetch it first. At least `metadata_max_age + key_reload_interval`. Default 3600.
+    pub key_publish_ahead: i64,
+    /// Age in seconds at which the running server rotates a signing key; 0 turns scheduled
+    /// rotation off (`tessera keys rotate` still works). Greater than `key_publish_ahead`.
+    /// Default 7776000 (90 days).
+    pub key_rotation_interval: i64,
+    /// Seconds between checks of the database for keys rotated elsewhere (another instance,
+    /// the CLI), for a rotation due, and for keys past retention. Default 60.
+    pub key_reload_interval: u64,
+    /// `max-age` of the discovery and JWKS responses, seconds. Default 300.
+    pub metadata_max_age: u32,
 }
 
 impl Default for Config {
@@ -70,6 +82,10 @@ impl Default for Config {
             interaction_ttl: 600,
             password_hash_concurrency: None,
             log_format: "text".into(),
+            key_publish_ahead: 3600,
+            key_rotation_interval: 90 * 24 * 3600,
+            key_reload_interval: 60,
+            metadata_max_age: 300,
         }
     }
 }
@@ -126,10 +142,51 @@ impl Config {
         if self.database_max_connections == 0 {
             bail!("invalid setting `database_max_connections`: expected at least 1");
         }
+        self.validate_key_rotation()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!(
                 "invalid setting `log_format` ({:?}): expected text or json",
                 self.log_format
+            );
+        }
+        Ok(())
+    }
+
+    /// OIDC Core §10.1.1: a relying party must be able to see a key before it signs. One
+    /// that cached JWKS just before the key appeared refetches within `metadata_max_age`;
+    /// an instance that has not reloaded yet publishes it within `key_reload_interval`.
+    fn validate_key_rotation(&self) -> anyhow::Result<()> {
+        if !(1..=3600).contains(&self.key_reload_interval) {
+            bail!(
+                "invalid setting `key_reload_interval` ({}): expected 1 to 3600 seconds",
+                self.key_reload_interval
+            );
+        }
+
+        if self.metadata_max_age > 86_400 {
+            bail!(
+                "invalid setting `metadata_max_age` ({}): expected 0 to 86400 seconds",
+                self.metadata_max_age
+            );
+        }
+
+        let seen_by = i64::from(self.metadata_max_age)
+            + i64::try_from(self.key_reload_interval).unwrap_or(i64::MAX);
+        if !(seen_by..=31_536_000).contains(&self.key_publish_ahead) {
+            bail!(
+                "invalid setting `key_publish_ahead` ({}): expected {seen_by} (metadata_max_age \
+                 + key_reload_interval) to 31536000 seconds, so relying parties see a new key \
+                 before it signs",
+                self.key_publish_ahead
+            );
+        }
+
+        let interval = self.key_rotation_interval;
+        if interval != 0 && !(self.key_publish_ahead < interval && interval <= 315_360_000) {
+            bail!(
+                "invalid setting `key_rotation_interval` ({interval}): expected 0 (off), or more \
+                 than key_publish_ahead ({}) and at most 315360000 seconds",
+                self.key_publish_ahead
             );
         }
         Ok(())
@@ -147,6 +204,8 @@ impl Config {
         settings.id_token_ttl = self.id_token_ttl;
         settings.session_ttl = self.session_ttl;
         settings.interaction_ttl = self.interaction_ttl;
+        settings.key_publish_ahead = self.key_publish_ahead;
+        settings.key_rotation_interval = self.key_rotation_interval;
         if let Some(n) = self.password_hash_concurrency {
             settings.password_hash_concurrency = n.max(1);
         }
@@ -231,3 +290,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     file.write_all(bytes)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

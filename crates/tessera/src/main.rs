@@ -1,6 +1,7 @@
 //! The `tessera` binary: a thin shell over the server and core crates.
 
 mod config;
+mod keys_cmd;
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -50,6 +51,29 @@ enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// Rotate and list the signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create a new signing key for each algorithm (or one), published in JWKS now and
+    /// signing after `key_publish_ahead`; the key it replaces retires then. Running servers
+    /// pick it up within `key_reload_interval`.
+    Rotate {
+        /// Rotate only this algorithm's key.
+        #[arg(long, value_parser = ["RS256", "ES256"])]
+        alg: Option<String>,
+        /// Sign with the new key at once, e.g. after a key was exposed. Relying parties
+        /// holding a cached JWKS reject new tokens until they refetch it.
+        #[arg(long)]
+        danger_activate_immediately: bool,
+    },
+    /// List the signing keys: id, algorithm, state and times. Never prints key material.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -190,6 +214,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Keys {
+            command:
+                KeysCommand::Rotate {
+                    alg,
+                    danger_activate_immediately,
+                },
+        } => keys_cmd::rotate(&config, alg.as_deref(), danger_activate_immediately).await,
+        Command::Keys {
+            command: KeysCommand::List,
+        } => keys_cmd::list(&config).await,
     }
 }
 
@@ -206,7 +240,7 @@ fn init_logging(config: &Config) {
     }
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
     config.prepare_sqlite_dir()?;
     let store = Store::connect(&config.database_url, config.database_max_connections)
         .await
@@ -219,11 +253,18 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let kek = config.key_encryption_key()?;
     let store = open_store(config).await?;
     let provider = Provider::new(store.clone(), config.settings()?, &kek, unix_now()).await?;
+    // The provider keeps its own copy, to open keys created after start-up.
     drop(kek);
     tokio::spawn(tessera_core::maintenance::purge_loop(store, PURGE_INTERVAL));
+    let reload = std::time::Duration::from_secs(config.key_reload_interval);
+    tokio::spawn(tessera_core::maintenance::key_loop(
+        provider.clone(),
+        reload,
+    ));
 
     let options = ServerOptions {
         max_body_bytes: config.max_body_bytes,
+        metadata_max_age: config.metadata_max_age,
     };
     let app = tessera_server::router(provider, &options);
     let listener = tokio::net::TcpListener::bind(&config.listen)

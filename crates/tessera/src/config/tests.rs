@@ -1,0 +1,62 @@
+use super::*;
+
+fn refused(config: &Config) -> String {
+    format!("{:#}", config.validate().unwrap_err())
+}
+
+#[test]
+fn the_defaults_are_valid() {
+    Config::default().validate().unwrap();
+}
+
+#[test]
+fn a_key_must_be_published_longer_than_jwks_is_cached() {
+    let config = Config {
+        key_publish_ahead: 300,
+        metadata_max_age: 300,
+        key_reload_interval: 60,
+        ..Config::default()
+    };
+    let message = refused(&config);
+    assert!(message.contains("`key_publish_ahead` (300)"), "{message}");
+
+    let config = Config {
+        key_publish_ahead: 360,
+        ..config
+    };
+    config.validate().unwrap();
+}
+
+#[test]
+fn scheduled_rotation_must_outlast_the_publish_ahead() {
+    let config = Config {
+        key_rotation_interval: 3600,
+        ..Config::default()
+    };
+    let message = refused(&config);
+    assert!(
+        message.contains("`key_rotation_interval` (3600)"),
+        "{message}"
+    );
+
+    let off = Config {
+        key_rotation_interval: 0,
+        ..Config::default()
+    };
+    off.validate().unwrap();
+}
+
+#[test]
+fn reload_interval_and_max_age_are_bounded() {
+    let config = Config {
+        key_reload_interval: 0,
+        ..Config::default()
+    };
+    assert!(refused(&config).contains("`key_reload_interval`"));
+
+    let config = Config {
+        metadata_max_age: 86_401,
+        ..Config::default()
+    };
+    assert!(refused(&config).contains("`metadata_max_age`"));
+}
