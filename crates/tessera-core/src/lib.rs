@@ -12,6 +12,7 @@ pub mod discovery;
 pub mod interaction;
 pub mod keys;
 pub mod maintenance;
+pub mod outbound;
 pub mod password;
 pub mod provider;
 pub mod secret;
