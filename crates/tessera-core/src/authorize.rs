@@ -71,7 +71,7 @@ impl Provider {
         // Step 3: every other parameter; errors now go back to the client.
         let allowed = Scope::parse(&client.allowed_scope).unwrap_or_default();
         let policy = ClientPolicy {
-            is_public: client.secret_hash.is_none(),
+            is_public: client.is_public(),
             allowed_scope: &allowed,
         };
         let request = match AuthorizationRequest::validate(
@@ -267,6 +267,11 @@ impl Provider {
 
         let mut tx = self.inner.store.begin().await?;
         tx.insert_code(&code.digest(), &record, now).await?;
+        // Back-Channel Logout §2.7: logout notifies every client the session served.
+        if let Some(sid) = &session.sid {
+            tx.remember_session_client(sid, &record.client_id, session.expires_at)
+                .await?;
+        }
         if let Some(id_hash) = finished_interaction {
             tx.delete_interaction(&id_hash).await?;
         }

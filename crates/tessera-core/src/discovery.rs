@@ -4,6 +4,8 @@ use tessera_protocol::authorize::Prompt;
 use tessera_protocol::discovery::ProviderMetadata;
 use tessera_protocol::types::Issuer;
 
+use tessera_protocol::client_assertion::SIGNING_ALGS;
+
 use crate::keys::Alg;
 
 /// Paths of the endpoints below the issuer; the HTTP router uses the same constants.
@@ -51,8 +53,10 @@ pub fn metadata(issuer: &Issuer) -> String {
         token_endpoint_auth_methods_supported: vec![
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
             "none",
         ],
+        token_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS.to_vec(),
         code_challenge_methods_supported: vec!["S256"],
         claims_supported: claims,
         prompt_values_supported: Prompt::SUPPORTED.to_vec(),

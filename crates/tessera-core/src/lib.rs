@@ -6,7 +6,9 @@
 
 pub mod accounts;
 pub mod authorize;
+pub mod client_assertion;
 pub mod client_auth;
+pub mod client_keys;
 pub mod context;
 pub mod discovery;
 pub mod interaction;

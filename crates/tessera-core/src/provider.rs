@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use tessera_store::{Store, StoreError};
 
+use crate::client_keys::ClientKeyCache;
 use crate::keys::{KeyEncryptionKey, KeyError, Keyring};
+use crate::outbound::{OutboundClient, OutboundError};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::settings::Settings;
 
@@ -20,6 +22,8 @@ pub enum ProviderError {
     Password(#[from] PasswordError),
     #[error("a stored authorization request could not be read")]
     CorruptInteraction,
+    #[error("the outbound HTTP client failed")]
+    Outbound(#[from] OutboundError),
 }
 
 /// Shared state of one Tessera process.
@@ -34,6 +38,10 @@ pub(crate) struct Inner {
     pub keys: Keyring,
     pub passwords: PasswordHasher,
     pub discovery: String,
+    /// For client-supplied URLs only (see [`crate::outbound`]).
+    pub outbound: OutboundClient,
+    /// Client JWKS fetched from `jwks_uri`, for `private_key_jwt`.
+    pub client_keys: ClientKeyCache,
 }
 
 impl Provider {
@@ -47,6 +55,7 @@ impl Provider {
         let keys = Keyring::load_or_create(&store, kek, now).await?;
         let passwords = PasswordHasher::new(settings.password_hash_concurrency)?;
         let discovery = crate::discovery::metadata(&settings.issuer);
+        let outbound = OutboundClient::new(settings.danger_allow_private_outbound)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -54,6 +63,8 @@ impl Provider {
                 keys,
                 passwords,
                 discovery,
+                outbound,
+                client_keys: ClientKeyCache::default(),
             }),
         })
     }

@@ -17,6 +17,15 @@ pub struct Settings {
     pub interaction_ttl: i64,
     /// Number of password hashes computed at once.
     pub password_hash_concurrency: usize,
+    /// Whether requests to client-supplied URLs (JWKS, back-channel logout) may reach
+    /// private, loopback and link-local addresses, and plain http on loopback. Off by
+    /// default; see [`crate::outbound`].
+    pub danger_allow_private_outbound: bool,
+    /// Delay before the first retry of a back-channel logout notification, seconds; it
+    /// doubles with each failed attempt.
+    pub logout_retry_base: i64,
+    /// Attempts made to deliver a back-channel logout notification before giving up.
+    pub logout_max_attempts: i64,
 }
 
 impl Settings {
@@ -34,6 +43,9 @@ impl Settings {
             password_hash_concurrency: std::thread::available_parallelism()
                 .map(usize::from)
                 .unwrap_or(2),
+            danger_allow_private_outbound: false,
+            logout_retry_base: 5,
+            logout_max_attempts: 8,
         }
     }
 }

@@ -51,6 +51,10 @@ pub struct Config {
     pub password_hash_concurrency: Option<usize>,
     /// `text` or `json` log lines. Default `text`.
     pub log_format: String,
+    /// Lets requests to client-supplied URLs (a client's `jwks_uri`, its back-channel
+    /// logout URI) reach private, loopback, link-local and other non-public addresses, and
+    /// plain http on loopback. Off: such requests are refused. Default false.
+    pub danger_allow_private_outbound: bool,
 }
 
 impl Default for Config {
@@ -70,6 +74,7 @@ impl Default for Config {
             interaction_ttl: 600,
             password_hash_concurrency: None,
             log_format: "text".into(),
+            danger_allow_private_outbound: false,
         }
     }
 }
@@ -147,6 +152,7 @@ impl Config {
         settings.id_token_ttl = self.id_token_ttl;
         settings.session_ttl = self.session_ttl;
         settings.interaction_ttl = self.interaction_ttl;
+        settings.danger_allow_private_outbound = self.danger_allow_private_outbound;
         if let Some(n) = self.password_hash_concurrency {
             settings.password_hash_concurrency = n.max(1);
         }

@@ -20,6 +20,7 @@ use crate::config::Config;
 /// How often expired sessions, codes, interactions and token records are deleted.
 const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
+
 #[derive(Parser)]
 #[command(
     name = "tessera",
@@ -100,6 +101,14 @@ enum ClientCommand {
         /// Where back-channel logout tokens are posted.
         #[arg(long)]
         backchannel_logout_uri: Option<String>,
+        /// A file holding the client's public JWK set: the client authenticates with
+        /// private_key_jwt and gets no secret.
+        #[arg(long, conflicts_with_all = ["jwks_uri", "public"])]
+        jwks_file: Option<PathBuf>,
+        /// Where the client publishes its public JWK set (https): the client authenticates
+        /// with private_key_jwt and gets no secret.
+        #[arg(long, conflicts_with = "public")]
+        jwks_uri: Option<String>,
     },
 }
 
@@ -168,8 +177,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     grant_types,
                     post_logout_redirect_uris,
                     backchannel_logout_uri,
+                    jwks_file,
+                    jwks_uri,
                 },
         } => {
+            let jwks = jwks_file
+                .map(|path| {
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))
+                })
+                .transpose()?;
             let store = open_store(&config).await?;
             let request = NewClientRequest {
                 name: &name,
@@ -181,12 +198,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 grant_types: &grant_types,
                 post_logout_redirect_uris: &post_logout_redirect_uris,
                 backchannel_logout_uri: backchannel_logout_uri.as_deref(),
+                jwks: jwks.as_deref(),
+                jwks_uri: jwks_uri.as_deref(),
             };
             let created = accounts::create_client(&store, request, unix_now()).await?;
             println!("client_id: {}", created.client_id);
-            if let Some(secret) = &created.client_secret {
-                println!("client_secret: {}", secret.expose());
-                eprintln!("Store the client secret now: it is shown only once.");
+            match &created.client_secret {
+                Some(secret) => {
+                    println!("client_secret: {}", secret.expose());
+                    eprintln!("Store the client secret now: it is shown only once.");
+                }
+                None if jwks_uri.is_some() || jwks.is_some() => {
+                    println!("token_endpoint_auth_method: private_key_jwt");
+                }
+                None => {}
             }
             Ok(())
         }
