@@ -15,6 +15,8 @@ pub mod paths {
     pub const TOKEN: &str = "/token";
     pub const USERINFO: &str = "/userinfo";
     pub const JWKS: &str = "/jwks";
+    /// OIDC RP-Initiated Logout §2.
+    pub const END_SESSION: &str = "/logout";
 }
 
 /// Claims that userinfo and ID tokens can return (see [`crate::userinfo`]).
@@ -37,7 +39,7 @@ pub const CLAIMS_SUPPORTED: [&str; 13] = [
 pub fn metadata(issuer: &Issuer) -> String {
     let endpoint = |path: &str| issuer.endpoint(&[path.trim_start_matches('/')]);
     let mut claims: Vec<&'static str> = CLAIMS_SUPPORTED.to_vec();
-    claims.extend(["email_verified", "updated_at"]);
+    claims.extend(["email_verified", "updated_at", "sid"]);
     let doc = ProviderMetadata {
         issuer: issuer.as_str().to_string(),
         authorization_endpoint: endpoint(paths::AUTHORIZE),
@@ -64,6 +66,9 @@ pub fn metadata(issuer: &Issuer) -> String {
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
         authorization_response_iss_parameter_supported: true,
+        end_session_endpoint: endpoint(paths::END_SESSION),
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
     };
     serde_json::to_string(&doc).unwrap_or_default()
 }

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod authorize;
+pub mod backchannel;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod client_keys;
@@ -13,6 +14,7 @@ pub mod context;
 pub mod discovery;
 pub mod interaction;
 pub mod keys;
+pub mod logout;
 pub mod maintenance;
 pub mod outbound;
 pub mod password;

@@ -29,4 +29,10 @@ pub struct ProviderMetadata {
     pub request_uri_parameter_supported: bool,
     /// RFC 9207 §3: the `iss` parameter is sent in every authorization response.
     pub authorization_response_iss_parameter_supported: bool,
+    /// OIDC RP-Initiated Logout §2.1.
+    pub end_session_endpoint: String,
+    /// OIDC Back-Channel Logout §2.1: logout tokens are posted to registered clients...
+    pub backchannel_logout_supported: bool,
+    /// ...and carry the session's `sid`, as do ID tokens.
+    pub backchannel_logout_session_supported: bool,
 }

@@ -20,6 +20,8 @@ use crate::config::Config;
 /// How often expired sessions, codes, interactions and token records are deleted.
 const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// How often queued back-channel logout notifications are looked for.
+const LOGOUT_DELIVERY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[derive(Parser)]
 #[command(
@@ -246,6 +248,10 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let provider = Provider::new(store.clone(), config.settings()?, &kek, unix_now()).await?;
     drop(kek);
     tokio::spawn(tessera_core::maintenance::purge_loop(store, PURGE_INTERVAL));
+    tokio::spawn(tessera_core::backchannel::delivery_loop(
+        provider.clone(),
+        LOGOUT_DELIVERY_INTERVAL,
+    ));
 
     let options = ServerOptions {
         max_body_bytes: config.max_body_bytes,

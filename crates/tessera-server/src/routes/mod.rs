@@ -2,6 +2,7 @@
 
 mod authorize;
 mod interaction;
+mod logout;
 mod metadata;
 mod token;
 mod userinfo;
@@ -40,6 +41,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route(
             "/consent",
             get(interaction::consent_page).post(interaction::consent_submit),
+        )
+        .route(
+            paths::END_SESSION,
+            get(logout::end_session_get).post(logout::end_session_post),
         )
         .route(paths::TOKEN, post(token::token))
         .route(
