@@ -56,6 +56,15 @@ impl TestServer {
     }
 
     pub async fn start_with(engine: Engine, options: ServerOptions) -> Self {
+        Self::start_configured(engine, options, |_| {}).await
+    }
+
+    /// Starts with settings adjusted by `configure` (the issuer is already set).
+    pub async fn start_configured(
+        engine: Engine,
+        options: ServerOptions,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
         let db = TestDatabase::create(engine).await;
         let store = db.store().await;
 
@@ -64,6 +73,7 @@ impl TestServer {
         let issuer = format!("http://127.0.0.1:{}", addr.port());
         let mut settings = Settings::new(Issuer::parse(&issuer).unwrap());
         settings.password_hash_concurrency = 2;
+        configure(&mut settings);
 
         let kek = KeyEncryptionKey::from_base64(&KeyEncryptionKey::generate_base64()).unwrap();
         let provider = Provider::new(store, settings, &kek, unix_now())
@@ -195,6 +205,8 @@ impl TestServer {
             grant_types: &["authorization_code".to_string()],
             post_logout_redirect_uris: &[],
             backchannel_logout_uri: None,
+            jwks: None,
+            jwks_uri: None,
         };
         let created = accounts::create_client(self.provider.store(), request, unix_now())
             .await

@@ -313,8 +313,7 @@ async fn service_client(server: &TestServer) -> TestClient {
         id_token_alg: "RS256",
         scope: "openid",
         grant_types: &["client_credentials".to_string()],
-        post_logout_redirect_uris: &[],
-        backchannel_logout_uri: None,
+        ..Default::default()
     };
     let now = tessera_core::unix_now();
     let created = tessera_core::accounts::create_client(server.provider.store(), request, now)

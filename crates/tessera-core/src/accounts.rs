@@ -9,6 +9,7 @@ use tessera_store::{
     DEFAULT_REFRESH_TOKEN_TTL,
 };
 
+use crate::client_auth::methods;
 use crate::keys::Alg;
 use crate::password::PasswordHasher;
 use crate::secret::RandomSecret;
@@ -39,6 +40,14 @@ pub enum AccountError {
     PublicClientCredentials,
     #[error("backchannel logout URI {0:?} must be https, or http on a loopback address")]
     BackchannelLogoutUri(String),
+    #[error("jwks_uri {0:?} must be https, or http on a loopback address")]
+    JwksUri(String),
+    #[error("give either an inline JWKS or a jwks_uri, not both")]
+    JwksTwice,
+    #[error("a public client cannot register keys: private_key_jwt is for confidential clients")]
+    PublicClientKeys,
+    #[error("the JWKS is invalid: {0}")]
+    Jwks(&'static str),
     #[error("unsupported ID token algorithm {0:?}: use RS256 or ES256")]
     Alg(String),
     #[error("scope is malformed")]
@@ -107,6 +116,7 @@ pub async fn create_user(
     Ok(id)
 }
 
+#[derive(Default)]
 pub struct NewClientRequest<'a> {
     pub name: &'a str,
     pub redirect_uris: &'a [String],
@@ -118,6 +128,11 @@ pub struct NewClientRequest<'a> {
     pub grant_types: &'a [String],
     pub post_logout_redirect_uris: &'a [String],
     pub backchannel_logout_uri: Option<&'a str>,
+    /// An inline JWK set (JSON) of public keys; registers the client for
+    /// `private_key_jwt` (OIDC Core §9), with no secret.
+    pub jwks: Option<&'a str>,
+    /// Where the client publishes its JWK set; registers it for `private_key_jwt`.
+    pub jwks_uri: Option<&'a str>,
 }
 
 /// Grant types a client can be registered for.
@@ -166,22 +181,18 @@ pub async fn create_client(
         })?;
     }
     if let Some(uri) = request.backchannel_logout_uri {
-        let secure = url::Url::parse(uri).is_ok_and(|url| {
-            url.fragment().is_none()
-                && (url.scheme() == "https"
-                    || (url.scheme() == "http" && tessera_protocol::types::is_loopback(&url)))
-        });
-        if !secure {
+        if !is_secure_uri(uri) {
             return Err(AccountError::BackchannelLogoutUri(uri.to_string()));
         }
     }
+    let auth_method = key_registration(&request)?;
     if Alg::parse(request.id_token_alg).is_none() {
         return Err(AccountError::Alg(request.id_token_alg.to_string()));
     }
     let scope = Scope::parse(request.scope).map_err(|_| AccountError::Scope)?;
 
     let client_id = RandomSecret::generate().expose()[..22].to_string();
-    let secret = (!request.public).then(RandomSecret::generate);
+    let secret = (auth_method == methods::CLIENT_SECRET_BASIC).then(RandomSecret::generate);
     let secret_hash = secret.as_ref().map(RandomSecret::digest);
 
     let mut tx = store.begin().await?;
@@ -195,12 +206,13 @@ pub async fn create_client(
             id_token_alg: request.id_token_alg,
             first_party: request.first_party,
             grant_types: request.grant_types,
-            jwks: None,
-            jwks_uri: None,
+            jwks: request.jwks,
+            jwks_uri: request.jwks_uri,
             post_logout_redirect_uris: request.post_logout_redirect_uris,
             backchannel_logout_uri: request.backchannel_logout_uri,
             refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
             refresh_token_idle_ttl: DEFAULT_REFRESH_TOKEN_IDLE_TTL,
+            token_endpoint_auth_method: auth_method,
         },
         now,
     )
@@ -210,7 +222,7 @@ pub async fn create_client(
         event_type: "client.create",
         outcome: Outcome::Success,
         client_id: Some(client_id.clone()),
-        detail: json!({ "via": "cli", "public": request.public }),
+        detail: json!({ "via": "cli", "public": request.public, "auth_method": auth_method }),
         ..AuditEvent::default()
     })
     .await?;
@@ -219,4 +231,64 @@ pub async fn create_client(
         client_id,
         client_secret: secret,
     })
+}
+
+/// `https`, or `http` on a loopback address; no fragment.
+fn is_secure_uri(uri: &str) -> bool {
+    url::Url::parse(uri).is_ok_and(|url| {
+        url.fragment().is_none()
+            && (url.scheme() == "https"
+                || (url.scheme() == "http" && tessera_protocol::types::is_loopback(&url)))
+    })
+}
+
+/// Parameters of a JWK that belong to a private or symmetric key (RFC 7518 §6.2.2, §6.3.2,
+/// §6.4.1): a registration holds public keys only.
+const PRIVATE_JWK_PARAMS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
+
+/// The token endpoint method the request registers (RFC 7591 §2), checking its keys.
+fn key_registration(request: &NewClientRequest<'_>) -> Result<&'static str, AccountError> {
+    let has_keys = request.jwks.is_some() || request.jwks_uri.is_some();
+    if !has_keys {
+        return Ok(if request.public {
+            methods::NONE
+        } else {
+            methods::CLIENT_SECRET_BASIC
+        });
+    }
+
+    if request.jwks.is_some() && request.jwks_uri.is_some() {
+        return Err(AccountError::JwksTwice);
+    }
+
+    if request.public {
+        return Err(AccountError::PublicClientKeys);
+    }
+
+    if let Some(uri) = request.jwks_uri {
+        if !is_secure_uri(uri) {
+            return Err(AccountError::JwksUri(uri.to_string()));
+        }
+    }
+
+    if let Some(jwks) = request.jwks {
+        let set = josekit::jwk::JwkSet::from_bytes(jwks)
+            .map_err(|_| AccountError::Jwks("not a JSON JWK set"))?;
+        if set.keys().is_empty() {
+            return Err(AccountError::Jwks("it has no keys"));
+        }
+        for key in set.keys() {
+            if !matches!(key.key_type(), "RSA" | "EC") {
+                return Err(AccountError::Jwks("only RSA and EC keys are accepted"));
+            }
+            if PRIVATE_JWK_PARAMS
+                .iter()
+                .any(|p| key.parameter(p).is_some())
+            {
+                return Err(AccountError::Jwks("it contains a private key"));
+            }
+        }
+    }
+
+    Ok(methods::PRIVATE_KEY_JWT)
 }

@@ -88,7 +88,7 @@ impl Provider {
         // Step 4: every other parameter.
         let allowed = Scope::parse(&client.allowed_scope).unwrap_or_default();
         let policy = ClientPolicy {
-            is_public: client.secret_hash.is_none(),
+            is_public: client.is_public(),
             allowed_scope: &allowed,
         };
         let request = match AuthorizationRequest::validate(
@@ -308,6 +308,11 @@ impl Provider {
             expires_at: now + Settings::CODE_TTL,
         };
         tx.insert_code(&code.digest(), &record, now).await?;
+        // Back-Channel Logout §2.7: logout notifies every client the session served.
+        if let Some(sid) = &session.sid {
+            tx.remember_session_client(sid, &record.client_id, session.expires_at)
+                .await?;
+        }
         tx.record(&AuditEvent {
             occurred_at: now,
             event_type: "authorization.code_issued",

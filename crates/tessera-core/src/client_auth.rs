@@ -1,9 +1,12 @@
 //! Client authentication, shared by every endpoint a client calls directly: token,
 //! and later revocation and introspection (RFC 6749 §2.3, §3.2.1; OIDC Core §9).
 //!
-//! Enforces: the client exists; a confidential client proves its secret, compared in
-//! constant time against the stored digest; a public client (no stored secret) may only
-//! name itself. Every failure is answered with the same `invalid_client` and recorded.
+//! Enforces: the client exists; it uses the method it registered
+//! (`token_endpoint_auth_method`, RFC 7591 §2), so a `private_key_jwt` client can never
+//! fall back to a secret, nor a confidential client to `none`; a secret is compared in
+//! constant time against the stored digest; an assertion passes
+//! [`crate::client_assertion`]. Every failure is answered with the same `invalid_client`
+//! and recorded with its reason.
 
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -15,6 +18,14 @@ use tessera_store::{AuditEvent, Client};
 use crate::authorize::audit_context;
 use crate::secret::matches_digest;
 use crate::{Provider, ProviderError, RequestContext};
+
+/// The registered methods (RFC 7591 §2) and what a client registered for each may present.
+pub mod methods {
+    /// Either secret method: Tessera has always accepted both for a secret client.
+    pub const CLIENT_SECRET_BASIC: &str = "client_secret_basic";
+    pub const PRIVATE_KEY_JWT: &str = "private_key_jwt";
+    pub const NONE: &str = "none";
+}
 
 impl Provider {
     /// Reads and checks the client's credentials; takes the secret out of `params`.
@@ -33,16 +44,18 @@ impl Provider {
             Err(err) => return Ok(Err(err)),
         };
 
-        if let Some(client) = self.verify_credentials(&credentials).await? {
-            return Ok(Ok(client));
-        }
+        let reason = match self.verify_credentials(&credentials, now).await? {
+            Ok(client) => return Ok(Ok(client)),
+            Err(reason) => reason,
+        };
 
         self.inner
             .store
             .record(&AuditEvent {
                 occurred_at: now,
                 event_type,
-                detail: json!({ "reason": "invalid_client" }),
+                client_id: Some(credentials.client_id().to_string()),
+                detail: json!({ "reason": "invalid_client", "cause": reason }),
                 ..audit_context(ctx)
             })
             .await?;
@@ -52,24 +65,49 @@ impl Provider {
     async fn verify_credentials(
         &self,
         credentials: &ClientCredentials,
-    ) -> Result<Option<Client>, ProviderError> {
+        now: i64,
+    ) -> Result<Result<Client, &'static str>, ProviderError> {
         let Some(client) = self
             .inner
             .store
             .client(credentials.client_id().as_str())
             .await?
         else {
-            return Ok(None);
+            return Ok(Err("unknown_client"));
         };
-        let authenticated = match (credentials, &client.secret_hash) {
+
+        // RFC 7591 §2: the client uses the method it registered, and no other.
+        if !uses_registered_method(credentials, &client) {
+            return Ok(Err("method_not_registered"));
+        }
+
+        let verdict = match (credentials, &client.secret_hash) {
             (
                 ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. },
                 Some(stored),
-            ) => matches_digest(secret.expose_secret(), stored),
-            // A public client has no secret to present; a confidential one must present it.
-            (ClientCredentials::None { .. }, None) => true,
-            _ => false,
+            ) => matches_digest(secret.expose_secret(), stored)
+                .then_some(())
+                .ok_or("secret_mismatch"),
+            // A public client has no secret to present.
+            (ClientCredentials::None { .. }, None) => Ok(()),
+            (ClientCredentials::PrivateKeyJwt { assertion, .. }, _) => {
+                self.verify_client_assertion(&client, assertion.expose_secret(), now)
+                    .await?
+            }
+            _ => Err("no_credentials"),
         };
-        Ok(authenticated.then_some(client))
+        Ok(verdict.map(|()| client))
+    }
+}
+
+/// Whether the presented credentials are of the kind the client registered.
+fn uses_registered_method(credentials: &ClientCredentials, client: &Client) -> bool {
+    match client.token_endpoint_auth_method.as_str() {
+        methods::PRIVATE_KEY_JWT => matches!(credentials, ClientCredentials::PrivateKeyJwt { .. }),
+        methods::NONE => matches!(credentials, ClientCredentials::None { .. }),
+        _ => matches!(
+            credentials,
+            ClientCredentials::Basic { .. } | ClientCredentials::Post { .. }
+        ),
     }
 }

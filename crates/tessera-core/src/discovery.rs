@@ -4,6 +4,8 @@ use tessera_protocol::authorize::Prompt;
 use tessera_protocol::discovery::ProviderMetadata;
 use tessera_protocol::types::Issuer;
 
+use tessera_protocol::client_assertion::SIGNING_ALGS;
+
 use crate::keys::Alg;
 
 /// Paths of the endpoints below the issuer; the HTTP router uses the same constants.
@@ -13,6 +15,8 @@ pub mod paths {
     pub const TOKEN: &str = "/token";
     pub const USERINFO: &str = "/userinfo";
     pub const JWKS: &str = "/jwks";
+    /// OIDC RP-Initiated Logout §2.
+    pub const END_SESSION: &str = "/logout";
 }
 
 /// Claims that userinfo and ID tokens can return (see [`crate::userinfo`]).
@@ -36,7 +40,7 @@ pub const CLAIMS_SUPPORTED: [&str; 14] = [
 pub fn metadata(issuer: &Issuer) -> String {
     let endpoint = |path: &str| issuer.endpoint(&[path.trim_start_matches('/')]);
     let mut claims: Vec<&'static str> = CLAIMS_SUPPORTED.to_vec();
-    claims.extend(["email_verified", "updated_at"]);
+    claims.extend(["email_verified", "updated_at", "sid"]);
     let doc = ProviderMetadata {
         issuer: issuer.as_str().to_string(),
         authorization_endpoint: endpoint(paths::AUTHORIZE),
@@ -52,8 +56,10 @@ pub fn metadata(issuer: &Issuer) -> String {
         token_endpoint_auth_methods_supported: vec![
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
             "none",
         ],
+        token_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS.to_vec(),
         code_challenge_methods_supported: vec!["S256"],
         claims_supported: claims,
         prompt_values_supported: Prompt::SUPPORTED.to_vec(),
@@ -61,6 +67,9 @@ pub fn metadata(issuer: &Issuer) -> String {
         request_parameter_supported: false,
         request_uri_parameter_supported: false,
         authorization_response_iss_parameter_supported: true,
+        end_session_endpoint: endpoint(paths::END_SESSION),
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
     };
     serde_json::to_string(&doc).unwrap_or_default()
 }

@@ -6,12 +6,17 @@
 
 pub mod accounts;
 pub mod authorize;
+pub mod backchannel;
+pub mod client_assertion;
 pub mod client_auth;
+pub mod client_keys;
 pub mod context;
 pub mod discovery;
 pub mod interaction;
 pub mod keys;
+pub mod logout;
 pub mod maintenance;
+pub mod outbound;
 pub mod password;
 pub mod provider;
 pub mod published;

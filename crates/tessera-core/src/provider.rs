@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use tessera_store::{Store, StoreError};
 
+use crate::client_keys::ClientKeyCache;
 use crate::keys::{KeyEncryptionKey, KeyError, Keyring, SharedKeyring};
+use crate::outbound::{OutboundClient, OutboundError};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::published::Published;
 use crate::settings::Settings;
@@ -21,6 +23,8 @@ pub enum ProviderError {
     Password(#[from] PasswordError),
     #[error("a stored authorization request could not be read")]
     CorruptInteraction,
+    #[error("the outbound HTTP client failed")]
+    Outbound(#[from] OutboundError),
 }
 
 /// Shared state of one Tessera process.
@@ -38,6 +42,10 @@ pub(crate) struct Inner {
     pub passwords: PasswordHasher,
     pub discovery: String,
     pub discovery_document: Published,
+    /// For client-supplied URLs only (see [`crate::outbound`]).
+    pub outbound: OutboundClient,
+    /// Client JWKS fetched from `jwks_uri`, for `private_key_jwt`.
+    pub client_keys: ClientKeyCache,
 }
 
 impl Provider {
@@ -58,6 +66,7 @@ impl Provider {
         let passwords = PasswordHasher::new(settings.password_hash_concurrency)?;
         let discovery = crate::discovery::metadata(&settings.issuer);
         let discovery_document = Published::new(discovery.clone());
+        let outbound = OutboundClient::new(settings.danger_allow_private_outbound)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -67,6 +76,8 @@ impl Provider {
                 passwords,
                 discovery,
                 discovery_document,
+                outbound,
+                client_keys: ClientKeyCache::default(),
             }),
         })
     }

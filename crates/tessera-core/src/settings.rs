@@ -21,6 +21,15 @@ pub struct Settings {
     pub key_publish_ahead: i64,
     /// Age at which the running server rotates a signing key, seconds; 0 turns it off.
     pub key_rotation_interval: i64,
+    /// Whether requests to client-supplied URLs (JWKS, back-channel logout) may reach
+    /// private, loopback and link-local addresses, and plain http on loopback. Off by
+    /// default; see [`crate::outbound`].
+    pub danger_allow_private_outbound: bool,
+    /// Delay before the first retry of a back-channel logout notification, seconds; it
+    /// doubles with each failed attempt.
+    pub logout_retry_base: i64,
+    /// Attempts made to deliver a back-channel logout notification before giving up.
+    pub logout_max_attempts: i64,
 }
 
 impl Settings {
@@ -35,10 +44,13 @@ impl Settings {
 
     /// How long a retired signing key stays published, seconds: the longest lifetime of a
     /// token it can have signed, plus [`Self::KEY_RETENTION_LEEWAY`]. Refresh tokens are
-    /// opaque and signed by nothing, so they do not count.
-    // TODO: count logout tokens (and any other signed JWT) here when they land; issue 4.
+    /// opaque and signed by nothing, so they do not count. Logout tokens are signed afresh
+    /// at each delivery attempt, so only their own short lifetime counts.
     pub fn key_retention(&self) -> i64 {
-        let longest = self.access_token_ttl.max(self.id_token_ttl);
+        let longest = self
+            .access_token_ttl
+            .max(self.id_token_ttl)
+            .max(crate::backchannel::LOGOUT_TOKEN_TTL);
         longest.saturating_add(Self::KEY_RETENTION_LEEWAY)
     }
 
@@ -54,6 +66,9 @@ impl Settings {
                 .unwrap_or(2),
             key_publish_ahead: 3600,
             key_rotation_interval: 90 * 24 * 3600,
+            danger_allow_private_outbound: false,
+            logout_retry_base: 5,
+            logout_max_attempts: 8,
         }
     }
 }

@@ -1,10 +1,11 @@
 //! Client authentication at the token, revocation and introspection endpoints
-//! (RFC 6749 §2.3; OIDC Core §9).
+//! (RFC 6749 §2.3; OIDC Core §9; RFC 7523 §2.2 for `private_key_jwt`).
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use secrecy::SecretString;
 
+use crate::client_assertion::{unverified_claims, JWT_BEARER};
 use crate::params::Params;
 use crate::types::ClientId;
 use crate::OAuthError;
@@ -24,6 +25,12 @@ pub enum ClientCredentials {
     },
     /// `none`: a public client names itself and proves nothing but PKCE.
     None { client_id: ClientId },
+    /// `private_key_jwt` (OIDC Core §9; RFC 7523 §2.2): a JWT signed with the client's
+    /// key. `client_id` is the assertion's unverified `sub`, only a key to look up with.
+    PrivateKeyJwt {
+        client_id: ClientId,
+        assertion: SecretString,
+    },
 }
 
 impl ClientCredentials {
@@ -31,7 +38,8 @@ impl ClientCredentials {
         match self {
             Self::Basic { client_id, .. }
             | Self::Post { client_id, .. }
-            | Self::None { client_id } => client_id,
+            | Self::None { client_id }
+            | Self::PrivateKeyJwt { client_id, .. } => client_id,
         }
     }
 
@@ -43,6 +51,18 @@ impl ClientCredentials {
         params: &mut Params,
     ) -> Result<Self, OAuthError> {
         let body_secret = params.take("client_secret");
+        let assertion_type = params.take("client_assertion_type");
+        let assertion = params.take("client_assertion");
+
+        if assertion_type.is_some() || assertion.is_some() {
+            // RFC 6749 §2.3: a client must not use more than one authentication method.
+            if authorization.is_some() || body_secret.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "use only one client authentication method",
+                ));
+            }
+            return Self::from_assertion(assertion_type, assertion, params);
+        }
 
         let Some(header) = authorization else {
             let client_id = params
@@ -76,6 +96,45 @@ impl ClientCredentials {
         Ok(Self::Basic {
             client_id: ClientId::new(client_id),
             secret: SecretString::from(secret),
+        })
+    }
+}
+
+impl ClientCredentials {
+    /// RFC 7521 §4.2 and RFC 7523 §2.2: both parameters, the JWT bearer type, and a
+    /// `client_id`, if sent, equal to the assertion's subject (RFC 7523 §3, item 2).
+    fn from_assertion(
+        assertion_type: Option<String>,
+        assertion: Option<String>,
+        params: &Params,
+    ) -> Result<Self, OAuthError> {
+        let Some(assertion_type) = assertion_type else {
+            return Err(OAuthError::invalid_request(
+                "client_assertion_type is required with client_assertion",
+            ));
+        };
+
+        let Some(assertion) = assertion else {
+            return Err(OAuthError::invalid_request(
+                "client_assertion is required with client_assertion_type",
+            ));
+        };
+
+        if assertion_type != JWT_BEARER {
+            return Err(OAuthError::invalid_client());
+        }
+
+        let subject = unverified_claims(&assertion)
+            .and_then(|claims| claims.get("sub")?.as_str().map(str::to_string))
+            .ok_or_else(OAuthError::invalid_client)?;
+
+        if params.get("client_id").is_some_and(|id| id != subject) {
+            return Err(OAuthError::invalid_client());
+        }
+
+        Ok(Self::PrivateKeyJwt {
+            client_id: ClientId::new(subject),
+            assertion: SecretString::from(assertion),
         })
     }
 }

@@ -19,6 +19,8 @@ pub struct ProviderMetadata {
     pub subject_types_supported: Vec<&'static str>,
     pub id_token_signing_alg_values_supported: Vec<&'static str>,
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// OIDC Discovery §3: the algorithms accepted for `private_key_jwt` assertions.
+    pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     pub code_challenge_methods_supported: Vec<&'static str>,
     pub claims_supported: Vec<&'static str>,
     pub prompt_values_supported: Vec<&'static str>,
@@ -27,4 +29,10 @@ pub struct ProviderMetadata {
     pub request_uri_parameter_supported: bool,
     /// RFC 9207 §3: the `iss` parameter is sent in every authorization response.
     pub authorization_response_iss_parameter_supported: bool,
+    /// OIDC RP-Initiated Logout §2.1.
+    pub end_session_endpoint: String,
+    /// OIDC Back-Channel Logout §2.1: logout tokens are posted to registered clients...
+    pub backchannel_logout_supported: bool,
+    /// ...and carry the session's `sid`, as do ID tokens.
+    pub backchannel_logout_session_supported: bool,
 }

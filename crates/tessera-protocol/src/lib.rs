@@ -7,9 +7,11 @@
 
 pub mod authorize;
 pub mod claims;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
+pub mod logout;
 pub mod params;
 pub mod pkce;
 pub mod scope;

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use tessera_core::interaction::{ConsentView, LoginView};
+use tessera_core::logout::LogoutView;
 use tessera_protocol::OAuthError;
 
 /// Every page lives one level below the issuer (`/authorize`, `/login`, `/consent`,
@@ -91,5 +92,42 @@ pub(crate) fn error(error: &OAuthError, request_id: &str) -> Response {
         code: error.code.as_str(),
         description: &error.description,
         request_id,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage<'a> {
+    stylesheet: &'a str,
+    action: &'a str,
+    csrf: &'a str,
+    client_id: Option<&'a str>,
+    client_name: Option<&'a str>,
+    post_logout_redirect_uri: Option<&'a str>,
+    state: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "signed_out.html")]
+struct SignedOutPage<'a> {
+    stylesheet: &'a str,
+}
+
+/// The logout confirmation (RP-Initiated Logout §2: the OP should ask the person).
+pub(crate) fn logout(view: &LogoutView) -> Response {
+    render(&LogoutPage {
+        stylesheet: STYLESHEET,
+        action: "logout",
+        csrf: &view.csrf,
+        client_id: view.client_id.as_deref(),
+        client_name: view.client_name.as_deref(),
+        post_logout_redirect_uri: view.post_logout_redirect_uri.as_deref(),
+        state: view.state.as_deref(),
+    })
+}
+
+pub(crate) fn signed_out() -> Response {
+    render(&SignedOutPage {
+        stylesheet: STYLESHEET,
     })
 }

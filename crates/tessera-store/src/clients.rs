@@ -31,12 +31,21 @@ pub struct Client {
     pub refresh_token_ttl: i64,
     /// Time a refresh token may go unused before it expires, seconds.
     pub refresh_token_idle_ttl: i64,
+    /// How the client authenticates at the token endpoint (RFC 7591 §2):
+    /// `client_secret_basic` (either secret method), `private_key_jwt` or `none`.
+    pub token_endpoint_auth_method: String,
     pub created_at: i64,
 }
 
 impl Client {
     pub fn allows_grant(&self, grant_type: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant_type)
+    }
+
+    /// A public client (RFC 6749 §2.1) cannot authenticate at all. A `private_key_jwt`
+    /// client has no secret either, but it is confidential.
+    pub fn is_public(&self) -> bool {
+        self.token_endpoint_auth_method == "none"
     }
 }
 
@@ -56,6 +65,7 @@ pub struct NewClient<'a> {
     pub backchannel_logout_uri: Option<&'a str>,
     pub refresh_token_ttl: i64,
     pub refresh_token_idle_ttl: i64,
+    pub token_endpoint_auth_method: &'a str,
 }
 
 /// Defaults for the lifetimes of refresh-token families: 30 days absolute, 14 days idle.
@@ -88,6 +98,7 @@ fn from_row(row: &AnyRow) -> Result<Client> {
         backchannel_logout_uri: row.try_get("backchannel_logout_uri")?,
         refresh_token_ttl: row.try_get("refresh_token_ttl")?,
         refresh_token_idle_ttl: row.try_get("refresh_token_idle_ttl")?,
+        token_endpoint_auth_method: row.try_get("token_endpoint_auth_method")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -95,7 +106,7 @@ fn from_row(row: &AnyRow) -> Result<Client> {
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, allowed_scope, id_token_alg, \
                        first_party, grant_types, jwks, jwks_uri, post_logout_redirect_uris, \
                        backchannel_logout_uri, refresh_token_ttl, refresh_token_idle_ttl, \
-                       created_at";
+                       token_endpoint_auth_method, created_at";
 
 impl Store {
     pub async fn client(&self, id: &str) -> Result<Option<Client>> {
@@ -117,8 +128,9 @@ impl Tx {
         sqlx::query(
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, allowed_scope, \
              id_token_alg, first_party, grant_types, jwks, jwks_uri, post_logout_redirect_uris, \
-             backchannel_logout_uri, refresh_token_ttl, refresh_token_idle_ttl, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             backchannel_logout_uri, refresh_token_ttl, refresh_token_idle_ttl, created_at, \
+             token_endpoint_auth_method) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(client.id)
         .bind(client.name)
@@ -135,6 +147,7 @@ impl Tx {
         .bind(client.refresh_token_ttl)
         .bind(client.refresh_token_idle_ttl)
         .bind(now)
+        .bind(client.token_endpoint_auth_method)
         .execute(&mut *self.0)
         .await
         .map_err(conflict)?;

@@ -8,6 +8,7 @@
 //! Reads are methods of [`Store`]; writes happen inside a [`Tx`], so that the audit event
 //! describing a change is committed together with the change or not at all.
 
+mod assertions;
 mod audit;
 mod clients;
 mod codes;
@@ -15,6 +16,7 @@ mod consents;
 mod interactions;
 mod janitor;
 mod keys;
+mod logout;
 mod sessions;
 mod tokens;
 mod users;
@@ -33,6 +35,7 @@ pub use consents::Consent;
 pub use interactions::Interaction;
 pub use janitor::SPENT_CODE_RETENTION;
 pub use keys::SigningKeyRecord;
+pub use logout::{LogoutDelivery, LOGOUT_DELIVERY_RETENTION};
 pub use sessions::Session;
 pub use tokens::AccessTokenRecord;
 pub use users::{NewUser, User};

@@ -41,6 +41,7 @@ async fn seed_client(store: &Store, id: &str) {
         backchannel_logout_uri: None,
         refresh_token_ttl: tessera_store::DEFAULT_REFRESH_TOKEN_TTL,
         refresh_token_idle_ttl: tessera_store::DEFAULT_REFRESH_TOKEN_IDLE_TTL,
+        token_endpoint_auth_method: "client_secret_basic",
     };
     tx.insert_client(&client, NOW).await.unwrap();
     tx.commit().await.unwrap();

@@ -63,6 +63,10 @@ pub struct Config {
     pub key_reload_interval: u64,
     /// `max-age` of the discovery and JWKS responses, seconds. Default 300.
     pub metadata_max_age: u32,
+    /// Lets requests to client-supplied URLs (a client's `jwks_uri`, its back-channel
+    /// logout URI) reach private, loopback, link-local and other non-public addresses, and
+    /// plain http on loopback. Off: such requests are refused. Default false.
+    pub danger_allow_private_outbound: bool,
 }
 
 impl Default for Config {
@@ -86,6 +90,7 @@ impl Default for Config {
             key_rotation_interval: 90 * 24 * 3600,
             key_reload_interval: 60,
             metadata_max_age: 300,
+            danger_allow_private_outbound: false,
         }
     }
 }
@@ -206,6 +211,7 @@ impl Config {
         settings.interaction_ttl = self.interaction_ttl;
         settings.key_publish_ahead = self.key_publish_ahead;
         settings.key_rotation_interval = self.key_rotation_interval;
+        settings.danger_allow_private_outbound = self.danger_allow_private_outbound;
         if let Some(n) = self.password_hash_concurrency {
             settings.password_hash_concurrency = n.max(1);
         }

@@ -21,6 +21,9 @@ use crate::config::Config;
 /// How often expired sessions, codes, interactions and token records are deleted.
 const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
+/// How often queued back-channel logout notifications are looked for.
+const LOGOUT_DELIVERY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Parser)]
 #[command(
     name = "tessera",
@@ -124,6 +127,14 @@ enum ClientCommand {
         /// Where back-channel logout tokens are posted.
         #[arg(long)]
         backchannel_logout_uri: Option<String>,
+        /// A file holding the client's public JWK set: the client authenticates with
+        /// private_key_jwt and gets no secret.
+        #[arg(long, conflicts_with_all = ["jwks_uri", "public"])]
+        jwks_file: Option<PathBuf>,
+        /// Where the client publishes its public JWK set (https): the client authenticates
+        /// with private_key_jwt and gets no secret.
+        #[arg(long, conflicts_with = "public")]
+        jwks_uri: Option<String>,
     },
 }
 
@@ -192,8 +203,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     grant_types,
                     post_logout_redirect_uris,
                     backchannel_logout_uri,
+                    jwks_file,
+                    jwks_uri,
                 },
         } => {
+            let jwks = jwks_file
+                .map(|path| {
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))
+                })
+                .transpose()?;
             let store = open_store(&config).await?;
             let request = NewClientRequest {
                 name: &name,
@@ -205,12 +224,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 grant_types: &grant_types,
                 post_logout_redirect_uris: &post_logout_redirect_uris,
                 backchannel_logout_uri: backchannel_logout_uri.as_deref(),
+                jwks: jwks.as_deref(),
+                jwks_uri: jwks_uri.as_deref(),
             };
             let created = accounts::create_client(&store, request, unix_now()).await?;
             println!("client_id: {}", created.client_id);
-            if let Some(secret) = &created.client_secret {
-                println!("client_secret: {}", secret.expose());
-                eprintln!("Store the client secret now: it is shown only once.");
+            match &created.client_secret {
+                Some(secret) => {
+                    println!("client_secret: {}", secret.expose());
+                    eprintln!("Store the client secret now: it is shown only once.");
+                }
+                None if jwks_uri.is_some() || jwks.is_some() => {
+                    println!("token_endpoint_auth_method: private_key_jwt");
+                }
+                None => {}
             }
             Ok(())
         }
@@ -260,6 +287,10 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     tokio::spawn(tessera_core::maintenance::key_loop(
         provider.clone(),
         reload,
+    ));
+    tokio::spawn(tessera_core::backchannel::delivery_loop(
+        provider.clone(),
+        LOGOUT_DELIVERY_INTERVAL,
     ));
 
     let options = ServerOptions {

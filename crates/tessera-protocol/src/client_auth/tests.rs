@@ -40,3 +40,60 @@ fn presented_secret_never_appears_in_debug_output() {
     assert!(!format!("{creds:?}").contains("hunter2-secret"));
     assert_eq!(params.get("client_secret"), None);
 }
+
+/// `{"alg":"none"}.{"sub":"app"}.` — enough to be parsed; verification is not done here.
+const ASSERTION: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhcHAifQ.";
+
+#[test]
+fn a_jwt_bearer_assertion_names_its_client_by_subject() {
+    let body = format!(
+        "client_assertion_type={}&client_assertion={ASSERTION}",
+        "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+    );
+    let mut params = Params::parse(body.as_bytes()).unwrap();
+    let creds = ClientCredentials::from_request(None, &mut params).unwrap();
+    match &creds {
+        ClientCredentials::PrivateKeyJwt {
+            client_id,
+            assertion,
+        } => {
+            assert_eq!(client_id.as_str(), "app");
+            assert_eq!(assertion.expose_secret(), ASSERTION);
+        }
+        other => panic!("expected an assertion, got {other:?}"),
+    }
+    // The assertion is taken out of the parameters and never printed.
+    assert_eq!(params.get("client_assertion"), None);
+    assert!(!format!("{creds:?}").contains("eyJzdWIi"), "{creds:?}");
+}
+
+#[test]
+fn an_unknown_assertion_type_is_invalid_client() {
+    let body = format!("client_assertion_type=urn%3Aexample&client_assertion={ASSERTION}");
+    let mut params = Params::parse(body.as_bytes()).unwrap();
+    let err = ClientCredentials::from_request(None, &mut params).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidClient);
+}
+
+#[test]
+fn an_assertion_with_a_secret_is_two_methods() {
+    let body = format!(
+        "client_secret=s&client_assertion_type={}&client_assertion={ASSERTION}",
+        "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+    );
+    let mut params = Params::parse(body.as_bytes()).unwrap();
+    let err = ClientCredentials::from_request(None, &mut params).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn a_client_id_other_than_the_assertion_subject_is_invalid_client() {
+    // RFC 7523 §3, item 2: the subject is the client_id.
+    let body = format!(
+        "client_id=someone-else&client_assertion_type={}&client_assertion={ASSERTION}",
+        "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+    );
+    let mut params = Params::parse(body.as_bytes()).unwrap();
+    let err = ClientCredentials::from_request(None, &mut params).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidClient);
+}

@@ -2,6 +2,7 @@
 
 mod authorize;
 mod interaction;
+mod logout;
 mod metadata;
 mod token;
 mod userinfo;
@@ -59,6 +60,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route(
             "/consent",
             get(interaction::consent_page).post(interaction::consent_submit),
+        )
+        .route(
+            paths::END_SESSION,
+            get(logout::end_session_get).post(logout::end_session_post),
         )
         .with_state(state)
 }

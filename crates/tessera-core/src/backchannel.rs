@@ -1,0 +1,215 @@
+//! Back-channel logout (OpenID Connect Back-Channel Logout 1.0): logout tokens, and the
+//! delivery of the notifications queued by [`crate::logout`].
+//!
+//! Delivery is at least once, from an outbox: each notification is claimed with a lease
+//! (a conditional update of its `next_attempt_at`), so several instances never post the
+//! same one at once; posted through [`crate::outbound`]; marked delivered on 200 or 204
+//! (§2.8); otherwise retried with exponential backoff, and abandoned with an audit event
+//! after `logout_max_attempts`. Each attempt carries a freshly signed token with the same
+//! `jti`: relying parties check `exp` (§2.6 step 5), and may drop a repeated `jti`.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tessera_protocol::client_assertion::unverified_claims;
+use tessera_protocol::logout::{LogoutTokenClaims, LOGOUT_TOKEN_TYP};
+use tessera_store::{AuditEvent, Client, LogoutDelivery, Outcome};
+
+use crate::keys::Alg;
+use crate::secret::RandomSecret;
+use crate::{Provider, ProviderError};
+
+/// Lifetime of a logout token, seconds (§2.4 asks only that `exp` be present; two minutes
+/// covers any clock skew the relying party may have).
+pub const LOGOUT_TOKEN_TTL: i64 = 120;
+
+/// How long a claimed notification is reserved for the instance posting it, seconds:
+/// longer than the outbound timeout, so the lease outlives the attempt.
+const LEASE: i64 = 60;
+
+/// Longest wait between two attempts, seconds.
+const MAX_BACKOFF: i64 = 3600;
+
+/// Notifications taken per pass.
+const BATCH: i64 = 50;
+
+/// How often delivered notifications and expired records are purged, seconds.
+const PURGE_EVERY: i64 = 600;
+
+enum Attempt {
+    Delivered,
+    /// Worth trying again.
+    Failed(&'static str),
+    /// Can never succeed.
+    Undeliverable(&'static str),
+}
+
+impl Provider {
+    /// A logout token (§2.4) for `client`, signed with the client's ID token algorithm.
+    pub(crate) fn new_logout_token(
+        &self,
+        client: &Client,
+        subject: &str,
+        sid: &str,
+        now: i64,
+    ) -> Result<String, ProviderError> {
+        let claims = LogoutTokenClaims {
+            iss: self.inner.settings.issuer.as_str().to_string(),
+            sub: subject.to_string(),
+            aud: client.id.clone(),
+            iat: now,
+            exp: now + LOGOUT_TOKEN_TTL,
+            jti: RandomSecret::generate().expose()[..22].to_string(),
+            sid: sid.to_string(),
+            events: LogoutTokenClaims::events(),
+        };
+        self.sign_logout_token(client, &claims)
+    }
+
+    fn sign_logout_token(
+        &self,
+        client: &Client,
+        claims: &LogoutTokenClaims,
+    ) -> Result<String, ProviderError> {
+        let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
+        Ok(self.inner.keys.sign(alg, LOGOUT_TOKEN_TYP, claims)?)
+    }
+
+    /// The queued token, signed again with a new `iat` and `exp` and the same `jti`.
+    fn refreshed_logout_token(
+        &self,
+        client: &Client,
+        queued: &str,
+        now: i64,
+    ) -> Result<Option<String>, ProviderError> {
+        // The token came from our own database, written by us: its content is trusted.
+        let Some(claims) = unverified_claims(queued) else {
+            return Ok(None);
+        };
+        let Ok(mut claims) =
+            serde_json::from_value::<LogoutTokenClaims>(serde_json::Value::Object(claims))
+        else {
+            return Ok(None);
+        };
+        claims.iat = now;
+        claims.exp = now + LOGOUT_TOKEN_TTL;
+        self.sign_logout_token(client, &claims).map(Some)
+    }
+
+    /// Makes one pass over the due notifications; returns how many were delivered.
+    pub async fn deliver_logout_notifications(&self, now: i64) -> Result<usize, ProviderError> {
+        let store = &self.inner.store;
+        let mut delivered = 0;
+        for delivery in store.due_logout_deliveries(now, BATCH).await? {
+            if !store.claim_logout_delivery(&delivery, now + LEASE).await? {
+                continue;
+            }
+            let attempts = delivery.attempts + 1;
+            match self.attempt(&delivery, now).await? {
+                Attempt::Delivered => {
+                    store
+                        .mark_logout_delivered(delivery.id, attempts, now)
+                        .await?;
+                    delivered += 1;
+                }
+                Attempt::Failed(reason) if attempts >= self.inner.settings.logout_max_attempts => {
+                    self.abandon(&delivery, attempts, reason, now).await?;
+                }
+                Attempt::Failed(_) => {
+                    let next = now + self.backoff(attempts);
+                    store
+                        .reschedule_logout_delivery(delivery.id, attempts, next)
+                        .await?;
+                }
+                Attempt::Undeliverable(reason) => {
+                    self.abandon(&delivery, attempts, reason, now).await?;
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    async fn attempt(&self, delivery: &LogoutDelivery, now: i64) -> Result<Attempt, ProviderError> {
+        let Some(client) = self.inner.store.client(&delivery.client_id).await? else {
+            return Ok(Attempt::Undeliverable("client_gone"));
+        };
+        let Some(uri) = &client.backchannel_logout_uri else {
+            return Ok(Attempt::Undeliverable("backchannel_logout_uri_removed"));
+        };
+        let Some(token) = self.refreshed_logout_token(&client, &delivery.logout_token, now)? else {
+            return Ok(Attempt::Undeliverable("queued_token_unreadable"));
+        };
+
+        // §2.5: a POST with the token as the form parameter `logout_token`.
+        let posted = self
+            .inner
+            .outbound
+            .post_form(uri, &[("logout_token", &token)])
+            .await;
+        Ok(match posted {
+            // §2.8: "If the logout succeeded, the RP MUST respond with HTTP 200 OK";
+            // 204 is accepted too, as it is commonly sent.
+            Ok(200 | 204) => Attempt::Delivered,
+            Ok(status) => {
+                tracing::warn!(client_id = %client.id, status, "back-channel logout refused");
+                Attempt::Failed("http_status")
+            }
+            Err(err) => {
+                tracing::warn!(client_id = %client.id, error = %err, "back-channel logout failed");
+                Attempt::Failed("request_failed")
+            }
+        })
+    }
+
+    /// The wait after `attempts` failed attempts: the base, doubled each time, capped.
+    fn backoff(&self, attempts: i64) -> i64 {
+        let base = self.inner.settings.logout_retry_base.max(1);
+        let doublings = u32::try_from((attempts - 1).clamp(0, 20)).unwrap_or(20);
+        base.saturating_mul(1_i64 << doublings).min(MAX_BACKOFF)
+    }
+
+    async fn abandon(
+        &self,
+        delivery: &LogoutDelivery,
+        attempts: i64,
+        reason: &'static str,
+        now: i64,
+    ) -> Result<(), ProviderError> {
+        let mut tx = self.inner.store.begin().await?;
+        tx.abandon_logout_delivery(delivery.id).await?;
+        tx.record(&AuditEvent {
+            occurred_at: now,
+            event_type: "logout.backchannel",
+            outcome: Outcome::Failure,
+            client_id: Some(delivery.client_id.clone()),
+            detail: json!({ "reason": reason, "attempts": attempts }),
+            ..AuditEvent::default()
+        })
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(client_id = %delivery.client_id, attempts, reason, "back-channel logout abandoned");
+        Ok(())
+    }
+}
+
+/// Delivers due notifications every `every`, forever, and purges what logout no longer
+/// needs. Failures are logged and retried on the next tick.
+pub async fn delivery_loop(provider: Provider, every: Duration) {
+    let mut ticker = tokio::time::interval(every);
+    let mut last_purge = 0;
+    loop {
+        ticker.tick().await;
+        let now = crate::unix_now();
+        match provider.deliver_logout_notifications(now).await {
+            Ok(0) => {}
+            Ok(delivered) => tracing::debug!(delivered, "delivered back-channel logouts"),
+            Err(err) => tracing::warn!(error = %err, "back-channel logout delivery failed"),
+        }
+        if now - last_purge >= PURGE_EVERY {
+            last_purge = now;
+            if let Err(err) = provider.store().purge_logout_records(now).await {
+                tracing::warn!(error = %err, "purging logout records failed");
+            }
+        }
+    }
+}
