@@ -15,6 +15,7 @@ mod consents;
 mod interactions;
 mod janitor;
 mod keys;
+mod refresh;
 mod sessions;
 mod tokens;
 mod users;
@@ -33,8 +34,9 @@ pub use consents::Consent;
 pub use interactions::Interaction;
 pub use janitor::SPENT_CODE_RETENTION;
 pub use keys::SigningKeyRecord;
+pub use refresh::{RefreshClaim, RefreshTokenRecord, Revoked, StoredRefreshToken};
 pub use sessions::Session;
-pub use tokens::AccessTokenRecord;
+pub use tokens::{AccessTokenRecord, StoredAccessToken};
 pub use users::{NewUser, User};
 
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
