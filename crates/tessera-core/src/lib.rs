@@ -7,13 +7,17 @@
 pub mod accounts;
 pub mod authorize;
 pub mod client_auth;
+pub mod client_credentials;
 pub mod context;
 pub mod discovery;
 pub mod interaction;
+pub mod introspection;
 pub mod keys;
 pub mod maintenance;
 pub mod password;
 pub mod provider;
+pub mod refresh;
+pub mod revocation;
 pub mod secret;
 pub mod settings;
 pub mod token;

@@ -2,7 +2,9 @@
 
 mod authorize;
 mod interaction;
+mod introspection;
 mod metadata;
+mod revocation;
 mod token;
 mod userinfo;
 
@@ -42,6 +44,8 @@ pub(crate) fn routes(state: AppState) -> Router {
             get(interaction::consent_page).post(interaction::consent_submit),
         )
         .route(paths::TOKEN, post(token::token))
+        .route(paths::REVOCATION, post(revocation::revoke))
+        .route(paths::INTROSPECTION, post(introspection::introspect))
         .route(
             paths::USERINFO,
             get(userinfo::userinfo_get).post(userinfo::userinfo_post),
