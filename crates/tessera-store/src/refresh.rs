@@ -200,6 +200,25 @@ impl Tx {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Sets a client's refresh-token lifetimes (absolute, idle), in seconds. Families already
+    /// issued keep the lifetimes they were issued with.
+    pub async fn set_client_refresh_token_ttls(
+        &mut self,
+        client_id: &str,
+        ttl: i64,
+        idle_ttl: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE clients SET refresh_token_ttl = $1, refresh_token_idle_ttl = $2 WHERE id = $3",
+        )
+        .bind(ttl)
+        .bind(idle_ttl)
+        .bind(client_id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
     /// Revokes every refresh and access token a person holds, for every client: called
     /// when an account is disabled, and by password changes and factor removal.
     pub async fn revoke_user_tokens(&mut self, user_id: &str, now: i64) -> Result<Revoked> {
