@@ -386,6 +386,15 @@ async fn client_credentials_refusals() {
             .await;
         let response = server.post_as(&public, "/token", &form).await;
         assert_token_error(response, 400, "unauthorized_client").await;
+
+        // And the service, registered for client_credentials only, redeems no codes.
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", "anything"),
+            ("redirect_uri", tessera_e2e::REDIRECT_URI),
+        ];
+        let response = server.post_as(&service, "/token", &form).await;
+        assert_token_error(response, 400, "unauthorized_client").await;
         server.stop().await;
     }
 }

@@ -123,7 +123,7 @@ impl Provider {
         let granted = Scope::parse(&token.scope).unwrap_or_default();
         let scope = requested.unwrap_or_else(|| granted.clone());
         if !scope.is_subset(&granted) {
-            drop(tx);
+            tx.rollback().await?;
             event.detail = json!({ "reason": "scope_widened", "scope": scope.to_string() });
             self.inner.store.record(&event).await?;
             return Ok(Err(OAuthError::new(
@@ -135,7 +135,7 @@ impl Provider {
         // Step 3: what the client may request today still bounds the new tokens.
         let allowed = Scope::parse(&client.allowed_scope).unwrap_or_default();
         if !scope.is_subset(&allowed) {
-            drop(tx);
+            tx.rollback().await?;
             event.detail = json!({ "reason": "scope_no_longer_allowed" });
             self.inner.store.record(&event).await?;
             return Ok(Err(OAuthError::new(

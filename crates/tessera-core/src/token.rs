@@ -13,7 +13,7 @@ use tessera_protocol::claims::{at_hash, AccessTokenClaims, IdTokenClaims};
 use tessera_protocol::params::Params;
 use tessera_protocol::pkce::CodeChallenge;
 use tessera_protocol::token::{TokenRequest, TokenResponse};
-use tessera_protocol::OAuthError;
+use tessera_protocol::{ErrorCode, OAuthError};
 use tessera_store::{
     AccessTokenRecord, AuditEvent, AuthorizationCode, Client, Outcome, Redemption, Tx,
 };
@@ -92,6 +92,18 @@ impl Provider {
             client_id: Some(client.id.clone()),
             ..audit_context(ctx)
         };
+
+        // RFC 6749 §5.2 unauthorized_client: a client registered only for other grants (a
+        // service using client_credentials) redeems no codes.
+        if !client.allows_grant("authorization_code") {
+            event.detail = json!({ "reason": "grant_not_registered" });
+            self.inner.store.record(&event).await?;
+            return Ok(Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client is not registered for the authorization_code grant",
+            )));
+        }
+
         let mut tx = self.inner.store.begin().await?;
 
         let grant = match tx.claim_code(&code_hash, now).await? {

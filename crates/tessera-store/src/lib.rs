@@ -139,6 +139,12 @@ impl Tx {
     pub async fn commit(self) -> Result<()> {
         Ok(self.0.commit().await?)
     }
+
+    /// Undoes the transaction now, releasing its locks before the next statement elsewhere
+    /// (dropping it would defer the rollback until the connection is next used).
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.0.rollback().await?)
+    }
 }
 
 /// Maps a unique-constraint violation to [`StoreError::Conflict`].
