@@ -111,7 +111,10 @@ async fn discovery_names_the_issuer_and_live_endpoints() {
             );
             seen += 1;
         }
-        assert_eq!(seen, 4, "authorization, token, userinfo and jwks");
+        assert_eq!(
+            seen, 6,
+            "authorization, token, userinfo, jwks, revocation and introspection"
+        );
 
         let jwks_uri = metadata["jwks_uri"].as_str().unwrap();
         let jwks: Value = reqwest::get(jwks_uri).await.unwrap().json().await.unwrap();
