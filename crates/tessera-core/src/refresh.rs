@@ -44,7 +44,74 @@ fn invalid_grant() -> OAuthError {
     OAuthError::invalid_grant("the refresh token is invalid, expired or revoked")
 }
 
+/// RFC 6749 §6: the scope may narrow, never widen (step 2); and what the client may
+/// request today still bounds the new tokens (step 3). Without `scope`, the grant's own.
+fn check_scope(
+    requested: Option<Scope>,
+    granted: &str,
+    client: &Client,
+) -> Result<Scope, (&'static str, OAuthError)> {
+    let granted = Scope::parse(granted).unwrap_or_default();
+    let scope = requested.unwrap_or_else(|| granted.clone());
+
+    if !scope.is_subset(&granted) {
+        return Err((
+            "scope_widened",
+            OAuthError::new(
+                ErrorCode::InvalidScope,
+                "the scope exceeds what the refresh token was granted",
+            ),
+        ));
+    }
+
+    let allowed = Scope::parse(&client.allowed_scope).unwrap_or_default();
+    if !scope.is_subset(&allowed) {
+        return Err((
+            "scope_no_longer_allowed",
+            OAuthError::new(
+                ErrorCode::InvalidScope,
+                "the client may no longer request one of these scopes",
+            ),
+        ));
+    }
+
+    Ok(scope)
+}
+
 impl Provider {
+    /// Claims the token for `client`; on failure, says why in `event` (revoking the family
+    /// of a reused token, RFC 9700 §4.14.2) and returns `None`.
+    async fn spend(
+        &self,
+        tx: &mut Tx,
+        client: &Client,
+        refresh_token: &str,
+        now: i64,
+        event: &mut AuditEvent,
+    ) -> Result<Option<RefreshTokenRecord>, ProviderError> {
+        let claim = tx
+            .claim_refresh_token(&digest(refresh_token), &client.id, now)
+            .await?;
+        event.detail = match claim {
+            RefreshClaim::Claimed(token) => return Ok(Some(token)),
+            RefreshClaim::Replayed { family_id, user_id } => {
+                let revoked = tx.revoke_refresh_family(&family_id, now).await?;
+                event.user_id = Some(user_id);
+                json!({
+                    "reason": "refresh_token_reused",
+                    "family": family_id,
+                    "revoked_refresh_tokens": revoked.refresh_tokens,
+                    "revoked_access_tokens": revoked.access_tokens,
+                })
+            }
+            RefreshClaim::Foreign => json!({ "reason": "refresh_token_of_another_client" }),
+            RefreshClaim::Unknown => {
+                json!({ "reason": "unknown_expired_or_revoked_refresh_token" })
+            }
+        };
+        Ok(None)
+    }
+
     /// Stores a new refresh token of `family` ending no later than `family_expires_at`.
     pub(crate) async fn issue_refresh_token(
         &self,
@@ -90,59 +157,25 @@ impl Provider {
         let mut tx = self.inner.store.begin().await?;
 
         // Step 1: spend the token, atomically, for this client only.
-        let token = match tx
-            .claim_refresh_token(&digest(refresh_token), &client.id, now)
+        let Some(token) = self
+            .spend(&mut tx, client, refresh_token, now, &mut event)
             .await?
-        {
-            RefreshClaim::Claimed(token) => token,
-            RefreshClaim::Replayed { family_id, user_id } => {
-                // RFC 9700 §4.14.2: a spent token presented again revokes the family.
-                let revoked = tx.revoke_refresh_family(&family_id, now).await?;
-                event.user_id = Some(user_id);
-                event.detail = json!({
-                    "reason": "refresh_token_reused",
-                    "family": family_id,
-                    "revoked_refresh_tokens": revoked.refresh_tokens,
-                    "revoked_access_tokens": revoked.access_tokens,
-                });
-                return self.refuse(tx, &event, invalid_grant()).await;
-            }
-            RefreshClaim::Foreign => {
-                event.detail = json!({ "reason": "refresh_token_of_another_client" });
-                return self.refuse(tx, &event, invalid_grant()).await;
-            }
-            RefreshClaim::Unknown => {
-                event.detail = json!({ "reason": "unknown_expired_or_revoked_refresh_token" });
-                return self.refuse(tx, &event, invalid_grant()).await;
-            }
+        else {
+            return self.refuse(tx, &event, invalid_grant()).await;
         };
         event.user_id = Some(token.user_id.clone());
 
-        // Step 2: the scope may narrow, never widen (RFC 6749 §6). A refused scope leaves
-        // the token unspent: the claim is rolled back and only the event is kept.
-        let granted = Scope::parse(&token.scope).unwrap_or_default();
-        let scope = requested.unwrap_or_else(|| granted.clone());
-        if !scope.is_subset(&granted) {
-            tx.rollback().await?;
-            event.detail = json!({ "reason": "scope_widened", "scope": scope.to_string() });
-            self.inner.store.record(&event).await?;
-            return Ok(Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                "the scope exceeds what the refresh token was granted",
-            )));
-        }
-
-        // Step 3: what the client may request today still bounds the new tokens.
-        let allowed = Scope::parse(&client.allowed_scope).unwrap_or_default();
-        if !scope.is_subset(&allowed) {
-            tx.rollback().await?;
-            event.detail = json!({ "reason": "scope_no_longer_allowed" });
-            self.inner.store.record(&event).await?;
-            return Ok(Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                "the client may no longer request one of these scopes",
-            )));
-        }
+        // Steps 2 and 3: the scope. A refused scope leaves the token unspent: the claim is
+        // rolled back and only the event is kept.
+        let scope = match check_scope(requested, &token.scope, client) {
+            Ok(scope) => scope,
+            Err((reason, err)) => {
+                tx.rollback().await?;
+                event.detail = json!({ "reason": reason });
+                self.inner.store.record(&event).await?;
+                return Ok(Err(err));
+            }
+        };
 
         // Step 4: the person must still be active.
         let active = self
@@ -198,5 +231,73 @@ impl Provider {
         tx.record(&event).await?;
         tx.commit().await?;
         Ok(Ok(response))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn client(allowed: &str) -> Client {
+        Client {
+            id: "app".into(),
+            name: "App".into(),
+            secret_hash: None,
+            redirect_uris: vec![],
+            allowed_scope: allowed.into(),
+            id_token_alg: "RS256".into(),
+            first_party: false,
+            grant_types: vec!["authorization_code".into()],
+            jwks: None,
+            jwks_uri: None,
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            refresh_token_ttl: 100,
+            refresh_token_idle_ttl: 10,
+            created_at: 0,
+        }
+    }
+
+    fn scope(text: &str) -> Option<Scope> {
+        Some(Scope::parse(text).unwrap())
+    }
+
+    #[test]
+    fn without_scope_the_grant_is_kept() {
+        let granted = "offline_access openid profile";
+        let kept = check_scope(None, granted, &client(granted)).unwrap();
+        assert_eq!(kept.to_string(), granted);
+    }
+
+    #[test]
+    fn a_narrower_scope_is_granted() {
+        let granted = "offline_access openid profile";
+        let narrowed = check_scope(scope("openid"), granted, &client(granted)).unwrap();
+        assert_eq!(narrowed.to_string(), "openid");
+    }
+
+    #[test]
+    fn a_wider_scope_is_invalid_scope_even_when_the_client_may_ask_for_it() {
+        let (reason, err) =
+            check_scope(scope("openid email"), "openid", &client("openid email")).unwrap_err();
+        assert_eq!(reason, "scope_widened");
+        assert_eq!(err.code, ErrorCode::InvalidScope);
+    }
+
+    #[test]
+    fn a_scope_the_client_lost_is_invalid_scope() {
+        let (reason, err) = check_scope(None, "openid profile", &client("openid")).unwrap_err();
+        assert_eq!(reason, "scope_no_longer_allowed");
+        assert_eq!(err.code, ErrorCode::InvalidScope);
+    }
+
+    #[test]
+    fn offline_access_or_the_registered_grant_offers_refresh() {
+        let mut app = client("openid offline_access");
+        assert!(!offers_refresh(&app, "openid"));
+        assert!(offers_refresh(&app, "openid offline_access"));
+        app.grant_types.push("refresh_token".into());
+        assert!(offers_refresh(&app, "openid"));
     }
 }
