@@ -433,3 +433,78 @@ async fn a_disabled_persons_tokens_are_dead() {
         server.stop().await;
     }
 }
+
+/// RFC 7662 §2.2: an expired access token is inactive. The access-token lifetime is five
+/// minutes, so the provider is asked directly, with a clock past the token's `exp`.
+#[tokio::test]
+async fn an_expired_access_token_is_inactive() {
+    use base64::Engine;
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = server.create_client_spec(ClientSpec::default()).await;
+        let tokens = server.tokens_for(&client, "alice", OFFLINE).await;
+        let access_token = text(&tokens, "access_token");
+        let exp = jwt_claims(access_token)["exp"].as_i64().unwrap();
+        let credentials = format!("{}:{}", client.id, client.secret.as_deref().unwrap());
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        );
+        let ask = |now: i64| {
+            let body = format!("token={access_token}");
+            let params = tessera_protocol::params::Params::parse(body.as_bytes()).unwrap();
+            let ctx = tessera_core::RequestContext::default();
+            let provider = server.provider.clone();
+            let basic = basic.clone();
+            async move {
+                let answer = provider
+                    .introspect(Some(&basic), params, now, &ctx)
+                    .await
+                    .unwrap()
+                    .unwrap();
+                serde_json::to_value(answer).unwrap()
+            }
+        };
+
+        assert_eq!(ask(exp - 1).await["active"], true);
+        assert_eq!(ask(exp).await, inactive());
+        server.stop().await;
+    }
+}
+
+/// Revocations and introspections are audit events, with no token in them.
+#[tokio::test]
+async fn revocation_and_introspection_are_audited() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = server.create_client_spec(ClientSpec::default()).await;
+        let tokens = server.tokens_for(&client, "alice", OFFLINE).await;
+        let access_token = text(&tokens, "access_token");
+        let refresh_token = text(&tokens, "refresh_token");
+        server.introspect(&client, access_token).await;
+        server.revoke(&client, refresh_token).await;
+        server.revoke(&client, "no-such-token").await;
+
+        let events = server
+            .provider
+            .store()
+            .recent_audit_events(20)
+            .await
+            .unwrap();
+        let recorded = |kind: &str, outcome: &str| {
+            events
+                .iter()
+                .any(|e| e.event_type == kind && e.outcome == outcome)
+        };
+        assert!(recorded("token.introspection", "success"), "{events:?}");
+        assert!(recorded("token.revocation", "success"), "{events:?}");
+        assert!(recorded("token.revocation", "failure"), "{events:?}");
+        for event in &events {
+            assert!(!event.detail.contains(access_token), "{event:?}");
+            assert!(!event.detail.contains(refresh_token), "{event:?}");
+        }
+        server.stop().await;
+    }
+}
