@@ -508,3 +508,47 @@ async fn revocation_and_introspection_are_audited() {
         server.stop().await;
     }
 }
+
+/// RFC 7009 §2.1: the hint only guides the search; a wrong one still finds the token.
+#[tokio::test]
+async fn a_wrong_hint_still_revokes() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = server.create_client_spec(ClientSpec::default()).await;
+        let tokens = server.tokens_for(&client, "alice", OFFLINE).await;
+        let refresh_token = text(&tokens, "refresh_token");
+        let form = [
+            ("token", refresh_token),
+            ("token_type_hint", "access_token"),
+        ];
+        let response = server.post_as(&client, "/revoke", &form).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(server.introspect(&client, refresh_token).await, inactive());
+        server.stop().await;
+    }
+}
+
+/// Introspection checks the person itself, not only the revocations that disabling makes.
+#[tokio::test]
+async fn tokens_of_a_disabled_person_are_inactive_even_unrevoked() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = server.create_client_spec(ClientSpec::default()).await;
+        let tokens = server.tokens_for(&client, "alice", OFFLINE).await;
+        let store = server.provider.store();
+        let user = store.user_by_username_key("alice").await.unwrap().unwrap();
+        let mut tx = store.begin().await.unwrap();
+        tx.set_user_disabled(&user.id, true, tessera_core::unix_now())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+
+        for name in ["access_token", "refresh_token"] {
+            let answer = server.introspect(&client, text(&tokens, name)).await;
+            assert_eq!(answer, inactive(), "{name}");
+        }
+        server.stop().await;
+    }
+}

@@ -14,6 +14,7 @@ use tessera_store::{AuditEvent, Client, Outcome};
 
 use crate::authorize::audit_context;
 use crate::refresh::OFFLINE_ACCESS;
+use crate::token::AccessGrant;
 use crate::{Provider, ProviderError, RequestContext};
 
 /// Scopes that speak for a person, meaningless without one.
@@ -50,7 +51,18 @@ impl Provider {
         let scope = scope.to_string();
         let mut tx = self.inner.store.begin().await?;
         let (access_token, exp) = self
-            .sign_access_token(&mut tx, client, None, &scope, None, None, None, now)
+            .sign_access_token(
+                &mut tx,
+                client,
+                &AccessGrant {
+                    user_id: None,
+                    scope: &scope,
+                    auth_time: None,
+                    code_hash: None,
+                    refresh_family: None,
+                },
+                now,
+            )
             .await?;
         event.outcome = Outcome::Success;
         event.detail = json!({ "scope": scope });

@@ -223,11 +223,13 @@ impl Provider {
             .sign_access_token(
                 tx,
                 client,
-                Some(grant.user_id),
-                grant.scope,
-                Some(grant.auth_time),
-                code_hash,
-                refresh_family,
+                &AccessGrant {
+                    user_id: Some(grant.user_id),
+                    scope: grant.scope,
+                    auth_time: Some(grant.auth_time),
+                    code_hash,
+                    refresh_family,
+                },
                 now,
             )
             .await?;
@@ -263,19 +265,20 @@ impl Provider {
     }
 
     /// Signs an RFC 9068 access token and records its `jti`; returns it with its `exp`.
-    /// `user_id` is `None` for a token that speaks for the client itself.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn sign_access_token(
         &self,
         tx: &mut Tx,
         client: &Client,
-        user_id: Option<&str>,
-        scope: &str,
-        auth_time: Option<i64>,
-        code_hash: Option<&[u8]>,
-        refresh_family: Option<&str>,
+        grant: &AccessGrant<'_>,
         now: i64,
     ) -> Result<(String, i64), ProviderError> {
+        let AccessGrant {
+            user_id,
+            scope,
+            auth_time,
+            code_hash,
+            refresh_family,
+        } = *grant;
         let settings = &self.inner.settings;
         let issuer = settings.issuer.as_str();
         let jti = RandomSecret::generate().expose()[..22].to_string();
@@ -309,6 +312,18 @@ impl Provider {
             .await?;
         Ok((access_token, claims.exp))
     }
+}
+
+/// What one access token speaks for, and what it was issued from, so that revoking the
+/// code or the refresh family revokes it too.
+#[derive(Clone, Copy)]
+pub(crate) struct AccessGrant<'a> {
+    /// `None` for a token that speaks for the client itself (client credentials).
+    pub user_id: Option<&'a str>,
+    pub scope: &'a str,
+    pub auth_time: Option<i64>,
+    pub code_hash: Option<&'a [u8]>,
+    pub refresh_family: Option<&'a str>,
 }
 
 /// What the tokens of one issue speak for, whichever grant produced them.
