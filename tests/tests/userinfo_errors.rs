@@ -112,8 +112,8 @@ async fn discovery_names_the_issuer_and_live_endpoints() {
             seen += 1;
         }
         assert_eq!(
-            seen, 5,
-            "authorization, token, userinfo, jwks and end_session"
+            seen, 7,
+            "authorization, token, userinfo, jwks, end_session, revocation and introspection"
         );
 
         let jwks_uri = metadata["jwks_uri"].as_str().unwrap();

@@ -5,8 +5,8 @@ use serde_json::json;
 use tessera_protocol::scope::Scope;
 use tessera_protocol::types::RedirectUri;
 use tessera_store::{
-    AuditEvent, NewClient, NewUser, Outcome, Store, StoreError, DEFAULT_REFRESH_TOKEN_IDLE_TTL,
-    DEFAULT_REFRESH_TOKEN_TTL,
+    AuditEvent, NewClient, NewUser, Outcome, Revoked, Store, StoreError,
+    DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL,
 };
 
 use crate::client_auth::methods;
@@ -21,6 +21,8 @@ pub enum AccountError {
     Username(#[from] UsernameError),
     #[error("that username is taken")]
     UsernameTaken,
+    #[error("no such user")]
+    NoSuchUser,
     #[error("password must be at least {0} characters")]
     PasswordTooShort(usize),
     #[error("password must be at most {0} characters")]
@@ -291,4 +293,48 @@ fn key_registration(request: &NewClientRequest<'_>) -> Result<&'static str, Acco
     }
 
     Ok(methods::PRIVATE_KEY_JWT)
+}
+
+/// Disables or re-enables an account, as an administrator does. Disabling revokes every
+/// refresh and access token the person holds, in the transaction that disables them, so no
+/// token outlives the decision; re-enabling brings none of them back. Returns what was
+/// revoked.
+pub async fn set_user_disabled(
+    store: &Store,
+    username: &str,
+    disabled: bool,
+    now: i64,
+) -> Result<Revoked, AccountError> {
+    let key = username_key(username)?;
+    let user = store
+        .user_by_username_key(&key)
+        .await?
+        .ok_or(AccountError::NoSuchUser)?;
+
+    let mut tx = store.begin().await?;
+    tx.set_user_disabled(&user.id, disabled, now).await?;
+    let revoked = if disabled {
+        tx.revoke_user_tokens(&user.id, now).await?
+    } else {
+        Revoked::default()
+    };
+    tx.record(&AuditEvent {
+        occurred_at: now,
+        event_type: if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        },
+        outcome: Outcome::Success,
+        user_id: Some(user.id.clone()),
+        detail: json!({
+            "via": "cli",
+            "revoked_refresh_tokens": revoked.refresh_tokens,
+            "revoked_access_tokens": revoked.access_tokens,
+        }),
+        ..AuditEvent::default()
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(revoked)
 }

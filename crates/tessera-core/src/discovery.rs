@@ -17,6 +17,8 @@ pub mod paths {
     pub const JWKS: &str = "/jwks";
     /// OIDC RP-Initiated Logout §2.
     pub const END_SESSION: &str = "/logout";
+    pub const REVOCATION: &str = "/revoke";
+    pub const INTROSPECTION: &str = "/introspect";
 }
 
 /// Claims that userinfo and ID tokens can return (see [`crate::userinfo`]).
@@ -47,10 +49,23 @@ pub fn metadata(issuer: &Issuer) -> String {
         token_endpoint: endpoint(paths::TOKEN),
         userinfo_endpoint: endpoint(paths::USERINFO),
         jwks_uri: endpoint(paths::JWKS),
-        scopes_supported: vec!["openid", "profile", "email"],
+        revocation_endpoint: endpoint(paths::REVOCATION),
+        // RFC 7009 §2.1: public clients may revoke their own tokens by naming themselves.
+        revocation_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        introspection_endpoint: endpoint(paths::INTROSPECTION),
+        // RFC 7662 §2.1: introspection needs real client authentication.
+        introspection_endpoint_auth_methods_supported: vec![
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        scopes_supported: vec!["openid", "profile", "email", "offline_access"],
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query"],
-        grant_types_supported: vec!["authorization_code"],
+        grant_types_supported: vec!["authorization_code", "refresh_token", "client_credentials"],
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: Alg::ALL.iter().map(|a| a.as_str()).collect(),
         token_endpoint_auth_methods_supported: vec![

@@ -5,7 +5,8 @@
 //! and a second redemption fails and revokes what the first one issued (RFC 6749 §4.1.2);
 //! the code was issued to this client and this redirect URI (§4.1.3); the PKCE verifier
 //! matches, and a verifier for a code issued without a challenge is refused (RFC 9700
-//! §2.1.1, PKCE downgrade).
+//! §2.1.1, PKCE downgrade). The refresh and client-credentials grants live in their own
+//! modules ([`crate::refresh`], [`crate::client_credentials`]) and share [`Provider::mint`].
 
 use serde_json::json;
 use tessera_protocol::claims::{at_hash, AccessTokenClaims, IdTokenClaims};
@@ -19,6 +20,7 @@ use tessera_store::{
 
 use crate::authorize::audit_context;
 use crate::keys::Alg;
+use crate::refresh::{new_family_id, offers_refresh};
 use crate::secret::{digest, RandomSecret};
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -63,6 +65,13 @@ impl Provider {
                 )
                 .await
             }
+            Ok(TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            }) => self.refresh(&client, &refresh_token, scope, now, ctx).await,
+            Ok(TokenRequest::ClientCredentials { scope }) => {
+                self.client_credentials(&client, scope, now, ctx).await
+            }
             Err(err) => Ok(Err(err)),
         }
     }
@@ -91,6 +100,18 @@ impl Provider {
             client_id: Some(client.id.clone()),
             ..audit_context(ctx)
         };
+
+        // RFC 6749 §5.2 unauthorized_client: a client registered only for other grants (a
+        // service using client_credentials) redeems no codes.
+        if !client.allows_grant("authorization_code") {
+            event.detail = json!({ "reason": "grant_not_registered" });
+            self.inner.store.record(&event).await?;
+            return Ok(Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client is not registered for the authorization_code grant",
+            )));
+        }
+
         let mut tx = self.inner.store.begin().await?;
 
         let grant = match tx.claim_code(&code_hash, now).await? {
@@ -140,18 +161,49 @@ impl Provider {
             }
         };
 
-        let response = self
-            .mint(&mut tx, client, &grant, &code_hash, &user.id, now)
+        // RFC 6749 §6 and OIDC Core §11: a refresh token when the grant asked for offline
+        // access or the client is registered for the refresh_token grant.
+        let family = offers_refresh(client, &grant.scope).then(new_family_id);
+        let facts = Grant {
+            user_id: &user.id,
+            scope: &grant.scope,
+            auth_time: grant.auth_time,
+            amr: &grant.amr,
+            sid: grant.sid.as_deref(),
+            nonce: grant.nonce.as_deref(),
+        };
+        let mut response = self
+            .mint(
+                &mut tx,
+                client,
+                &facts,
+                Some(&code_hash),
+                family.as_deref(),
+                now,
+            )
             .await?;
+        if let Some(family) = &family {
+            let refresh = self
+                .issue_refresh_token(
+                    &mut tx,
+                    client,
+                    &facts,
+                    family,
+                    now + client.refresh_token_ttl,
+                    now,
+                )
+                .await?;
+            response.refresh_token = Some(refresh.expose().to_string());
+        }
         event.outcome = Outcome::Success;
-        event.detail = json!({ "scope": grant.scope });
+        event.detail = json!({ "scope": grant.scope, "refresh_token": family.is_some() });
         tx.record(&event).await?;
         tx.commit().await?;
         Ok(Ok(response))
     }
 
     /// Commits the (spent) code and the audit event, then answers `invalid_grant`.
-    async fn refuse(
+    pub(crate) async fn refuse(
         &self,
         mut tx: Tx,
         event: &AuditEvent,
@@ -162,61 +214,46 @@ impl Provider {
         Ok(Err(err))
     }
 
-    /// Signs the access token (and ID token) and records the access token's `jti`.
-    async fn mint(
+    /// Signs the access token (and, for `openid`, the ID token) and records the access
+    /// token's `jti`, linked to the code and refresh-token family it came from.
+    pub(crate) async fn mint(
         &self,
         tx: &mut Tx,
         client: &Client,
-        grant: &AuthorizationCode,
-        code_hash: &[u8],
-        subject: &str,
+        grant: &Grant<'_>,
+        code_hash: Option<&[u8]>,
+        refresh_family: Option<&str>,
         now: i64,
     ) -> Result<TokenResponse, ProviderError> {
         let settings = &self.inner.settings;
         let issuer = settings.issuer.as_str();
-        let jti = RandomSecret::generate().expose()[..22].to_string();
-
-        // RFC 9068 §2.2: the access token is for Tessera's own resources (userinfo).
-        let claims = AccessTokenClaims {
-            iss: issuer.to_string(),
-            sub: subject.to_string(),
-            aud: issuer.to_string(),
-            exp: now + settings.access_token_ttl,
-            iat: now,
-            jti: jti.clone(),
-            client_id: client.id.clone(),
-            scope: grant.scope.clone(),
-            auth_time: grant.auth_time,
-        };
-        let access_token = self
-            .inner
-            .keys
-            .sign(Alg::Es256, ACCESS_TOKEN_TYP, &claims)?;
-        tx.insert_access_token(
-            &AccessTokenRecord {
-                jti,
-                client_id: client.id.clone(),
-                user_id: Some(subject.to_string()),
-                scope: grant.scope.clone(),
-                issued_at: now,
-                expires_at: claims.exp,
-            },
-            Some(code_hash),
-        )
-        .await?;
+        let (access_token, exp) = self
+            .sign_access_token(
+                tx,
+                client,
+                &AccessGrant {
+                    user_id: Some(grant.user_id),
+                    scope: grant.scope,
+                    auth_time: Some(grant.auth_time),
+                    code_hash,
+                    refresh_family,
+                },
+                now,
+            )
+            .await?;
 
         let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
             let id_claims = IdTokenClaims {
                 iss: issuer.to_string(),
-                sub: subject.to_string(),
+                sub: grant.user_id.to_string(),
                 aud: client.id.clone(),
                 exp: now + settings.id_token_ttl,
                 iat: now,
                 auth_time: grant.auth_time,
-                nonce: grant.nonce.clone(),
+                nonce: grant.nonce.map(str::to_string),
                 at_hash: at_hash(&access_token),
                 amr: grant.amr.split(' ').map(str::to_string).collect(),
-                sid: grant.sid.clone(),
+                sid: grant.sid.map(str::to_string),
                 azp: client.id.clone(),
             };
             let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
@@ -228,11 +265,84 @@ impl Provider {
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: settings.access_token_ttl,
-            scope: grant.scope.clone(),
+            expires_in: exp - now,
+            scope: grant.scope.to_string(),
+            refresh_token: None,
             id_token,
         })
     }
+
+    /// Signs an RFC 9068 access token and records its `jti`; returns it with its `exp`.
+    pub(crate) async fn sign_access_token(
+        &self,
+        tx: &mut Tx,
+        client: &Client,
+        grant: &AccessGrant<'_>,
+        now: i64,
+    ) -> Result<(String, i64), ProviderError> {
+        let AccessGrant {
+            user_id,
+            scope,
+            auth_time,
+            code_hash,
+            refresh_family,
+        } = *grant;
+        let settings = &self.inner.settings;
+        let issuer = settings.issuer.as_str();
+        let jti = RandomSecret::generate().expose()[..22].to_string();
+
+        // RFC 9068 §2.2: the access token is for Tessera's own resources (userinfo); its
+        // `sub` is the person, or the client when it acts on its own behalf.
+        let claims = AccessTokenClaims {
+            iss: issuer.to_string(),
+            sub: user_id.unwrap_or(&client.id).to_string(),
+            aud: issuer.to_string(),
+            exp: now + settings.access_token_ttl,
+            iat: now,
+            jti: jti.clone(),
+            client_id: client.id.clone(),
+            scope: scope.to_string(),
+            auth_time,
+        };
+        let access_token = self
+            .inner
+            .keys
+            .sign(Alg::Es256, ACCESS_TOKEN_TYP, &claims)?;
+        let record = AccessTokenRecord {
+            jti,
+            client_id: client.id.clone(),
+            user_id: user_id.map(str::to_string),
+            scope: scope.to_string(),
+            issued_at: now,
+            expires_at: claims.exp,
+        };
+        tx.insert_access_token_in_family(&record, code_hash, refresh_family)
+            .await?;
+        Ok((access_token, claims.exp))
+    }
+}
+
+/// What one access token speaks for, and what it was issued from, so that revoking the
+/// code or the refresh family revokes it too.
+#[derive(Clone, Copy)]
+pub(crate) struct AccessGrant<'a> {
+    /// `None` for a token that speaks for the client itself (client credentials).
+    pub user_id: Option<&'a str>,
+    pub scope: &'a str,
+    pub auth_time: Option<i64>,
+    pub code_hash: Option<&'a [u8]>,
+    pub refresh_family: Option<&'a str>,
+}
+
+/// What the tokens of one issue speak for, whichever grant produced them.
+pub(crate) struct Grant<'a> {
+    pub user_id: &'a str,
+    pub scope: &'a str,
+    pub auth_time: i64,
+    pub amr: &'a str,
+    pub sid: Option<&'a str>,
+    /// Only the code grant carries one; OIDC Core §12.2 leaves it out on refresh.
+    pub nonce: Option<&'a str>,
 }
 
 /// RFC 6749 §4.1.3 and RFC 7636 §4.6: the code belongs to this client, this redirect URI

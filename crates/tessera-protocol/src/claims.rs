@@ -38,7 +38,9 @@ pub struct AccessTokenClaims {
     pub jti: String,
     pub client_id: String,
     pub scope: String,
-    pub auth_time: i64,
+    /// Absent from tokens that speak for no person (client credentials, RFC 9068 §2.2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
 }
 
 /// `at_hash` (OIDC Core §3.1.3.6): the left half of the hash of the access token, with the

@@ -17,6 +17,7 @@ mod interactions;
 mod janitor;
 mod keys;
 mod logout;
+mod refresh;
 mod sessions;
 mod tokens;
 mod users;
@@ -36,8 +37,9 @@ pub use interactions::Interaction;
 pub use janitor::SPENT_CODE_RETENTION;
 pub use keys::SigningKeyRecord;
 pub use logout::{LogoutDelivery, LOGOUT_DELIVERY_RETENTION};
+pub use refresh::{RefreshClaim, RefreshTokenRecord, Revoked, StoredRefreshToken};
 pub use sessions::Session;
-pub use tokens::AccessTokenRecord;
+pub use tokens::{AccessTokenRecord, StoredAccessToken};
 pub use users::{NewUser, User};
 
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
@@ -139,6 +141,12 @@ pub struct Tx(Transaction<'static, Any>);
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         Ok(self.0.commit().await?)
+    }
+
+    /// Undoes the transaction now, releasing its locks before the next statement elsewhere
+    /// (dropping it would defer the rollback until the connection is next used).
+    pub async fn rollback(self) -> Result<()> {
+        Ok(self.0.rollback().await?)
     }
 }
 

@@ -1,5 +1,7 @@
 //! Issued access tokens, kept by `jti` so that they can be revoked before they expire.
 
+use sqlx::Row;
+
 use crate::{Result, Store, Tx};
 
 #[derive(Clone, Debug)]
@@ -18,9 +20,21 @@ impl Tx {
         token: &AccessTokenRecord,
         code_hash: Option<&[u8]>,
     ) -> Result<()> {
+        self.insert_access_token_in_family(token, code_hash, None)
+            .await
+    }
+
+    /// Records an access token, with the refresh-token family it was issued alongside or
+    /// from, so that revoking the family revokes it too.
+    pub async fn insert_access_token_in_family(
+        &mut self,
+        token: &AccessTokenRecord,
+        code_hash: Option<&[u8]>,
+        refresh_family: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
             "INSERT INTO access_tokens (jti, client_id, user_id, scope, code_hash, issued_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             expires_at, refresh_family) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&token.jti)
         .bind(&token.client_id)
@@ -29,17 +43,30 @@ impl Tx {
         .bind(code_hash.map(<[u8]>::to_vec))
         .bind(token.issued_at)
         .bind(token.expires_at)
+        .bind(refresh_family)
         .execute(&mut *self.0)
         .await?;
         Ok(())
     }
 
-    /// Revokes every token issued for an authorization code; returns how many were live.
+    /// Revokes every token issued for an authorization code, refresh-token families and
+    /// their later access tokens included; returns how many access tokens were live.
     pub async fn revoke_tokens_of_code(&mut self, code_hash: &[u8], now: i64) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE access_tokens SET revoked_at = $1 WHERE code_hash = $2 AND revoked_at IS NULL",
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND family_id IN \
+             (SELECT refresh_family FROM access_tokens WHERE code_hash = $2)",
         )
         .bind(now)
+        .bind(code_hash.to_vec())
+        .execute(&mut *self.0)
+        .await?;
+        let done = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND \
+             (code_hash = $2 OR refresh_family IN \
+             (SELECT refresh_family FROM access_tokens WHERE code_hash = $3))",
+        )
+        .bind(now)
+        .bind(code_hash.to_vec())
         .bind(code_hash.to_vec())
         .execute(&mut *self.0)
         .await?;
@@ -47,7 +74,39 @@ impl Tx {
     }
 }
 
+/// An access token's record with its revocation state, for revocation and introspection.
+#[derive(Clone, Debug)]
+pub struct StoredAccessToken {
+    pub record: AccessTokenRecord,
+    pub revoked_at: Option<i64>,
+}
+
 impl Store {
+    /// An access token's record by `jti`, whatever its state.
+    pub async fn access_token(&self, jti: &str) -> Result<Option<StoredAccessToken>> {
+        let row = sqlx::query(
+            "SELECT jti, client_id, user_id, scope, issued_at, expires_at, revoked_at \
+             FROM access_tokens WHERE jti = $1",
+        )
+        .bind(jti)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(StoredAccessToken {
+                record: AccessTokenRecord {
+                    jti: row.try_get("jti")?,
+                    client_id: row.try_get("client_id")?,
+                    user_id: row.try_get("user_id")?,
+                    scope: row.try_get("scope")?,
+                    issued_at: row.try_get("issued_at")?,
+                    expires_at: row.try_get("expires_at")?,
+                },
+                revoked_at: row.try_get("revoked_at")?,
+            })
+        })
+        .transpose()
+    }
+
     /// The active user an access token speaks for, if the token (by `jti`) is known,
     /// unexpired and unrevoked at `now`, and was issued to `subject`. One round trip, since
     /// every userinfo request asks it.

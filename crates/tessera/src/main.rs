@@ -94,6 +94,10 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Disable a user: they can no longer log in, and every token they hold is revoked.
+    Disable { username: String },
+    /// Enable a disabled user again; tokens revoked when they were disabled stay revoked.
+    Enable { username: String },
 }
 
 #[derive(Subcommand)]
@@ -189,6 +193,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let sub = accounts::create_user(&store, &hasher, request, unix_now()).await?;
             println!("user created: sub {sub}");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Disable { username },
+        } => {
+            let store = open_store(&config).await?;
+            let revoked = accounts::set_user_disabled(&store, &username, true, unix_now()).await?;
+            println!(
+                "user disabled; revoked {} refresh and {} access tokens",
+                revoked.refresh_tokens, revoked.access_tokens
+            );
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Enable { username },
+        } => {
+            let store = open_store(&config).await?;
+            accounts::set_user_disabled(&store, &username, false, unix_now()).await?;
+            println!("user enabled");
             Ok(())
         }
         Command::Client {

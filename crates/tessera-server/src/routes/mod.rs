@@ -2,8 +2,10 @@
 
 mod authorize;
 mod interaction;
+mod introspection;
 mod logout;
 mod metadata;
+mod revocation;
 mod token;
 mod userinfo;
 
@@ -33,6 +35,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route(paths::DISCOVERY, get(metadata::discovery))
         .route(paths::JWKS, get(metadata::jwks))
         .route(paths::TOKEN, post(token::token))
+        .route(paths::REVOCATION, post(revocation::revoke))
         .route(
             paths::USERINFO,
             get(userinfo::userinfo_get).post(userinfo::userinfo_post),
@@ -61,6 +64,7 @@ pub(crate) fn routes(state: AppState) -> Router {
             "/consent",
             get(interaction::consent_page).post(interaction::consent_submit),
         )
+        .route(paths::INTROSPECTION, post(introspection::introspect))
         .route(
             paths::END_SESSION,
             get(logout::end_session_get).post(logout::end_session_post),

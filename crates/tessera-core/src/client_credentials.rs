@@ -1,0 +1,208 @@
+//! The client credentials grant (RFC 6749 §4.4), for services acting on their own behalf.
+//!
+//! Enforces, each in its own step: the client is confidential (§4.4: "MUST only be used by
+//! confidential clients"); it is registered for this grant; the scope lies within what it
+//! was granted, and names no person-related OpenID scope, since no person is involved
+//! (§3.3: refused with `invalid_scope`). No ID token and no refresh token are issued
+//! (§4.4.3); the access token's `sub` is the client id (RFC 9068 §2.2).
+
+use serde_json::json;
+use tessera_protocol::scope::Scope;
+use tessera_protocol::token::TokenResponse;
+use tessera_protocol::{ErrorCode, OAuthError};
+use tessera_store::{AuditEvent, Client, Outcome};
+
+use crate::authorize::audit_context;
+use crate::refresh::OFFLINE_ACCESS;
+use crate::token::AccessGrant;
+use crate::{Provider, ProviderError, RequestContext};
+
+/// Scopes that speak for a person, meaningless without one.
+const PERSON_SCOPES: [&str; 4] = ["openid", "profile", "email", OFFLINE_ACCESS];
+
+fn invalid_scope(description: &'static str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidScope, description)
+}
+
+impl Provider {
+    pub(crate) async fn client_credentials(
+        &self,
+        client: &Client,
+        requested: Option<Scope>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Result<TokenResponse, OAuthError>, ProviderError> {
+        let mut event = AuditEvent {
+            occurred_at: now,
+            event_type: "token.client_credentials",
+            client_id: Some(client.id.clone()),
+            ..audit_context(ctx)
+        };
+
+        let scope = match check_client_credentials(client, requested) {
+            Ok(scope) => scope,
+            Err((reason, err)) => {
+                event.detail = json!({ "reason": reason });
+                self.inner.store.record(&event).await?;
+                return Ok(Err(err));
+            }
+        };
+
+        let scope = scope.to_string();
+        let mut tx = self.inner.store.begin().await?;
+        let (access_token, exp) = self
+            .sign_access_token(
+                &mut tx,
+                client,
+                &AccessGrant {
+                    user_id: None,
+                    scope: &scope,
+                    auth_time: None,
+                    code_hash: None,
+                    refresh_family: None,
+                },
+                now,
+            )
+            .await?;
+        event.outcome = Outcome::Success;
+        event.detail = json!({ "scope": scope });
+        tx.record(&event).await?;
+        tx.commit().await?;
+        Ok(Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: exp - now,
+            scope,
+            refresh_token: None,
+            id_token: None,
+        }))
+    }
+}
+
+/// The rules of RFC 6749 §4.4, one check each; returns the scope to grant, or the reason
+/// for the audit trail and the error for the client.
+fn check_client_credentials(
+    client: &Client,
+    requested: Option<Scope>,
+) -> Result<Scope, (&'static str, OAuthError)> {
+    if client.is_public() {
+        return Err((
+            "public_client",
+            OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "a public client cannot use the client_credentials grant",
+            ),
+        ));
+    }
+
+    if !client.allows_grant("client_credentials") {
+        return Err((
+            "grant_not_registered",
+            OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client is not registered for the client_credentials grant",
+            ),
+        ));
+    }
+
+    // RFC 6749 §3.3: without `scope`, the default is everything the client may request
+    // that does not speak for a person.
+    let allowed = Scope::parse(&client.allowed_scope).unwrap_or_default();
+    let scope = match requested {
+        Some(scope) => scope,
+        None => {
+            let service: Vec<&str> = allowed
+                .iter()
+                .filter(|s| !PERSON_SCOPES.contains(s))
+                .collect();
+            Scope::parse(&service.join(" ")).unwrap_or_default()
+        }
+    };
+
+    if scope.iter().any(|s| PERSON_SCOPES.contains(&s)) {
+        return Err((
+            "person_scope",
+            invalid_scope("OpenID scopes need an end-user; this grant has none"),
+        ));
+    }
+
+    if !scope.is_subset(&allowed) {
+        return Err((
+            "scope_not_allowed",
+            invalid_scope("the client may not request one of these scopes"),
+        ));
+    }
+
+    Ok(scope)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn service(secret: bool, grants: &[&str]) -> Client {
+        Client {
+            id: "svc".into(),
+            name: "Service".into(),
+            secret_hash: secret.then(|| vec![7u8; 32]),
+            redirect_uris: vec![],
+            allowed_scope: "openid api.read api.write".into(),
+            id_token_alg: "RS256".into(),
+            first_party: false,
+            grant_types: grants.iter().map(|g| g.to_string()).collect(),
+            jwks: None,
+            jwks_uri: None,
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            refresh_token_ttl: 100,
+            refresh_token_idle_ttl: 10,
+            token_endpoint_auth_method: if secret {
+                "client_secret_basic"
+            } else {
+                "none"
+            }
+            .into(),
+            created_at: 0,
+        }
+    }
+
+    fn scope(text: &str) -> Option<Scope> {
+        Some(Scope::parse(text).unwrap())
+    }
+
+    fn reason(client: &Client, requested: Option<Scope>) -> (&'static str, ErrorCode) {
+        let (reason, err) = check_client_credentials(client, requested).unwrap_err();
+        (reason, err.code)
+    }
+
+    #[test]
+    fn a_public_client_is_unauthorized() {
+        let client = service(false, &["client_credentials"]);
+        let expected = ("public_client", ErrorCode::UnauthorizedClient);
+        assert_eq!(reason(&client, None), expected);
+    }
+
+    #[test]
+    fn an_unregistered_grant_is_unauthorized() {
+        let client = service(true, &["authorization_code"]);
+        let expected = ("grant_not_registered", ErrorCode::UnauthorizedClient);
+        assert_eq!(reason(&client, None), expected);
+    }
+
+    #[test]
+    fn person_scopes_and_foreign_scopes_are_invalid_scope() {
+        let client = service(true, &["client_credentials"]);
+        let person = ("person_scope", ErrorCode::InvalidScope);
+        assert_eq!(reason(&client, scope("openid")), person);
+        let foreign = ("scope_not_allowed", ErrorCode::InvalidScope);
+        assert_eq!(reason(&client, scope("api.admin")), foreign);
+    }
+
+    #[test]
+    fn the_default_scope_is_the_clients_service_scopes() {
+        let client = service(true, &["client_credentials"]);
+        let granted = check_client_credentials(&client, None).unwrap();
+        assert_eq!(granted.to_string(), "api.read api.write");
+    }
+}
