@@ -179,3 +179,35 @@ async fn a_second_flow_reuses_the_session_and_the_remembered_consent() {
         server.stop().await;
     }
 }
+
+/// More redemptions at once than the server has database connections: each holds a
+/// transaction while it works, so none may wait for a second connection, or they would all
+/// wait for one another until the pool gave up (a 500 for every one of them).
+#[tokio::test]
+async fn more_parallel_redemptions_than_pooled_connections_all_succeed() {
+    for engine in tessera_e2e::engines() {
+        let server = tessera_e2e::TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = server.create_client(false, true).await;
+        let browser = tessera_e2e::Browser::new();
+        let mut codes = Vec::new();
+        for _ in 0..12 {
+            let url = server.authorize_url(&client, &[]);
+            codes.push(browser.authorization_code(&server, &url, "alice").await);
+        }
+
+        let server = std::sync::Arc::new(server);
+        let mut redemptions = tokio::task::JoinSet::new();
+        for code in codes {
+            let (server, client) = (server.clone(), client.clone());
+            redemptions.spawn(async move { server.redeem(&client, &code, None).await.status() });
+        }
+        while let Some(status) = redemptions.join_next().await {
+            assert_eq!(status.unwrap(), 200);
+        }
+        let Ok(server) = std::sync::Arc::try_unwrap(server) else {
+            panic!("every redemption task has finished");
+        };
+        server.stop().await;
+    }
+}

@@ -285,6 +285,13 @@ impl Provider {
             detail: json!({ "scope": request.scope.to_string(), "approved": approved }),
             ..audit_context(ctx)
         };
+        // Read before the transaction opens: a request holding a transaction must not wait
+        // for a second pooled connection (see `Tx::user_by_id`).
+        let previous = self
+            .inner
+            .store
+            .consent(&user.id, request.client_id.as_str())
+            .await?;
         let mut tx = self.inner.store.begin().await?;
 
         if !approved {
@@ -305,11 +312,6 @@ impl Provider {
 
         // Remember the union of everything approved for this client, in the transaction
         // that issues the code, so neither exists without the other.
-        let previous = self
-            .inner
-            .store
-            .consent(&user.id, request.client_id.as_str())
-            .await?;
         let previous = previous
             .and_then(|c| Scope::parse(&c.scope).ok())
             .unwrap_or_default();

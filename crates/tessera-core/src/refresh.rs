@@ -178,9 +178,7 @@ impl Provider {
         };
 
         // Step 4: the person must still be active.
-        let active = self
-            .inner
-            .store
+        let active = tx
             .user_by_id(&token.user_id)
             .await?
             .is_some_and(|user| !user.disabled);

