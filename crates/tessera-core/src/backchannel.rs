@@ -72,7 +72,10 @@ impl Provider {
         claims: &LogoutTokenClaims,
     ) -> Result<String, ProviderError> {
         let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
-        Ok(self.inner.keys.sign(alg, LOGOUT_TOKEN_TYP, claims)?)
+        Ok(self
+            .inner
+            .keys
+            .sign_at(alg, LOGOUT_TOKEN_TYP, claims, claims.iat)?)
     }
 
     /// The queued token, signed again with a new `iat` and `exp` and the same `jti`.

@@ -68,7 +68,7 @@ impl Provider {
             }
         };
 
-        let found = self.find_token(&presented.token).await?;
+        let found = self.find_token(&presented.token, now).await?;
         let answer = match self.judge(&found, &client.id, now).await? {
             Ok(answer) => {
                 event.outcome = Outcome::Success;

@@ -76,7 +76,7 @@ impl Provider {
         let hint = match request
             .id_token_hint
             .as_deref()
-            .map(|t| self.verify_hint(t))
+            .map(|t| self.verify_hint(t, now))
         {
             None => None,
             Some(Some(hint)) => Some(hint),
@@ -127,10 +127,10 @@ impl Provider {
     }
 
     /// An ID token signed by one of Tessera's keys, with Tessera as issuer.
-    fn verify_hint(&self, token: &str) -> Option<IdTokenHint> {
+    fn verify_hint(&self, token: &str, now: i64) -> Option<IdTokenHint> {
         let claims = Alg::ALL
             .iter()
-            .find_map(|alg| self.inner.keys.verify(token, *alg, "JWT"))?;
+            .find_map(|alg| self.inner.keys.verify_at(token, *alg, "JWT", now))?;
         let text = |name: &str| {
             claims
                 .get(name)

@@ -50,9 +50,13 @@ impl Found {
 impl Provider {
     /// Finds a presented token by its shape: a JWT is an access token, anything else is
     /// looked up as a refresh token. Expiry and revocation are the caller's to judge.
-    pub(crate) async fn find_token(&self, token: &str) -> Result<Found, ProviderError> {
+    pub(crate) async fn find_token(&self, token: &str, now: i64) -> Result<Found, ProviderError> {
         if token.contains('.') {
-            let Some(claims) = self.inner.keys.verify(token, Alg::Es256, ACCESS_TOKEN_TYP) else {
+            let Some(claims) = self
+                .inner
+                .keys
+                .verify_at(token, Alg::Es256, ACCESS_TOKEN_TYP, now)
+            else {
                 return Ok(Found::Unknown);
             };
             if claims.get("iss").and_then(Value::as_str)
@@ -113,7 +117,7 @@ impl Provider {
             }
         };
 
-        let found = self.find_token(&presented.token).await?;
+        let found = self.find_token(&presented.token, now).await?;
 
         // §2.2: an unknown token is no error.
         let Some(owner) = found.client_id() else {

@@ -25,10 +25,10 @@ impl Provider {
         access_token: &str,
         now: i64,
     ) -> Result<Result<Map<String, Value>, OAuthError>, ProviderError> {
-        let Some(claims) = self
-            .inner
-            .keys
-            .verify(access_token, Alg::Es256, ACCESS_TOKEN_TYP)
+        let Some(claims) =
+            self.inner
+                .keys
+                .verify_at(access_token, Alg::Es256, ACCESS_TOKEN_TYP, now)
         else {
             return Ok(Err(invalid_token()));
         };

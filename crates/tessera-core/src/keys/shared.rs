@@ -34,18 +34,7 @@ impl SharedKeyring {
         self.current.load().jwks().clone()
     }
 
-    /// Signs with the key active at this moment. The clock is read here, not passed in, so
-    /// that callers keep one signature while the key in force changes under them; the
-    /// difference from the request's "now" is a few milliseconds.
-    pub fn sign(
-        &self,
-        alg: Alg,
-        typ: &str,
-        claims: &impl serde::Serialize,
-    ) -> Result<String, KeyError> {
-        self.sign_at(alg, typ, claims, crate::unix_now())
-    }
-
+    /// Signs with the key active at `now`, the request's time.
     pub fn sign_at(
         &self,
         alg: Alg,
@@ -56,11 +45,7 @@ impl SharedKeyring {
         self.current.load().sign_at(alg, typ, claims, now)
     }
 
-    /// Verifies with any key published at this moment; see [`Keyring::verify_at`].
-    pub fn verify(&self, token: &str, alg: Alg, typ: &str) -> Option<Map<String, Value>> {
-        self.verify_at(token, alg, typ, crate::unix_now())
-    }
-
+    /// Verifies with any key published at `now`; see [`Keyring::verify_at`].
     pub fn verify_at(
         &self,
         token: &str,

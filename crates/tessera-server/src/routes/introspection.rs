@@ -4,12 +4,11 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::{form, Meta};
-use crate::error::{no_store, ServerFault, TokenError};
+use super::{client_call, Meta};
 use crate::AppState;
 
 pub(crate) async fn introspect(
@@ -18,30 +17,13 @@ pub(crate) async fn introspect(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let params = match form(&headers, body) {
-        Ok(params) => params,
-        Err(error) => return TokenError(error).into_response(),
+    let (params, authorization) = match client_call::read(&headers, body) {
+        Ok(read) => read,
+        Err(refused) => return refused.into_response(),
     };
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-
-    match state
+    let result = state
         .provider
         .introspect(authorization, params, meta.now, &meta.ctx)
-        .await
-    {
-        Ok(Ok(answer)) => {
-            let mut response = Json(answer).into_response();
-            no_store(&mut response);
-            response
-        }
-        Ok(Err(error)) => TokenError(error).into_response(),
-        Err(cause) => ServerFault {
-            cause,
-            page: false,
-            request_id: meta.request_id,
-        }
-        .into_response(),
-    }
+        .await;
+    client_call::answer(result.map(|r| r.map(Json)), meta.request_id)
 }

@@ -1,6 +1,7 @@
 //! The routes, one module per endpoint group, and the extractors they share.
 
 mod authorize;
+mod client_call;
 mod interaction;
 mod introspection;
 mod logout;
