@@ -1,8 +1,8 @@
 // A minimal node-oidc-provider, run beside Tessera so the benchmark numbers have a reference.
 //
-// It is configured only as far as the compared endpoints (discovery and JWKS) need: one client,
-// one RS256 signing key made at start-up (as Tessera does), the library's in-memory storage and
-// its default routes. Listens on loopback only; the port comes from PEER_PORT (default 18081).
+// It is configured only as far as the compared endpoints (discovery, JWKS, the client credentials
+// grant) need: one client, whose secret comes from PEER_CLIENT_SECRET; one RS256 signing key made
+// at start-up (as Tessera does); the library's in-memory storage and its default routes. Listens on loopback only; the port comes from PEER_PORT (default 18081).
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -22,14 +22,15 @@ const provider = new Provider(issuer, {
   clients: [
     {
       client_id: 'bench',
-      client_secret: randomBytes(32).toString('base64url'),
+      client_secret: process.env.PEER_CLIENT_SECRET,
       redirect_uris: ['http://127.0.0.1:9/cb'],
+      grant_types: ['authorization_code', 'client_credentials'],
     },
   ],
   jwks: { keys: [signingKey] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   // Its built-in login pages are for trying the library out; the compared endpoints never use them.
-  features: { devInteractions: { enabled: false } },
+  features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true } },
 });
 
 const server = createServer(provider.callback());
