@@ -349,3 +349,53 @@ async fn client_not_registered_for_the_code_grant_is_unauthorized_client() {
         server.stop().await;
     }
 }
+
+/// The ID token a confidential first-party client receives for `user`, signed in fresh.
+async fn id_token_for(server: &TestServer, client: &TestClient, user: &str) -> String {
+    let url = server.authorize_url(client, &[]);
+    let code = Browser::new().authorization_code(server, &url, user).await;
+    let response = server.redeem(client, &code, None).await;
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["id_token"].as_str().unwrap().to_string()
+}
+
+/// OIDC Core §3.1.2.1 `id_token_hint`: with prompt=none, a session of the hinted person
+/// answers with a code; a session of anyone else is `login_required`, never a code for the
+/// wrong person; a hint that is not Tessera's, or was issued to another client, is refused.
+#[tokio::test]
+async fn id_token_hint_picks_the_person_prompt_none_may_answer_for() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        server.create_user("bob").await;
+        let client = server.create_client(false, true).await;
+        let other = server.create_client(false, true).await;
+        let alice_hint = id_token_for(&server, &client, "alice").await;
+        let bob_hint = id_token_for(&server, &client, "bob").await;
+        let foreign_hint = id_token_for(&server, &other, "alice").await;
+
+        let browser = Browser::new();
+        browser
+            .sign_in(&server, &server.authorize_url(&client, &[]), "alice")
+            .await;
+        let silent = |hint: &str| {
+            server.authorize_url(&client, &[("prompt", "none"), ("id_token_hint", hint)])
+        };
+
+        let response = browser.get(&silent(&alice_hint)).await;
+        let to = location(&response).unwrap();
+        assert!(query_param(&to, "code").is_some(), "{to}");
+
+        let response = browser.get(&silent(&bob_hint)).await;
+        assert_error_redirect(&server, &response, "login_required");
+
+        let response = browser.get(&silent(&foreign_hint)).await;
+        assert_error_redirect(&server, &response, "invalid_request");
+
+        let mut forged = alice_hint.clone();
+        forged.replace_range(forged.len() - 4.., "AAAA");
+        let response = browser.get(&silent(&forged)).await;
+        assert_error_redirect(&server, &response, "invalid_request");
+        server.stop().await;
+    }
+}

@@ -110,7 +110,33 @@ impl Provider {
         };
 
         // Step 5: who is logged in, and whether that is enough.
-        let session = self.live_session(browser.session_id, now).await?;
+        let mut session = self.live_session(browser.session_id, now).await?;
+
+        // OIDC Core §3.1.2.1 `id_token_hint`: the client names the person it expects. A
+        // hint Tessera did not issue to this client is refused; a session of anyone else
+        // does not count, so `prompt=none` answers `login_required` rather than speak for
+        // another person.
+        if let Some(hint) = &request.id_token_hint {
+            let invalid = |description| {
+                let err = OAuthError::invalid_request(description);
+                let state = request.state.as_ref().map(|s| s.as_str());
+                let to = self.error_redirect(&request.redirect_uri, &err, state);
+                Ok(Next::Redirect(to))
+            };
+            let Some(hint) = self.verify_hint(hint, now) else {
+                return invalid("id_token_hint is not a valid ID token");
+            };
+            if hint.client_id != client.id {
+                return invalid("id_token_hint was issued to another client");
+            }
+            if session
+                .as_ref()
+                .is_some_and(|(_, user)| user.id != hint.subject)
+            {
+                session = None;
+            }
+        }
+
         let decision = decide(&request, &client, session.as_ref(), false, self, now).await?;
 
         // Step 6: prompt=none must answer without showing a page (OIDC Core §3.1.2.6).

@@ -49,10 +49,10 @@ pub enum LogoutNext {
 }
 
 /// The verified content of an `id_token_hint`.
-struct IdTokenHint {
-    client_id: String,
-    subject: String,
-    sid: Option<String>,
+pub(crate) struct IdTokenHint {
+    pub client_id: String,
+    pub subject: String,
+    pub sid: Option<String>,
 }
 
 impl Provider {
@@ -127,7 +127,7 @@ impl Provider {
     }
 
     /// An ID token signed by one of Tessera's keys, with Tessera as issuer.
-    fn verify_hint(&self, token: &str, now: i64) -> Option<IdTokenHint> {
+    pub(crate) fn verify_hint(&self, token: &str, now: i64) -> Option<IdTokenHint> {
         let claims = Alg::ALL
             .iter()
             .find_map(|alg| self.inner.keys.verify_at(token, *alg, "JWT", now))?;

@@ -91,6 +91,10 @@ pub struct AuthorizationRequest {
     /// Seconds since the last active authentication that the client will accept.
     pub max_age: Option<i64>,
     pub login_hint: Option<LoginHint>,
+    /// An ID token Tessera issued earlier, naming the person the client expects (OIDC Core
+    /// §3.1.2.1). Only the first decision reads it, so it is not kept in the interaction.
+    #[serde(skip)]
+    pub id_token_hint: Option<String>,
 }
 
 impl AuthorizationRequest {
@@ -171,6 +175,10 @@ impl AuthorizationRequest {
             .map(|v| opaque("login_hint", v))
             .transpose()?
             .map(LoginHint::new);
+        let id_token_hint = params
+            .get("id_token_hint")
+            .map(|v| opaque("id_token_hint", v))
+            .transpose()?;
 
         // RFC 7636 §4.4.1 and RFC 9700 §2.1.1: public clients must use PKCE.
         let code_challenge = match params.get("code_challenge") {
@@ -208,6 +216,7 @@ impl AuthorizationRequest {
             prompt,
             max_age,
             login_hint,
+            id_token_hint,
         })
     }
 
