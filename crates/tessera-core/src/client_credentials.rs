@@ -49,25 +49,19 @@ impl Provider {
         };
 
         let scope = scope.to_string();
-        let mut tx = self.inner.store.begin().await?;
-        let (access_token, exp) = self
-            .sign_access_token(
-                &mut tx,
-                client,
-                &AccessGrant {
-                    user_id: None,
-                    scope: &scope,
-                    auth_time: None,
-                    code_hash: None,
-                    refresh_family: None,
-                },
-                now,
-            )
-            .await?;
+        let grant = AccessGrant {
+            user_id: None,
+            scope: &scope,
+            auth_time: None,
+        };
+        let (access_token, record) = self.sign_access_token(client, &grant, now)?;
         event.outcome = Outcome::Success;
         event.detail = json!({ "scope": scope });
-        tx.record(&event).await?;
-        tx.commit().await?;
+        self.inner
+            .store
+            .insert_access_token_with_event(&record, &event)
+            .await?;
+        let exp = record.expires_at;
         Ok(Ok(TokenResponse {
             access_token,
             token_type: "Bearer",

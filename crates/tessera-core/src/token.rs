@@ -219,20 +219,18 @@ impl Provider {
     ) -> Result<TokenResponse, ProviderError> {
         let settings = &self.inner.settings;
         let issuer = settings.issuer.as_str();
-        let (access_token, exp) = self
-            .sign_access_token(
-                tx,
-                client,
-                &AccessGrant {
-                    user_id: Some(grant.user_id),
-                    scope: grant.scope,
-                    auth_time: Some(grant.auth_time),
-                    code_hash,
-                    refresh_family,
-                },
-                now,
-            )
+        let (access_token, record) = self.sign_access_token(
+            client,
+            &AccessGrant {
+                user_id: Some(grant.user_id),
+                scope: grant.scope,
+                auth_time: Some(grant.auth_time),
+            },
+            now,
+        )?;
+        tx.insert_access_token_in_family(&record, code_hash, refresh_family)
             .await?;
+        let exp = record.expires_at;
 
         let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
             let id_claims = IdTokenClaims {
@@ -264,20 +262,18 @@ impl Provider {
         })
     }
 
-    /// Signs an RFC 9068 access token and records its `jti`; returns it with its `exp`.
-    pub(crate) async fn sign_access_token(
+    /// Signs an RFC 9068 access token; returns it with the record the caller stores, so
+    /// that it can be revoked by `jti`.
+    pub(crate) fn sign_access_token(
         &self,
-        tx: &mut Tx,
         client: &Client,
         grant: &AccessGrant<'_>,
         now: i64,
-    ) -> Result<(String, i64), ProviderError> {
+    ) -> Result<(String, AccessTokenRecord), ProviderError> {
         let AccessGrant {
             user_id,
             scope,
             auth_time,
-            code_hash,
-            refresh_family,
         } = *grant;
         let settings = &self.inner.settings;
         let issuer = settings.issuer.as_str();
@@ -308,22 +304,17 @@ impl Provider {
             issued_at: now,
             expires_at: claims.exp,
         };
-        tx.insert_access_token_in_family(&record, code_hash, refresh_family)
-            .await?;
-        Ok((access_token, claims.exp))
+        Ok((access_token, record))
     }
 }
 
-/// What one access token speaks for, and what it was issued from, so that revoking the
-/// code or the refresh family revokes it too.
+/// What one access token speaks for.
 #[derive(Clone, Copy)]
 pub(crate) struct AccessGrant<'a> {
     /// `None` for a token that speaks for the client itself (client credentials).
     pub user_id: Option<&'a str>,
     pub scope: &'a str,
     pub auth_time: Option<i64>,
-    pub code_hash: Option<&'a [u8]>,
-    pub refresh_family: Option<&'a str>,
 }
 
 /// What the tokens of one issue speak for, whichever grant produced them.

@@ -55,29 +55,45 @@ pub struct StoredAuditEvent {
     pub detail: String,
 }
 
-impl Tx {
-    pub async fn record(&mut self, event: &AuditEvent) -> Result<()> {
-        let outcome = event.outcome.as_str();
-        let detail = if event.detail.is_null() {
-            "{}".to_string()
-        } else {
-            event.detail.to_string()
-        };
-        sqlx::query(
-            "INSERT INTO audit_events (occurred_at, event_type, outcome, user_id, client_id, \
-             source_ip, user_agent, request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
+/// The columns of an audit event and the placeholders after the first `offset` binds, for
+/// statements that write an event beside something else.
+pub(crate) fn insert_event_sql(offset: usize) -> String {
+    let placeholders: Vec<String> = (1..=9).map(|n| format!("${}", n + offset)).collect();
+    format!(
+        "INSERT INTO audit_events (occurred_at, event_type, outcome, user_id, client_id, \
+         source_ip, user_agent, request_id, detail) VALUES ({})",
+        placeholders.join(", ")
+    )
+}
+
+/// Binds an event's values, in the order of [`insert_event_sql`].
+pub(crate) fn bind_event<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    event: &'q AuditEvent,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    let detail = if event.detail.is_null() {
+        "{}".to_string()
+    } else {
+        event.detail.to_string()
+    };
+    query
         .bind(event.occurred_at)
         .bind(event.event_type)
-        .bind(outcome)
+        .bind(event.outcome.as_str())
         .bind(&event.user_id)
         .bind(&event.client_id)
         .bind(&event.source_ip)
         .bind(&event.user_agent)
         .bind(&event.request_id)
         .bind(detail)
-        .execute(&mut *self.0)
-        .await?;
+}
+
+impl Tx {
+    pub async fn record(&mut self, event: &AuditEvent) -> Result<()> {
+        let sql = insert_event_sql(0);
+        bind_event(sqlx::query(&sql), event)
+            .execute(&mut *self.0)
+            .await?;
         Ok(())
     }
 }
