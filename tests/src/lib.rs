@@ -178,6 +178,7 @@ impl TestServer {
         accounts::create_user(
             self.provider.store(),
             self.provider.passwords(),
+            &self.provider.settings().password_policy(),
             request,
             unix_now(),
         )

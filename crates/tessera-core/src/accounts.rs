@@ -11,7 +11,9 @@ use tessera_store::{
 
 use crate::client_auth::methods;
 use crate::keys::Alg;
+use crate::mfa::MfaPolicy;
 use crate::password::PasswordHasher;
+use crate::password_policy::{PasswordPolicy, PasswordRefusal};
 use crate::secret::RandomSecret;
 use crate::username::{username_key, UsernameError};
 
@@ -23,10 +25,10 @@ pub enum AccountError {
     UsernameTaken,
     #[error("no such user")]
     NoSuchUser,
-    #[error("password must be at least {0} characters")]
-    PasswordTooShort(usize),
-    #[error("password must be at most {0} characters")]
-    PasswordTooLong(usize),
+    #[error("no such client")]
+    NoSuchClient,
+    #[error("{0}")]
+    PasswordRefused(#[from] PasswordRefusal),
     #[error("redirect URI {uri:?} {reason}")]
     RedirectUri {
         uri: String,
@@ -60,10 +62,6 @@ pub enum AccountError {
     Password(#[from] crate::password::PasswordError),
 }
 
-/// NIST SP 800-63B §5.1.1.2: at least 8 characters, at least 64 accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-pub const MAX_PASSWORD_CHARS: usize = 256;
-
 pub struct NewUserRequest<'a> {
     pub username: &'a str,
     pub email: Option<&'a str>,
@@ -71,23 +69,16 @@ pub struct NewUserRequest<'a> {
     pub password: SecretString,
 }
 
-/// Creates a user and returns its subject identifier.
+/// Creates a user and returns its subject identifier. The password must meet `policy`.
 pub async fn create_user(
     store: &Store,
     hasher: &PasswordHasher,
+    policy: &PasswordPolicy,
     request: NewUserRequest<'_>,
     now: i64,
 ) -> Result<String, AccountError> {
     let key = username_key(request.username)?;
-    let chars = secrecy::ExposeSecret::expose_secret(&request.password)
-        .chars()
-        .count();
-    if chars < MIN_PASSWORD_CHARS {
-        return Err(AccountError::PasswordTooShort(MIN_PASSWORD_CHARS));
-    }
-    if chars > MAX_PASSWORD_CHARS {
-        return Err(AccountError::PasswordTooLong(MAX_PASSWORD_CHARS));
-    }
+    policy.check(&request.password)?;
     let hash = hasher.hash(request.password).await?;
 
     // A random UUID as `sub`: opaque, and never handed to anyone else (OIDC Core §2).
@@ -337,4 +328,63 @@ pub async fn set_user_disabled(
     .await?;
     tx.commit().await?;
     Ok(revoked)
+}
+
+/// Removes every second factor of a person (their TOTP authenticator and recovery codes),
+/// as an administrator does when the person lost them, and revokes every token they hold,
+/// all in one transaction. Their next login to a client that requires a factor enrols anew.
+pub async fn reset_factors(
+    store: &Store,
+    username: &str,
+    now: i64,
+) -> Result<Revoked, AccountError> {
+    let key = username_key(username)?;
+    let user = store
+        .user_by_username_key(&key)
+        .await?
+        .ok_or(AccountError::NoSuchUser)?;
+
+    let mut tx = store.begin().await?;
+    tx.delete_factors(&user.id).await?;
+    let revoked = tx.revoke_user_tokens(&user.id, now).await?;
+    tx.record(&AuditEvent {
+        occurred_at: now,
+        event_type: "factor.reset",
+        outcome: Outcome::Success,
+        user_id: Some(user.id.clone()),
+        detail: json!({
+            "via": "cli",
+            "revoked_refresh_tokens": revoked.refresh_tokens,
+            "revoked_access_tokens": revoked.access_tokens,
+        }),
+        ..AuditEvent::default()
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(revoked)
+}
+
+/// Sets whether logins for a client need a second factor; `None` defers to `mfa_default`.
+pub async fn set_client_mfa(
+    store: &Store,
+    client_id: &str,
+    policy: Option<MfaPolicy>,
+    now: i64,
+) -> Result<(), AccountError> {
+    let value = policy.map_or("default", MfaPolicy::as_str);
+    let mut tx = store.begin().await?;
+    if !tx.set_client_mfa(client_id, value).await? {
+        return Err(AccountError::NoSuchClient);
+    }
+    tx.record(&AuditEvent {
+        occurred_at: now,
+        event_type: "client.mfa",
+        outcome: Outcome::Success,
+        client_id: Some(client_id.to_string()),
+        detail: json!({ "via": "cli", "mfa": value }),
+        ..AuditEvent::default()
+    })
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

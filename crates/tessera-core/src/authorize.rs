@@ -17,6 +17,7 @@ use tessera_store::{
 };
 use url::Url;
 
+use crate::mfa::{is_multi_factor, MfaPolicy};
 use crate::secret::{digest, RandomSecret};
 use crate::{Provider, ProviderError, RequestContext, Settings};
 
@@ -273,6 +274,8 @@ impl Provider {
                 .map_err(|_| ProviderError::CorruptInteraction)?,
             authenticated_at: None,
             expires_at: now + self.inner.settings.interaction_ttl,
+            pending_user_id: None,
+            password_verified_at: None,
         };
         let mut tx = self.inner.store.begin().await?;
         tx.insert_interaction(&id.digest(), &interaction, now)
@@ -404,6 +407,13 @@ pub(crate) async fn decide(
         if stale && !fresh {
             return Ok(Decision::Login);
         }
+    }
+
+    // A client that requires a second factor is not served by a password-only session:
+    // the person logs in again and gives one (or enrols), before any code is issued.
+    let mfa = MfaPolicy::for_client(client, provider.inner.settings.mfa_default);
+    if mfa == MfaPolicy::Required && !is_multi_factor(&session.amr) {
+        return Ok(Decision::Login);
     }
 
     // OIDC Core §3.1.2.1: prompt=consent asks for consent, even from first-party clients.

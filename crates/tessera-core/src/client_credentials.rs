@@ -157,6 +157,7 @@ mod tests {
                 "none"
             }
             .into(),
+            mfa: "default".into(),
             created_at: 0,
         }
     }

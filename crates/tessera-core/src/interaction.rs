@@ -14,6 +14,8 @@ use tessera_protocol::{ErrorCode, OAuthError};
 use tessera_store::{AuditEvent, Outcome, Session, User};
 
 use crate::authorize::{audit_context, decide, interaction_gone, BrowserState, Decision, Next};
+use crate::mfa::AMR_PASSWORD;
+use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::username::username_key;
 use crate::{Provider, ProviderError, RequestContext};
@@ -75,13 +77,15 @@ pub enum LoginResult {
     Retry(LoginView),
     /// Logged in: set this new session cookie and continue the interaction.
     LoggedIn(RandomSecret),
+    /// The password was right and a second factor is owed: go to that step.
+    SecondFactor(FactorStep),
     ErrorPage(OAuthError),
 }
 
 /// The one message for every failed login, whatever failed.
 pub const LOGIN_FAILED: &str = "Incorrect username or password.";
 
-fn csrf_refused() -> OAuthError {
+pub(crate) fn csrf_refused() -> OAuthError {
     OAuthError::invalid_request("The form has expired. Return to the application and start again.")
 }
 
@@ -171,16 +175,35 @@ impl Provider {
             }));
         };
 
+        event.outcome = Outcome::Success;
+        event.user_id = Some(user.id.clone());
+
+        // A second factor is owed when the person has one or the client requires one: the
+        // password then creates no session, only a pending step on the interaction row.
+        if let Some(step) = self
+            .second_factor_owed(&user, request.client_id.as_str())
+            .await?
+        {
+            event.detail = json!({ "second_factor": step.as_str() });
+            let mut tx = self.inner.store.begin().await?;
+            if let Some(old) = browser.session_id {
+                tx.delete_session(&digest(old)).await?;
+            }
+            tx.set_interaction_pending(&interaction_hash, &user.id, now)
+                .await?;
+            tx.record(&event).await?;
+            tx.commit().await?;
+            return Ok(LoginResult::SecondFactor(step));
+        }
+
         let session_id = RandomSecret::generate();
         let session = Session {
             user_id: user.id.clone(),
             auth_time: now,
-            amr: "pwd".to_string(),
+            amr: AMR_PASSWORD.to_string(),
             sid: Some(uuid::Uuid::new_v4().simple().to_string()),
             expires_at: now + self.inner.settings.session_ttl,
         };
-        event.outcome = Outcome::Success;
-        event.user_id = Some(user.id.clone());
 
         let mut tx = self.inner.store.begin().await?;
         if let Some(old) = browser.session_id {
@@ -336,7 +359,7 @@ impl Provider {
         .await
     }
 
-    async fn client_name(&self, client_id: &str) -> Result<String, ProviderError> {
+    pub(crate) async fn client_name(&self, client_id: &str) -> Result<String, ProviderError> {
         Ok(self
             .inner
             .store

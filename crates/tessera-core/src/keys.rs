@@ -115,7 +115,7 @@ impl KeyEncryptionKey {
     }
 
     /// Returns nonce (12 bytes) followed by the ciphertext and tag.
-    fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, KeyError> {
+    pub(crate) fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, KeyError> {
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);
         let sealed = self
@@ -133,7 +133,7 @@ impl KeyEncryptionKey {
         Ok(out)
     }
 
-    fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
+    pub(crate) fn open(&self, sealed: &[u8], aad: &[u8]) -> Result<Zeroizing<Vec<u8>>, KeyError> {
         if sealed.len() < 12 {
             return Err(KeyError::Decrypt);
         }

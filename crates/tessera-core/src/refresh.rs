@@ -254,6 +254,7 @@ mod tests {
             refresh_token_ttl: 100,
             refresh_token_idle_ttl: 10,
             token_endpoint_auth_method: "none".into(),
+            mfa: "default".into(),
             created_at: 0,
         }
     }

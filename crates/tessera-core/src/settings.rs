@@ -15,6 +15,11 @@ pub struct Settings {
     pub session_ttl: i64,
     /// How long a person has to finish logging in and consenting, seconds.
     pub interaction_ttl: i64,
+    /// Fewest characters a new password may have (NIST SP 800-63B §3.1.1.2); at least 8.
+    pub password_min_length: usize,
+    /// Whether logins need a second factor for clients that set no policy of their own.
+    /// Default optional: only people who enrolled one use it.
+    pub mfa_default: crate::mfa::MfaPolicy,
     /// Number of password hashes computed at once.
     pub password_hash_concurrency: usize,
     /// How long a new signing key is published in JWKS before it signs, seconds.
@@ -33,6 +38,11 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The rules new passwords must meet.
+    pub fn password_policy(&self) -> crate::password_policy::PasswordPolicy {
+        crate::password_policy::PasswordPolicy::new(self.password_min_length)
+    }
+
     /// Authorization codes live 60 s at most (RFC 6749 §4.1.2 recommends ten minutes at
     /// most; a code is redeemed by a back-end within a second in practice).
     pub const CODE_TTL: i64 = 60;
@@ -61,6 +71,8 @@ impl Settings {
             id_token_ttl: 3600,
             session_ttl: 12 * 3600,
             interaction_ttl: 600,
+            password_min_length: crate::password_policy::MIN_PASSWORD_CHARS,
+            mfa_default: crate::mfa::MfaPolicy::Optional,
             password_hash_concurrency: std::thread::available_parallelism()
                 .map(usize::from)
                 .unwrap_or(2),

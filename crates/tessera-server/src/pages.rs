@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use tessera_core::interaction::{ConsentView, LoginView};
 use tessera_core::logout::LogoutView;
+use tessera_core::second_factor::{EnrolView, FactorView};
 use tessera_protocol::OAuthError;
 
 /// Every page lives one level below the issuer (`/authorize`, `/login`, `/consent`,
@@ -31,6 +32,37 @@ struct ConsentPage<'a> {
     username: &'a str,
     scopes: Vec<&'static str>,
     csrf: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "factor.html")]
+struct FactorPage<'a> {
+    stylesheet: &'a str,
+    action: &'a str,
+    client_name: &'a str,
+    csrf: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "enrol.html")]
+struct EnrolPage<'a> {
+    stylesheet: &'a str,
+    action: &'a str,
+    client_name: &'a str,
+    account: &'a str,
+    csrf: &'a str,
+    otpauth_uri: &'a str,
+    qr_svg: &'a str,
+    error: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+struct RecoveryCodesPage<'a> {
+    stylesheet: &'a str,
+    codes: Vec<&'a str>,
+    continue_to: &'a str,
 }
 
 #[derive(Template)]
@@ -63,6 +95,43 @@ pub(crate) fn login(view: &LoginView) -> Response {
         username: &view.username,
         error: view.error,
     })
+}
+
+pub(crate) fn factor(view: &FactorView) -> Response {
+    render(&FactorPage {
+        stylesheet: STYLESHEET,
+        action: "factor",
+        client_name: &view.client_name,
+        csrf: &view.csrf,
+        error: view.error,
+    })
+}
+
+pub(crate) fn enrol(view: &EnrolView) -> Response {
+    render(&EnrolPage {
+        stylesheet: STYLESHEET,
+        action: "factor",
+        client_name: &view.client_name,
+        account: &view.account,
+        csrf: &view.csrf,
+        otpauth_uri: &view.otpauth_uri,
+        qr_svg: &view.qr_svg,
+        error: view.error,
+    })
+}
+
+/// The recovery codes, shown this once; the page is not stored by the browser's cache.
+pub(crate) fn recovery_codes(codes: &[&str]) -> Response {
+    let mut response = render(&RecoveryCodesPage {
+        stylesheet: STYLESHEET,
+        codes: codes.to_vec(),
+        continue_to: "resume",
+    });
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 /// What each scope means to the person, in their words.

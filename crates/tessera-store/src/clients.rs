@@ -34,6 +34,9 @@ pub struct Client {
     /// How the client authenticates at the token endpoint (RFC 7591 §2):
     /// `client_secret_basic` (either secret method), `private_key_jwt` or `none`.
     pub token_endpoint_auth_method: String,
+    /// Whether logins for this client need a second factor: `required`, `optional`, or
+    /// `default` (the provider's `mfa_default` decides).
+    pub mfa: String,
     pub created_at: i64,
 }
 
@@ -99,6 +102,7 @@ fn from_row(row: &AnyRow) -> Result<Client> {
         refresh_token_ttl: row.try_get("refresh_token_ttl")?,
         refresh_token_idle_ttl: row.try_get("refresh_token_idle_ttl")?,
         token_endpoint_auth_method: row.try_get("token_endpoint_auth_method")?,
+        mfa: row.try_get("mfa")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -106,7 +110,7 @@ fn from_row(row: &AnyRow) -> Result<Client> {
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, allowed_scope, id_token_alg, \
                        first_party, grant_types, jwks, jwks_uri, post_logout_redirect_uris, \
                        backchannel_logout_uri, refresh_token_ttl, refresh_token_idle_ttl, \
-                       token_endpoint_auth_method, created_at";
+                       token_endpoint_auth_method, mfa, created_at";
 
 impl Store {
     pub async fn client(&self, id: &str) -> Result<Option<Client>> {
@@ -120,6 +124,16 @@ impl Store {
 }
 
 impl Tx {
+    /// Sets the client's second-factor policy (`required`, `optional` or `default`).
+    pub async fn set_client_mfa(&mut self, client_id: &str, mfa: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE clients SET mfa = $1 WHERE id = $2")
+            .bind(mfa)
+            .bind(client_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn insert_client(&mut self, client: &NewClient<'_>, now: i64) -> Result<()> {
         let uris = serde_json::to_string(client.redirect_uris)
             .map_err(|_| StoreError::Corrupt("redirect_uris"))?;

@@ -14,12 +14,17 @@ pub struct Interaction {
     /// When a login completed within this interaction, if one did.
     pub authenticated_at: Option<i64>,
     pub expires_at: i64,
+    /// The person whose password was verified here and who still owes a second factor.
+    pub pending_user_id: Option<String>,
+    /// When that password was verified.
+    pub password_verified_at: Option<i64>,
 }
 
 impl Store {
     pub async fn interaction(&self, id_hash: &[u8], now: i64) -> Result<Option<Interaction>> {
         let row = sqlx::query(
-            "SELECT request, authenticated_at, expires_at FROM interactions \
+            "SELECT request, authenticated_at, expires_at, pending_user_id, \
+             password_verified_at FROM interactions \
              WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash.to_vec())
@@ -31,6 +36,8 @@ impl Store {
                 request: row.try_get("request")?,
                 authenticated_at: row.try_get("authenticated_at")?,
                 expires_at: row.try_get("expires_at")?,
+                pending_user_id: row.try_get("pending_user_id")?,
+                password_verified_at: row.try_get("password_verified_at")?,
             })
         })
         .transpose()
@@ -65,6 +72,62 @@ impl Tx {
             .execute(&mut *self.0)
             .await?;
         Ok(())
+    }
+
+    /// Records that `user_id` gave the right password and owes a second factor. No session
+    /// exists for them until [`Tx::finish_second_factor`].
+    pub async fn set_interaction_pending(
+        &mut self,
+        id_hash: &[u8],
+        user_id: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE interactions SET pending_user_id = $1, password_verified_at = $2, \
+             authenticated_at = NULL WHERE id_hash = $3",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(id_hash.to_vec())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// The second factor was verified: the login within this interaction is complete, and
+    /// nothing is pending any more. False when the interaction or its pending person is
+    /// gone (a second submission of the same form), so only one can finish it.
+    pub async fn finish_second_factor(
+        &mut self,
+        id_hash: &[u8],
+        user_id: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE interactions SET authenticated_at = $1, pending_user_id = NULL \
+             WHERE id_hash = $2 AND pending_user_id = $3",
+        )
+        .bind(now)
+        .bind(id_hash.to_vec())
+        .bind(user_id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Counts one wrong second-factor code within the interaction; returns the count.
+    pub async fn count_interaction_failure(&mut self, id_hash: &[u8]) -> Result<i64> {
+        let row = sqlx::query(
+            "UPDATE interactions SET factor_failures = factor_failures + 1 WHERE id_hash = $1 \
+             RETURNING factor_failures",
+        )
+        .bind(id_hash.to_vec())
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(match row {
+            Some(row) => row.try_get("factor_failures")?,
+            None => 0,
+        })
     }
 
     /// Removes a finished interaction; false when it was already gone, so that of two

@@ -231,6 +231,8 @@ async fn sessions_and_interactions_expire() {
             request: "{}".into(),
             authenticated_at: None,
             expires_at: NOW + 10,
+            pending_user_id: None,
+            password_verified_at: None,
         };
         let mut tx = store.begin().await.unwrap();
         tx.insert_session(&[5u8; 32], &session, NOW).await.unwrap();

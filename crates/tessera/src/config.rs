@@ -10,6 +10,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 use tessera_core::keys::KeyEncryptionKey;
+use tessera_core::mfa::MfaPolicy;
 use tessera_core::Settings;
 use tessera_protocol::types::Issuer;
 
@@ -47,6 +48,12 @@ pub struct Config {
     pub session_ttl: i64,
     /// Time allowed to finish a login and consent, seconds. Default 600.
     pub interaction_ttl: i64,
+    /// Fewest characters a new password may have (NIST SP 800-63B §3.1.1.2), 8 to 256.
+    /// Applies when a password is set, not to existing ones. Default 8.
+    pub password_min_length: usize,
+    /// Whether logins need a second factor for clients registered without `--mfa`:
+    /// `required` (people without one enrol first) or `optional`. Default `optional`.
+    pub mfa_default: String,
     /// Password hashes computed at once (each uses 19 MiB). Default: number of CPUs.
     pub password_hash_concurrency: Option<usize>,
     /// `text` or `json` log lines. Default `text`.
@@ -84,6 +91,8 @@ impl Default for Config {
             id_token_ttl: 3600,
             session_ttl: 12 * 3600,
             interaction_ttl: 600,
+            password_min_length: 8,
+            mfa_default: "optional".into(),
             password_hash_concurrency: None,
             log_format: "text".into(),
             key_publish_ahead: 3600,
@@ -142,6 +151,19 @@ impl Config {
             bail!(
                 "invalid setting `max_body_bytes` ({}): expected at least 1024",
                 self.max_body_bytes
+            );
+        }
+        if !(8..=256).contains(&self.password_min_length) {
+            bail!(
+                "invalid setting `password_min_length` ({}): expected 8 to 256 characters \
+                 (NIST SP 800-63B §3.1.1.2)",
+                self.password_min_length
+            );
+        }
+        if MfaPolicy::parse(&self.mfa_default).is_none() {
+            bail!(
+                "invalid setting `mfa_default` ({:?}): expected required or optional",
+                self.mfa_default
             );
         }
         if self.database_max_connections == 0 {
@@ -212,6 +234,8 @@ impl Config {
         settings.key_publish_ahead = self.key_publish_ahead;
         settings.key_rotation_interval = self.key_rotation_interval;
         settings.danger_allow_private_outbound = self.danger_allow_private_outbound;
+        settings.password_min_length = self.password_min_length;
+        settings.mfa_default = MfaPolicy::parse(&self.mfa_default).unwrap_or(MfaPolicy::Optional);
         if let Some(n) = self.password_hash_concurrency {
             settings.password_hash_concurrency = n.max(1);
         }

@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use tessera_core::accounts::{self, NewClientRequest, NewUserRequest};
+use tessera_core::mfa::MfaPolicy;
 use tessera_core::password::PasswordHasher;
 use tessera_core::{unix_now, Provider};
 use tessera_server::ServerOptions;
@@ -98,6 +99,9 @@ enum UserCommand {
     Disable { username: String },
     /// Enable a disabled user again; tokens revoked when they were disabled stay revoked.
     Enable { username: String },
+    /// Remove a user's second factors (authenticator and recovery codes) and revoke every
+    /// token they hold; their next login to a client that requires a factor enrols anew.
+    ResetFactors { username: String },
 }
 
 #[derive(Subcommand)]
@@ -139,6 +143,10 @@ enum ClientCommand {
         /// with private_key_jwt and gets no secret.
         #[arg(long, conflicts_with = "public")]
         jwks_uri: Option<String>,
+        /// Whether its logins need a second factor: required (people without one enrol
+        /// first) or optional. Default: the `mfa_default` setting decides.
+        #[arg(long, value_parser = ["required", "optional"])]
+        mfa: Option<String>,
     },
 }
 
@@ -191,7 +199,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 display_name: name.as_deref(),
                 password,
             };
-            let sub = accounts::create_user(&store, &hasher, request, unix_now()).await?;
+            let policy = config.settings()?.password_policy();
+            let sub = accounts::create_user(&store, &hasher, &policy, request, unix_now()).await?;
             println!("user created: sub {sub}");
             Ok(())
         }
@@ -214,6 +223,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("user enabled");
             Ok(())
         }
+        Command::User {
+            command: UserCommand::ResetFactors { username },
+        } => {
+            let store = open_store(&config).await?;
+            let revoked = accounts::reset_factors(&store, &username, unix_now()).await?;
+            println!(
+                "second factors removed; revoked {} refresh and {} access tokens",
+                revoked.refresh_tokens, revoked.access_tokens
+            );
+            Ok(())
+        }
         Command::Client {
             command:
                 ClientCommand::Create {
@@ -228,6 +248,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     backchannel_logout_uri,
                     jwks_file,
                     jwks_uri,
+                    mfa,
                 },
         } => {
             let jwks = jwks_file
@@ -251,6 +272,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 jwks_uri: jwks_uri.as_deref(),
             };
             let created = accounts::create_client(&store, request, unix_now()).await?;
+            if let Some(mfa) = mfa.as_deref() {
+                let policy = MfaPolicy::parse(mfa);
+                accounts::set_client_mfa(&store, &created.client_id, policy, unix_now()).await?;
+            }
             println!("client_id: {}", created.client_id);
             match &created.client_secret {
                 Some(secret) => {

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use tessera_core::authorize::BrowserState;
 use tessera_core::interaction::{LoginForm, LoginResult};
+use tessera_core::second_factor::{FactorForm, FactorOutcome};
 
 use super::authorize::{next_response, see_other};
 use super::{form, Meta};
@@ -84,6 +85,9 @@ pub(crate) async fn login_submit(
             response.headers_mut().append(header::SET_COOKIE, cookie);
             response
         }
+        Ok(LoginResult::SecondFactor(_)) => {
+            see_other(&state.provider.settings().issuer.endpoint(&["factor"]))
+        }
         // The same page for every failure, whichever part was wrong. A 200, as for any form
         // shown again: a 401 would need an HTTP challenge, which a form login has not.
         Ok(LoginResult::Retry(view)) => pages::login(&view),
@@ -146,4 +150,75 @@ pub(crate) async fn consent_submit(
         )
         .await;
     next_response(&state, result, meta.request_id)
+}
+
+/// The second-factor step: a code form, or enrolment.
+pub(crate) async fn factor_page(
+    State(state): State<AppState>,
+    meta: Meta,
+    headers: HeaderMap,
+) -> Response {
+    let result = state
+        .provider
+        .factor_page(&browser(&state, &headers), meta.now)
+        .await;
+    factor_response(&state, result, meta.request_id)
+}
+
+pub(crate) async fn factor_submit(
+    State(state): State<AppState>,
+    meta: Meta,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let mut params = match form(&headers, body) {
+        Ok(params) => params,
+        Err(error) => {
+            return ErrorPage {
+                error,
+                request_id: meta.request_id,
+            }
+            .into_response()
+        }
+    };
+    let submitted = FactorForm {
+        csrf: params.take("csrf").unwrap_or_default(),
+        code: zeroize::Zeroizing::new(params.take("code").unwrap_or_default()),
+    };
+    let result = state
+        .provider
+        .submit_factor(&browser(&state, &headers), submitted, meta.now, &meta.ctx)
+        .await;
+    factor_response(&state, result, meta.request_id)
+}
+
+fn factor_response(
+    state: &AppState,
+    result: Result<FactorOutcome, tessera_core::ProviderError>,
+    request_id: String,
+) -> Response {
+    match result {
+        Ok(FactorOutcome::Verify(view)) => pages::factor(&view),
+        Ok(FactorOutcome::Enrol(view)) => pages::enrol(&view),
+        Ok(FactorOutcome::LoggedIn {
+            session,
+            recovery_codes,
+        }) => {
+            let settings = state.provider.settings();
+            let mut response = if recovery_codes.is_empty() {
+                see_other(&settings.issuer.endpoint(&["resume"]))
+            } else {
+                let shown: Vec<&str> = recovery_codes.iter().map(|c| c.expose()).collect();
+                pages::recovery_codes(&shown)
+            };
+            let cookie =
+                state
+                    .cookies
+                    .set(CookieName::Session, session.expose(), settings.session_ttl);
+            response.headers_mut().append(header::SET_COOKIE, cookie);
+            response
+        }
+        Ok(FactorOutcome::Elsewhere(next)) => next_response(state, Ok(next), request_id),
+        Err(cause) => next_response(state, Err(cause), request_id),
+    }
 }

@@ -62,6 +62,10 @@ pub(crate) fn routes(state: AppState) -> Router {
             get(interaction::login_page).post(interaction::login_submit),
         )
         .route(
+            "/factor",
+            get(interaction::factor_page).post(interaction::factor_submit),
+        )
+        .route(
             "/consent",
             get(interaction::consent_page).post(interaction::consent_submit),
         )

@@ -60,3 +60,33 @@ fn reload_interval_and_max_age_are_bounded() {
     };
     assert!(refused(&config).contains("`metadata_max_age`"));
 }
+
+/// NIST SP 800-63B §3.1.1.2: never fewer than 8 characters.
+#[test]
+fn password_min_length_is_at_least_eight() {
+    let config = Config {
+        password_min_length: 7,
+        ..Config::default()
+    };
+    assert!(refused(&config).contains("`password_min_length` (7)"));
+    let config = Config {
+        password_min_length: 15,
+        ..Config::default()
+    };
+    assert_eq!(config.settings().unwrap().password_policy().min_chars(), 15);
+}
+
+#[test]
+fn mfa_default_is_required_or_optional() {
+    let config = Config {
+        mfa_default: "sometimes".into(),
+        ..Config::default()
+    };
+    assert!(refused(&config).contains("`mfa_default`"));
+    let config = Config {
+        mfa_default: "required".into(),
+        ..Config::default()
+    };
+    let settings = config.settings().unwrap();
+    assert_eq!(settings.mfa_default, tessera_core::mfa::MfaPolicy::Required);
+}

@@ -1,0 +1,158 @@
+//! Which passwords may be set: NIST SP 800-63B §3.1.1.2 (memorized secret verifiers).
+//!
+//! Enforces, one rule per guard: at least `password_min_length` characters (never fewer
+//! than 8), at most 256, no composition rules, and refusal of passwords found in a list of
+//! common and breached passwords shipped with Tessera (`data/common-passwords.txt`; source
+//! and licence in `data/README.md`). Characters are Unicode code points counted after NFKC
+//! normalisation, as §3.1.1.2 asks; the list is compared case-insensitively after NFKC, so
+//! `PassWord1` is as refused as `password1`.
+//!
+//! Not built: the optional online k-anonymity range check against a breach corpus. The
+//! shipped list works offline and is what is checked.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use secrecy::{ExposeSecret, SecretString};
+use unicode_normalization::UnicodeNormalization;
+
+/// NIST SP 800-63B §3.1.1.2: at least 8 characters; the floor of the setting.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// §3.1.1.2 asks that at least 64 be accepted; longer ones only cost hashing time.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
+    include_str!("../data/common-passwords.txt")
+        .lines()
+        .filter(|line| !line.is_empty())
+        .collect()
+});
+
+/// Why a password may not be set. The text is safe to show to the person choosing it: it
+/// never repeats the password.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordRefusal {
+    #[error("the password must be at least {0} characters")]
+    TooShort(usize),
+    #[error("the password must be at most {0} characters")]
+    TooLong(usize),
+    #[error("that password is too common: it appears in lists of breached passwords")]
+    Common,
+}
+
+/// The rules a new password must meet.
+#[derive(Clone, Copy, Debug)]
+pub struct PasswordPolicy {
+    min_chars: usize,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self::new(MIN_PASSWORD_CHARS)
+    }
+}
+
+impl PasswordPolicy {
+    /// `min_chars` below [`MIN_PASSWORD_CHARS`] is raised to it, above
+    /// [`MAX_PASSWORD_CHARS`] lowered to it; the configuration refuses both at start.
+    pub fn new(min_chars: usize) -> Self {
+        Self {
+            min_chars: min_chars.clamp(MIN_PASSWORD_CHARS, MAX_PASSWORD_CHARS),
+        }
+    }
+
+    pub fn min_chars(&self) -> usize {
+        self.min_chars
+    }
+
+    /// Checks a password someone wants to set.
+    pub fn check(&self, password: &SecretString) -> Result<(), PasswordRefusal> {
+        let normalized: zeroize::Zeroizing<String> =
+            zeroize::Zeroizing::new(password.expose_secret().nfkc().collect());
+        let chars = normalized.chars().count();
+
+        // §3.1.1.2: "at least 8 characters in length" (or the configured minimum).
+        if chars < self.min_chars {
+            return Err(PasswordRefusal::TooShort(self.min_chars));
+        }
+
+        // §3.1.1.2: verifiers "SHOULD permit ... at least 64 characters"; we cap at 256.
+        if chars > MAX_PASSWORD_CHARS {
+            return Err(PasswordRefusal::TooLong(MAX_PASSWORD_CHARS));
+        }
+
+        // §3.1.1.2: compare against "passwords obtained from previous breach corpuses" and
+        // "dictionary words"; case is ignored so trivial variants are caught too.
+        let folded = zeroize::Zeroizing::new(normalized.to_lowercase());
+        if COMMON.contains(folded.as_str()) {
+            return Err(PasswordRefusal::Common);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn check(password: &str) -> Result<(), PasswordRefusal> {
+        PasswordPolicy::default().check(&SecretString::from(password))
+    }
+
+    #[test]
+    fn the_list_is_shipped_and_non_trivial() {
+        assert!(COMMON.len() > 10_000, "{}", COMMON.len());
+    }
+
+    /// §3.1.1.2: fewer than 8 characters is refused; exactly 8 is enough.
+    #[test]
+    fn seven_characters_are_too_few_and_eight_enough() {
+        assert_eq!(check("kq3#vZ!"), Err(PasswordRefusal::TooShort(8)));
+        assert_eq!(check("kq3#vZ!p"), Ok(()));
+    }
+
+    /// Characters, not bytes: eight accented letters are eight characters.
+    #[test]
+    fn length_counts_characters_after_nfkc() {
+        assert_eq!(check("éèêëēėęě"), Ok(()));
+        // U+FB01 (the "fi" ligature) becomes two characters under NFKC.
+        assert_eq!(check("\u{fb01}\u{fb01}\u{fb01}x9"), Ok(()));
+        assert_eq!(
+            check("\u{fb01}\u{fb01}x9q"),
+            Err(PasswordRefusal::TooShort(8))
+        );
+    }
+
+    #[test]
+    fn the_configured_minimum_applies_and_never_drops_below_eight() {
+        let strict = PasswordPolicy::new(12);
+        let password = SecretString::from("kq3#vZ!pa7x");
+        assert_eq!(strict.check(&password), Err(PasswordRefusal::TooShort(12)));
+        assert_eq!(PasswordPolicy::new(4).min_chars(), 8);
+    }
+
+    #[test]
+    fn more_than_256_characters_are_refused() {
+        assert_eq!(check(&"kq3#vZ!p".repeat(32)), Ok(()));
+        let long = format!("{}x", "kq3#vZ!p".repeat(32));
+        assert_eq!(check(&long), Err(PasswordRefusal::TooLong(256)));
+    }
+
+    /// §3.1.1.2: no composition rules: lower-case letters and spaces alone are fine.
+    #[test]
+    fn no_composition_rules() {
+        assert_eq!(check("correct horse battery staple"), Ok(()));
+        assert_eq!(check("zzzqqqxxxwww"), Ok(()));
+    }
+
+    /// §3.1.1.2: passwords from breach corpora are refused, whatever their case or width.
+    #[test]
+    fn common_passwords_are_refused_case_insensitively_after_nfkc() {
+        assert_eq!(check("password"), Err(PasswordRefusal::Common));
+        assert_eq!(check("PassWord"), Err(PasswordRefusal::Common));
+        assert_eq!(check("trustno1"), Err(PasswordRefusal::Common));
+        // Fullwidth letters (U+FF50 ...) fold to ASCII under NFKC.
+        assert_eq!(check("ｐａｓｓｗｏｒｄ"), Err(PasswordRefusal::Common));
+    }
+}

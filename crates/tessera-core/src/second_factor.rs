@@ -1,0 +1,498 @@
+//! The second-factor step of a login, and enrolment into it.
+//!
+//! Enforces: the step exists only on the server, on the interaction row, after the
+//! password was verified within that interaction; no session exists until the factor is
+//! verified, so no later URL (`/resume`, `/consent`) and no replayed password form gets
+//! past it; every form carries the interaction's CSRF token; a TOTP code or a recovery code
+//! is accepted once (the store's conditional UPDATEs); every wrong code says the same
+//! "Incorrect code." whichever factors the person has, and counts against the interaction
+//! (five end it) and the account (a hundred in a row lock the step until an administrator
+//! resets the factors); enrolment confirms a TOTP authenticator only with a valid code,
+//! then shows ten recovery codes once. Each attempt is an audit event.
+
+use serde_json::json;
+use tessera_protocol::authorize::AuthorizationRequest;
+use tessera_protocol::{ErrorCode, OAuthError};
+use tessera_store::{AuditEvent, Outcome, Session, TotpFactor, Tx, User};
+
+use crate::authorize::{audit_context, interaction_gone, BrowserState, Next};
+use crate::interaction::csrf_refused;
+use crate::mfa::{
+    MfaPolicy, AMR_PASSWORD_RECOVERY, AMR_PASSWORD_TOTP, MAX_FAILURES_PER_ACCOUNT,
+    MAX_FAILURES_PER_INTERACTION,
+};
+use crate::recovery::{self, RecoveryCode};
+use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
+use crate::totp::{self, TotpSecret};
+use crate::{Provider, ProviderError, RequestContext};
+
+/// The one message for every wrong code, whatever was wrong and whatever factors exist.
+pub const INCORRECT_CODE: &str = "Incorrect code.";
+
+/// Which second-factor step a login goes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FactorStep {
+    /// The person has an authenticator: enter a code from it, or a recovery code.
+    Verify,
+    /// The client requires a factor the person does not have yet: set one up.
+    Enrol,
+}
+
+impl FactorStep {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verify => "verify",
+            Self::Enrol => "enrol",
+        }
+    }
+}
+
+/// The code page: a TOTP code or a recovery code.
+#[derive(Debug)]
+pub struct FactorView {
+    pub csrf: String,
+    pub client_name: String,
+    pub error: Option<&'static str>,
+}
+
+/// The enrolment page. It holds the secret (in the URI and the QR code), so it has no
+/// `Debug`.
+pub struct EnrolView {
+    pub csrf: String,
+    pub client_name: String,
+    pub account: String,
+    pub otpauth_uri: zeroize::Zeroizing<String>,
+    /// An SVG element drawing the QR code of `otpauth_uri`; generated here, never input.
+    pub qr_svg: zeroize::Zeroizing<String>,
+    pub error: Option<&'static str>,
+}
+
+/// What a request to the second-factor step leads to.
+pub enum FactorOutcome {
+    Verify(FactorView),
+    Enrol(EnrolView),
+    /// The factor was verified: set this session cookie; show these recovery codes once
+    /// (only after an enrolment), then continue the interaction.
+    LoggedIn {
+        session: RandomSecret,
+        recovery_codes: Vec<RecoveryCode>,
+    },
+    Elsewhere(Next),
+}
+
+/// A submitted code form.
+pub struct FactorForm {
+    pub csrf: String,
+    pub code: zeroize::Zeroizing<String>,
+}
+
+/// An interaction whose password step is done and whose second factor is owed.
+struct Pending {
+    interaction_hash: [u8; 32],
+    request: AuthorizationRequest,
+    user: User,
+    totp: Option<TotpFactor>,
+}
+
+fn too_many_codes() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::AccessDenied,
+        "Too many incorrect codes. Return to the application and start again.",
+    )
+}
+
+impl Provider {
+    /// Which second-factor step, if any, a person who just gave the right password owes.
+    pub(crate) async fn second_factor_owed(
+        &self,
+        user: &User,
+        client_id: &str,
+    ) -> Result<Option<FactorStep>, ProviderError> {
+        let factor = self.inner.store.totp_factor(&user.id).await?;
+        if factor.is_some_and(|f| f.confirmed_at.is_some()) {
+            return Ok(Some(FactorStep::Verify));
+        }
+        let Some(client) = self.inner.store.client(client_id).await? else {
+            return Ok(None);
+        };
+        let policy = MfaPolicy::for_client(&client, self.inner.settings.mfa_default);
+        Ok((policy == MfaPolicy::Required).then_some(FactorStep::Enrol))
+    }
+
+    /// The interaction's pending second factor, or where the browser goes instead.
+    async fn pending(
+        &self,
+        browser: &BrowserState<'_>,
+        now: i64,
+    ) -> Result<Result<Pending, Next>, ProviderError> {
+        let Some((interaction_hash, interaction, request)) = self.interaction(browser, now).await?
+        else {
+            return Ok(Err(Next::ErrorPage(interaction_gone())));
+        };
+
+        // The guard against skipping the password: the step exists only once a password
+        // was verified within this very interaction.
+        let (Some(user_id), Some(_)) = (
+            interaction.pending_user_id,
+            interaction.password_verified_at,
+        ) else {
+            return Ok(Err(Next::Login(None)));
+        };
+
+        let user = match self.inner.store.user_by_id(&user_id).await? {
+            Some(user) if !user.disabled => user,
+            _ => return Ok(Err(Next::ErrorPage(interaction_gone()))),
+        };
+        let totp = self.inner.store.totp_factor(&user.id).await?;
+        Ok(Ok(Pending {
+            interaction_hash,
+            request,
+            user,
+            totp,
+        }))
+    }
+
+    /// The second-factor page: a code form, or enrolment when the person has no factor.
+    pub async fn factor_page(
+        &self,
+        browser: &BrowserState<'_>,
+        now: i64,
+    ) -> Result<FactorOutcome, ProviderError> {
+        let (Some(id), pending) = (browser.interaction_id, self.pending(browser, now).await?)
+        else {
+            return Ok(FactorOutcome::Elsewhere(
+                Next::ErrorPage(interaction_gone()),
+            ));
+        };
+        let pending = match pending {
+            Ok(pending) => pending,
+            Err(next) => return Ok(FactorOutcome::Elsewhere(next)),
+        };
+        self.show(id, &pending, None, now).await
+    }
+
+    async fn show(
+        &self,
+        interaction_id: &str,
+        pending: &Pending,
+        error: Option<&'static str>,
+        now: i64,
+    ) -> Result<FactorOutcome, ProviderError> {
+        let client_name = self.client_name(pending.request.client_id.as_str()).await?;
+        let csrf = csrf_token(interaction_id);
+        if pending
+            .totp
+            .as_ref()
+            .is_some_and(|f| f.confirmed_at.is_some())
+        {
+            return Ok(FactorOutcome::Verify(FactorView {
+                csrf,
+                client_name,
+                error,
+            }));
+        }
+
+        // Enrolment: the unconfirmed secret of an earlier visit is shown again, so that a
+        // reload or a wrong code does not invalidate what the app already scanned.
+        let user_id = pending.user.id.as_str();
+        let secret = match &pending.totp {
+            Some(factor) => TotpSecret::open(&factor.secret_sealed, &self.inner.kek, user_id)?,
+            None => {
+                let secret = TotpSecret::generate();
+                let mut tx = self.inner.store.begin().await?;
+                tx.begin_totp_enrolment(user_id, &secret.seal(&self.inner.kek, user_id)?, now)
+                    .await?;
+                tx.commit().await?;
+                secret
+            }
+        };
+        let issuer = self.inner.settings.issuer.as_str();
+        let label = url::Url::parse(issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| "Tessera".to_string());
+        let otpauth_uri = secret.otpauth_uri(&label, &pending.user.username);
+        let qr_svg = qr_svg(&otpauth_uri);
+        Ok(FactorOutcome::Enrol(EnrolView {
+            csrf,
+            client_name,
+            account: pending.user.username.clone(),
+            otpauth_uri,
+            qr_svg,
+            error,
+        }))
+    }
+
+    /// A submitted code: verifies it, or enrols with it, and on success logs the person in.
+    pub async fn submit_factor(
+        &self,
+        browser: &BrowserState<'_>,
+        form: FactorForm,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<FactorOutcome, ProviderError> {
+        let Some(id) = browser.interaction_id else {
+            return Ok(FactorOutcome::Elsewhere(
+                Next::ErrorPage(interaction_gone()),
+            ));
+        };
+        if !csrf_matches(id, &form.csrf) {
+            return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(csrf_refused())));
+        }
+        let pending = match self.pending(browser, now).await? {
+            Ok(pending) => pending,
+            Err(next) => return Ok(FactorOutcome::Elsewhere(next)),
+        };
+
+        // NIST SP 800-63B §5.2.2: consecutive failures on one account are limited.
+        if self.inner.store.factor_failures(&pending.user.id).await? >= MAX_FAILURES_PER_ACCOUNT {
+            let mut tx = self.inner.store.begin().await?;
+            tx.delete_interaction(&pending.interaction_hash).await?;
+            tx.record(&self.factor_event(&pending, "login.second_factor", now, ctx, "locked"))
+                .await?;
+            tx.commit().await?;
+            return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(too_many_codes())));
+        }
+
+        let confirmed = pending.totp.as_ref().filter(|f| f.confirmed_at.is_some());
+        match (confirmed, &pending.totp) {
+            (Some(factor), _) => {
+                self.verify(id, &pending, factor, &form, browser, now, ctx)
+                    .await
+            }
+            (None, Some(factor)) => {
+                self.enrol(id, &pending, factor, &form, browser, now, ctx)
+                    .await
+            }
+            (None, None) => self.show(id, &pending, None, now).await,
+        }
+    }
+
+    /// A code from the authenticator, or a recovery code, for a person who has a factor.
+    #[allow(clippy::too_many_arguments)]
+    async fn verify(
+        &self,
+        interaction_id: &str,
+        pending: &Pending,
+        factor: &TotpFactor,
+        form: &FactorForm,
+        browser: &BrowserState<'_>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<FactorOutcome, ProviderError> {
+        let user_id = pending.user.id.as_str();
+        let mut tx = self.inner.store.begin().await?;
+
+        if totp::is_totp_shaped(&form.code) {
+            let secret = TotpSecret::open(&factor.secret_sealed, &self.inner.kek, user_id)?;
+            let step = totp::matching_step(&secret, &form.code, now);
+            // RFC 6238 §5.2: the step must be later than the last accepted one.
+            let accepted = match step {
+                Some(step) => tx.accept_totp_step(user_id, step, now).await?,
+                None => false,
+            };
+            if !accepted {
+                let reason = if step.is_some() {
+                    "replayed"
+                } else {
+                    "wrong_code"
+                };
+                let event = self.factor_event(pending, "login.totp", now, ctx, reason);
+                return self.wrong_code(tx, interaction_id, pending, event).await;
+            }
+            let event = self.factor_event(pending, "login.totp", now, ctx, "");
+            return self
+                .complete(tx, pending, AMR_PASSWORD_TOTP, vec![event], browser, now)
+                .await;
+        }
+
+        // Each use of a recovery code is an audit event, right or wrong.
+        let spent = match recovery::stored_form(&form.code) {
+            Some(code_hash) => tx.use_recovery_code(user_id, &code_hash, now).await?,
+            None => false,
+        };
+        if !spent {
+            let event = self.factor_event(pending, "login.recovery_code", now, ctx, "wrong_code");
+            return self.wrong_code(tx, interaction_id, pending, event).await;
+        }
+        let event = self.factor_event(pending, "login.recovery_code", now, ctx, "");
+        self.complete(
+            tx,
+            pending,
+            AMR_PASSWORD_RECOVERY,
+            vec![event],
+            browser,
+            now,
+        )
+        .await
+    }
+
+    /// The first code from a newly scanned authenticator: confirms it, issues recovery
+    /// codes, and logs the person in.
+    #[allow(clippy::too_many_arguments)]
+    async fn enrol(
+        &self,
+        interaction_id: &str,
+        pending: &Pending,
+        factor: &TotpFactor,
+        form: &FactorForm,
+        browser: &BrowserState<'_>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<FactorOutcome, ProviderError> {
+        let user_id = pending.user.id.as_str();
+        let secret = TotpSecret::open(&factor.secret_sealed, &self.inner.kek, user_id)?;
+        let mut tx = self.inner.store.begin().await?;
+
+        let accepted = match totp::matching_step(&secret, &form.code, now) {
+            Some(step) => tx.accept_totp_step(user_id, step, now).await?,
+            None => false,
+        };
+        if !accepted {
+            let event = self.factor_event(pending, "factor.totp_enrol", now, ctx, "wrong_code");
+            let outcome = self.wrong_code(tx, interaction_id, pending, event).await?;
+            return Ok(match outcome {
+                FactorOutcome::Verify(_) => {
+                    self.show(interaction_id, pending, Some(INCORRECT_CODE), now)
+                        .await?
+                }
+                other => other,
+            });
+        }
+
+        let codes = recovery::generate_set();
+        let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
+        tx.replace_recovery_codes(user_id, &digests, now).await?;
+        let events = vec![
+            self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
+            self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, ""),
+            self.factor_event(pending, "login.totp", now, ctx, ""),
+        ];
+        match self
+            .complete(tx, pending, AMR_PASSWORD_TOTP, events, browser, now)
+            .await?
+        {
+            FactorOutcome::LoggedIn { session, .. } => Ok(FactorOutcome::LoggedIn {
+                session,
+                recovery_codes: codes,
+            }),
+            other => Ok(other),
+        }
+    }
+
+    /// Counts a wrong code against the interaction and the account, and either shows the
+    /// form again or, at the interaction's limit, ends it.
+    async fn wrong_code(
+        &self,
+        mut tx: Tx,
+        interaction_id: &str,
+        pending: &Pending,
+        event: AuditEvent,
+    ) -> Result<FactorOutcome, ProviderError> {
+        tx.count_factor_failure(&pending.user.id).await?;
+        let failures = tx
+            .count_interaction_failure(&pending.interaction_hash)
+            .await?;
+        tx.record(&event).await?;
+        if failures >= MAX_FAILURES_PER_INTERACTION {
+            tx.delete_interaction(&pending.interaction_hash).await?;
+            tx.commit().await?;
+            return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(too_many_codes())));
+        }
+        tx.commit().await?;
+        let client_name = self.client_name(pending.request.client_id.as_str()).await?;
+        Ok(FactorOutcome::Verify(FactorView {
+            csrf: csrf_token(interaction_id),
+            client_name,
+            error: Some(INCORRECT_CODE),
+        }))
+    }
+
+    /// The factor was verified: the session is created now, and only now.
+    async fn complete(
+        &self,
+        mut tx: Tx,
+        pending: &Pending,
+        amr: &str,
+        events: Vec<AuditEvent>,
+        browser: &BrowserState<'_>,
+        now: i64,
+    ) -> Result<FactorOutcome, ProviderError> {
+        let user_id = pending.user.id.as_str();
+        // Of two submissions of one form, only the first finishes the step.
+        if !tx
+            .finish_second_factor(&pending.interaction_hash, user_id, now)
+            .await?
+        {
+            tx.rollback().await?;
+            return Ok(FactorOutcome::Elsewhere(
+                Next::ErrorPage(interaction_gone()),
+            ));
+        }
+        tx.clear_factor_failures(user_id).await?;
+
+        let session_id = RandomSecret::generate();
+        let session = Session {
+            user_id: user_id.to_string(),
+            auth_time: now,
+            amr: amr.to_string(),
+            sid: Some(uuid::Uuid::new_v4().simple().to_string()),
+            expires_at: now + self.inner.settings.session_ttl,
+        };
+        if let Some(old) = browser.session_id {
+            tx.delete_session(&digest(old)).await?;
+        }
+        tx.insert_session(&session_id.digest(), &session, now)
+            .await?;
+        for event in &events {
+            tx.record(event).await?;
+        }
+        tx.commit().await?;
+        Ok(FactorOutcome::LoggedIn {
+            session: session_id,
+            recovery_codes: Vec::new(),
+        })
+    }
+
+    /// An audit event about this step; an empty `failure` means success.
+    fn factor_event(
+        &self,
+        pending: &Pending,
+        event_type: &'static str,
+        now: i64,
+        ctx: &RequestContext,
+        failure: &'static str,
+    ) -> AuditEvent {
+        AuditEvent {
+            occurred_at: now,
+            event_type,
+            outcome: if failure.is_empty() {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            },
+            user_id: Some(pending.user.id.clone()),
+            client_id: Some(pending.request.client_id.to_string()),
+            detail: if failure.is_empty() {
+                json!({})
+            } else {
+                json!({ "reason": failure })
+            },
+            ..audit_context(ctx)
+        }
+    }
+}
+
+/// The QR code of `text` as an inline SVG element (the XML declaration dropped), drawn on
+/// the server: the pages' CSP allows no script and no image from elsewhere.
+fn qr_svg(text: &str) -> zeroize::Zeroizing<String> {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
+        return zeroize::Zeroizing::new(String::new());
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    let start = svg.find("<svg").unwrap_or(0);
+    zeroize::Zeroizing::new(svg[start..].to_string())
+}

@@ -1,0 +1,232 @@
+//! Time-based one-time passwords (RFC 6238), as every authenticator app computes them.
+//!
+//! Enforces: SHA-1, 6 digits, 30-second steps (RFC 6238 §4 defaults, which every app
+//! accepts); one step of clock skew either way (§5.2 recommends at most one); 160-bit
+//! secrets (RFC 4226 §4 R6 recommends 160); a code is accepted only for a step later than
+//! the last accepted one, which the store enforces atomically (§5.2: "the verifier MUST NOT
+//! accept the second attempt of the same OTP"). Secrets are sealed at rest with the
+//! key-encryption key, bound to their user by the associated data.
+//!
+//! No I/O here: the time is an argument, so the window edges are tested with a fixed clock.
+
+use rand::rngs::OsRng;
+use rand::RngCore;
+use subtle::ConstantTimeEq;
+use totp_rs::{Algorithm, Secret, TOTP};
+use url::Url;
+use zeroize::Zeroizing;
+
+use crate::keys::{KeyEncryptionKey, KeyError};
+
+/// Digits of the codes Tessera accepts.
+pub const DIGITS: usize = 6;
+/// Seconds per time step (RFC 6238 §4.1, X).
+pub const STEP: i64 = 30;
+/// Steps of skew accepted either way (RFC 6238 §5.2).
+pub const SKEW: i64 = 1;
+/// 160 bits (RFC 4226 §4, R6).
+const SECRET_BYTES: usize = 20;
+
+/// A TOTP shared secret: redacted in `Debug`, zeroed on drop, no `==`.
+pub struct TotpSecret(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for TotpSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TotpSecret([REDACTED])")
+    }
+}
+
+/// The associated data that binds a sealed secret to its user, so a ciphertext copied onto
+/// another person's row does not open.
+fn aad(user_id: &str) -> Vec<u8> {
+    [b"tessera totp v1:".as_slice(), user_id.as_bytes()].concat()
+}
+
+impl TotpSecret {
+    pub fn generate() -> Self {
+        let mut bytes = Zeroizing::new(vec![0u8; SECRET_BYTES]);
+        OsRng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// The secret in base32 without padding, as authenticator apps take it (RFC 4648 §6).
+    pub fn base32(&self) -> Zeroizing<String> {
+        match Secret::Raw(self.0.to_vec()).to_encoded() {
+            Secret::Encoded(text) => Zeroizing::new(text),
+            Secret::Raw(_) => Zeroizing::new(String::new()),
+        }
+    }
+
+    pub fn seal(&self, kek: &KeyEncryptionKey, user_id: &str) -> Result<Vec<u8>, KeyError> {
+        kek.seal(&self.0, &aad(user_id))
+    }
+
+    pub fn open(sealed: &[u8], kek: &KeyEncryptionKey, user_id: &str) -> Result<Self, KeyError> {
+        let opened = kek.open(sealed, &aad(user_id))?;
+        Ok(Self(Zeroizing::new(opened.to_vec())))
+    }
+
+    /// The `otpauth://totp/` URI that authenticator apps read from a QR code (the Key Uri
+    /// Format of Google Authenticator, which every app follows): label `issuer:account`.
+    pub fn otpauth_uri(&self, issuer: &str, account: &str) -> Zeroizing<String> {
+        let Ok(mut url) = Url::parse("otpauth://totp/") else {
+            return Zeroizing::new(String::new());
+        };
+        // The label is one path segment: a ':' inside either part would split it wrongly.
+        let label = format!("{}:{}", issuer.replace(':', ""), account.replace(':', ""));
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.clear().push(&label);
+        }
+        url.query_pairs_mut()
+            .append_pair("secret", &self.base32())
+            .append_pair("issuer", &issuer.replace(':', ""))
+            .append_pair("algorithm", "SHA1")
+            .append_pair("digits", &DIGITS.to_string())
+            .append_pair("period", &STEP.to_string());
+        Zeroizing::new(url.to_string())
+    }
+
+    /// The code of `digits` digits for the step holding `time` (RFC 6238 §4.2).
+    pub fn code_at(&self, digits: usize, time: i64) -> Option<Zeroizing<String>> {
+        let time = u64::try_from(time).ok()?;
+        let step = u64::try_from(STEP).ok()?;
+        let totp = TOTP::new(Algorithm::SHA1, digits, 0, step, self.0.to_vec()).ok()?;
+        Some(Zeroizing::new(totp.generate(time)))
+    }
+}
+
+/// The time step holding `now` (RFC 6238 §4.2, T).
+pub fn time_step(now: i64) -> i64 {
+    now.div_euclid(STEP)
+}
+
+/// Strips the spaces and dashes some apps and people put inside a code.
+fn normalize(code: &str) -> String {
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
+}
+
+/// Whether `code` looks like a TOTP code at all (six ASCII digits), before any check.
+pub fn is_totp_shaped(code: &str) -> bool {
+    let code = normalize(code);
+    code.len() == DIGITS && code.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The time step `code` belongs to, if it is the code of the step holding `now` or of one
+/// step either side; the latest such step when several match. Whether that step is later
+/// than the last accepted one is the store's check, made atomically.
+pub fn matching_step(secret: &TotpSecret, code: &str, now: i64) -> Option<i64> {
+    let code = Zeroizing::new(normalize(code));
+    if !is_totp_shaped(&code) {
+        return None;
+    }
+    let current = time_step(now);
+    let mut found = None;
+    for step in (current - SKEW)..=(current + SKEW) {
+        let Some(expected) = secret.code_at(DIGITS, step * STEP) else {
+            continue;
+        };
+        if bool::from(expected.as_bytes().ct_eq(code.as_bytes())) {
+            found = Some(step);
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// RFC 6238 Appendix B: the SHA-1 seed is the ASCII string "12345678901234567890".
+    fn rfc_secret() -> TotpSecret {
+        TotpSecret::from_bytes(b"12345678901234567890".to_vec())
+    }
+
+    /// RFC 6238 Appendix B, the SHA-1 rows: 8-digit codes at the listed times.
+    #[test]
+    fn rfc_6238_appendix_b_sha1_vectors() {
+        let vectors = [
+            (59, "94287082"),
+            (1_111_111_109, "07081804"),
+            (1_111_111_111, "14050471"),
+            (1_234_567_890, "89005924"),
+            (2_000_000_000, "69279037"),
+            (20_000_000_000, "65353130"),
+        ];
+        for (time, expected) in vectors {
+            let code = rfc_secret().code_at(8, time).unwrap();
+            assert_eq!(code.as_str(), expected, "T = {time}");
+        }
+    }
+
+    /// The product's 6-digit codes are the last six digits of the 8-digit ones (RFC 4226
+    /// §5.3: the value is taken modulo 10^Digit).
+    #[test]
+    fn six_digit_codes_are_the_vectors_last_six_digits() {
+        assert_eq!(rfc_secret().code_at(6, 59).unwrap().as_str(), "287082");
+        assert_eq!(
+            rfc_secret().code_at(6, 1_111_111_109).unwrap().as_str(),
+            "081804"
+        );
+    }
+
+    /// RFC 6238 §5.2: one step either way is accepted, two are not. T=59 is step 1.
+    #[test]
+    fn the_window_is_one_step_either_way() {
+        let code = "287082"; // step 1: times 30 to 59
+        assert_eq!(matching_step(&rfc_secret(), code, 30), Some(1));
+        assert_eq!(matching_step(&rfc_secret(), code, 59), Some(1));
+        assert_eq!(matching_step(&rfc_secret(), code, 0), Some(1)); // one step early
+        assert_eq!(matching_step(&rfc_secret(), code, 89), Some(1)); // one step late
+        assert_eq!(matching_step(&rfc_secret(), code, 90), None); // two steps late
+    }
+
+    #[test]
+    fn two_steps_early_is_refused() {
+        let code = rfc_secret().code_at(6, 5 * STEP).unwrap();
+        assert_eq!(matching_step(&rfc_secret(), &code, 4 * STEP), Some(5));
+        assert_eq!(matching_step(&rfc_secret(), &code, 3 * STEP + 29), None);
+    }
+
+    #[test]
+    fn codes_of_the_wrong_shape_never_match() {
+        for code in ["", "28708", "2870822", "28708a", "２８７０８２", "94287082"] {
+            assert_eq!(matching_step(&rfc_secret(), code, 59), None, "{code:?}");
+        }
+        assert_eq!(matching_step(&rfc_secret(), " 287 082 ", 59), Some(1));
+    }
+
+    #[test]
+    fn a_generated_secret_is_160_bits() {
+        let secret = TotpSecret::generate();
+        assert_eq!(secret.0.len(), 20);
+        assert_eq!(secret.base32().len(), 32);
+        assert_eq!(format!("{secret:?}"), "TotpSecret([REDACTED])");
+    }
+
+    /// The sealed secret opens only for the user it was sealed for.
+    #[test]
+    fn a_sealed_secret_is_bound_to_its_user() {
+        let kek = KeyEncryptionKey::from_base64(&KeyEncryptionKey::generate_base64()).unwrap();
+        let sealed = rfc_secret().seal(&kek, "alice").unwrap();
+        let opened = TotpSecret::open(&sealed, &kek, "alice").unwrap();
+        assert_eq!(opened.code_at(8, 59).unwrap().as_str(), "94287082");
+        assert!(TotpSecret::open(&sealed, &kek, "mallory").is_err());
+    }
+
+    #[test]
+    fn the_otpauth_uri_carries_the_parameters_apps_expect() {
+        let uri = rfc_secret().otpauth_uri("Tessera", "alice");
+        assert_eq!(
+            uri.as_str(),
+            "otpauth://totp/Tessera:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
+             &issuer=Tessera&algorithm=SHA1&digits=6&period=30"
+        );
+    }
+}

@@ -1,0 +1,192 @@
+//! Second factors: TOTP authenticators, recovery codes, and the per-account throttle.
+//!
+//! The single-use rules live in the SQL: accepting a TOTP step and spending a recovery code
+//! are each one conditional UPDATE, so of two requests presenting the same code at once
+//! exactly one changes a row.
+
+use sqlx::Row;
+
+use crate::{Result, Store, Tx};
+
+/// A person's TOTP authenticator, its secret still sealed.
+#[derive(Clone)]
+pub struct TotpFactor {
+    pub secret_sealed: Vec<u8>,
+    /// The last time step a code was accepted for; -1 before the first.
+    pub last_step: i64,
+    /// When a valid code confirmed the enrolment; `None` while enrolling.
+    pub confirmed_at: Option<i64>,
+}
+
+impl std::fmt::Debug for TotpFactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpFactor")
+            .field("last_step", &self.last_step)
+            .field("confirmed_at", &self.confirmed_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    pub async fn totp_factor(&self, user_id: &str) -> Result<Option<TotpFactor>> {
+        let row = sqlx::query(
+            "SELECT secret_sealed, last_step, confirmed_at FROM totp_factors WHERE user_id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(TotpFactor {
+                secret_sealed: row.try_get("secret_sealed")?,
+                last_step: row.try_get("last_step")?,
+                confirmed_at: row.try_get("confirmed_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Recovery codes not used yet.
+    pub async fn unused_recovery_codes(&self, user_id: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Wrong second-factor codes since the last right one.
+    pub async fn factor_failures(&self, user_id: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT factor_failures FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => row.try_get("factor_failures")?,
+            None => 0,
+        })
+    }
+}
+
+impl Tx {
+    /// Starts an enrolment: a new, unconfirmed secret replaces any unconfirmed one. A
+    /// confirmed authenticator is left alone (false): replacing it is a reset.
+    pub async fn begin_totp_enrolment(
+        &mut self,
+        user_id: &str,
+        secret_sealed: &[u8],
+        now: i64,
+    ) -> Result<bool> {
+        sqlx::query("DELETE FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NULL")
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
+        let done = sqlx::query(
+            "INSERT INTO totp_factors (user_id, secret_sealed, last_step, confirmed_at, \
+             created_at) VALUES ($1, $2, -1, NULL, $3) ON CONFLICT (user_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(secret_sealed.to_vec())
+        .bind(now)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Accepts a TOTP code's time step if it is later than the last accepted one, and
+    /// confirms an enrolment with it. False when the step is not later: a replayed or older
+    /// code (RFC 6238 §5.2).
+    pub async fn accept_totp_step(&mut self, user_id: &str, step: i64, now: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE totp_factors SET last_step = $1, \
+             confirmed_at = COALESCE(confirmed_at, $2) \
+             WHERE user_id = $3 AND last_step < $1",
+        )
+        .bind(step)
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Replaces every recovery code of a person with `digests`.
+    pub async fn replace_recovery_codes(
+        &mut self,
+        user_id: &str,
+        digests: &[[u8; 32]],
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
+        for digest in digests {
+            sqlx::query(
+                "INSERT INTO recovery_codes (user_id, code_hash, created_at, used_at) \
+                 VALUES ($1, $2, $3, NULL)",
+            )
+            .bind(user_id)
+            .bind(digest.to_vec())
+            .bind(now)
+            .execute(&mut *self.0)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Spends an unused recovery code; false when there is none with this digest.
+    pub async fn use_recovery_code(
+        &mut self,
+        user_id: &str,
+        digest: &[u8],
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 \
+             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .bind(digest.to_vec())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Counts one wrong code and returns the count.
+    pub async fn count_factor_failure(&mut self, user_id: &str) -> Result<i64> {
+        let row = sqlx::query(
+            "UPDATE users SET factor_failures = factor_failures + 1 WHERE id = $1 \
+             RETURNING factor_failures",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *self.0)
+        .await?;
+        Ok(match row {
+            Some(row) => row.try_get("factor_failures")?,
+            None => 0,
+        })
+    }
+
+    pub async fn clear_factor_failures(&mut self, user_id: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET factor_failures = 0 WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes every second factor of a person, as an administrator's reset does.
+    pub async fn delete_factors(&mut self, user_id: &str) -> Result<()> {
+        for sql in [
+            "DELETE FROM totp_factors WHERE user_id = $1",
+            "DELETE FROM recovery_codes WHERE user_id = $1",
+            "UPDATE users SET factor_failures = 0 WHERE id = $1",
+        ] {
+            sqlx::query(sql).bind(user_id).execute(&mut *self.0).await?;
+        }
+        Ok(())
+    }
+}

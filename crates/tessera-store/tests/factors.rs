@@ -1,0 +1,109 @@
+#![allow(clippy::unwrap_used, clippy::panic)]
+//! Second factors in the store: the single-use rules are conditional UPDATEs, so they hold
+//! on both engines without any help from the caller.
+
+use tessera_store::testing::on_each_engine;
+use tessera_store::{NewUser, Store};
+
+const NOW: i64 = 1_800_000_000;
+
+async fn seed_user(store: &Store, id: &str) {
+    let mut tx = store.begin().await.unwrap();
+    let user = NewUser {
+        id,
+        username: id,
+        username_key: id,
+        email: None,
+        display_name: None,
+        password_hash: None,
+    };
+    tx.insert_user(&user, NOW).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// RFC 6238 §5.2: a code's step is accepted once; the same or an older step is refused.
+#[tokio::test]
+async fn a_totp_step_is_accepted_once_and_never_an_older_one() {
+    on_each_engine(|store| async move {
+        seed_user(&store, "u1").await;
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.begin_totp_enrolment("u1", b"sealed", NOW).await.unwrap());
+        assert!(tx.accept_totp_step("u1", 100, NOW).await.unwrap());
+        assert!(!tx.accept_totp_step("u1", 100, NOW).await.unwrap());
+        assert!(!tx.accept_totp_step("u1", 99, NOW).await.unwrap());
+        assert!(tx.accept_totp_step("u1", 101, NOW + 30).await.unwrap());
+        tx.commit().await.unwrap();
+
+        let factor = store.totp_factor("u1").await.unwrap().unwrap();
+        assert_eq!(factor.last_step, 101);
+        assert_eq!(factor.confirmed_at, Some(NOW));
+    })
+    .await;
+}
+
+/// A confirmed authenticator is not replaced by starting another enrolment.
+#[tokio::test]
+async fn enrolment_does_not_replace_a_confirmed_authenticator() {
+    on_each_engine(|store| async move {
+        seed_user(&store, "u1").await;
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.begin_totp_enrolment("u1", b"first", NOW).await.unwrap());
+        assert!(tx.begin_totp_enrolment("u1", b"second", NOW).await.unwrap());
+        assert!(tx.accept_totp_step("u1", 5, NOW).await.unwrap());
+        assert!(!tx.begin_totp_enrolment("u1", b"third", NOW).await.unwrap());
+        tx.commit().await.unwrap();
+        let factor = store.totp_factor("u1").await.unwrap().unwrap();
+        assert_eq!(factor.secret_sealed, b"second");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_recovery_code_works_once_and_a_new_set_replaces_the_old() {
+    on_each_engine(|store| async move {
+        seed_user(&store, "u1").await;
+        seed_user(&store, "u2").await;
+        let mut tx = store.begin().await.unwrap();
+        tx.replace_recovery_codes("u1", &[[1; 32], [2; 32]], NOW)
+            .await
+            .unwrap();
+        assert!(!tx.use_recovery_code("u2", &[1; 32], NOW).await.unwrap());
+        assert!(tx.use_recovery_code("u1", &[1; 32], NOW).await.unwrap());
+        assert!(!tx.use_recovery_code("u1", &[1; 32], NOW).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(store.unused_recovery_codes("u1").await.unwrap(), 1);
+
+        let mut tx = store.begin().await.unwrap();
+        tx.replace_recovery_codes("u1", &[[3; 32]], NOW)
+            .await
+            .unwrap();
+        assert!(!tx.use_recovery_code("u1", &[2; 32], NOW).await.unwrap());
+        assert!(tx.use_recovery_code("u1", &[3; 32], NOW).await.unwrap());
+        tx.commit().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn failures_count_up_and_a_reset_clears_everything() {
+    on_each_engine(|store| async move {
+        seed_user(&store, "u1").await;
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.count_factor_failure("u1").await.unwrap(), 1);
+        assert_eq!(tx.count_factor_failure("u1").await.unwrap(), 2);
+        tx.begin_totp_enrolment("u1", b"s", NOW).await.unwrap();
+        tx.replace_recovery_codes("u1", &[[1; 32]], NOW)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.factor_failures("u1").await.unwrap(), 2);
+
+        let mut tx = store.begin().await.unwrap();
+        tx.delete_factors("u1").await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(store.totp_factor("u1").await.unwrap().is_none());
+        assert_eq!(store.unused_recovery_codes("u1").await.unwrap(), 0);
+        assert_eq!(store.factor_failures("u1").await.unwrap(), 0);
+    })
+    .await;
+}
