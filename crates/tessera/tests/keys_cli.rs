@@ -113,3 +113,36 @@ fn immediate_activation_is_named_as_a_danger_and_warns() {
     assert!(rs256.iter().any(|r| r.contains("retired")), "{listed}");
     assert!(rs256.iter().any(|r| r.contains("active")), "{listed}");
 }
+
+/// A key-encryption key other than the one the stored keys were sealed with is refused
+/// before anything is written: a key sealed with it could never be opened by the instances
+/// that share the database, and they would stop reloading and starting.
+#[test]
+fn rotate_with_another_key_encryption_key_is_refused_and_writes_nothing() {
+    let dir = Workdir::new("wrong-kek");
+    dir.tessera(&["migrate"]);
+    dir.tessera(&["keys", "rotate"]);
+    let before = text(&dir.tessera(&["keys", "list"]));
+
+    let other = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("TESSERA_") {
+            command.env_remove(name);
+        }
+    }
+    let refused = command
+        .args(["keys", "rotate"])
+        .current_dir(&dir.0)
+        .env("RUST_LOG", "warn")
+        .env("TESSERA_KEY_ENCRYPTION_KEY", other)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("key-encryption key"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(text(&dir.tessera(&["keys", "list"])), before);
+}

@@ -59,6 +59,19 @@ pub async fn list(store: &Store, now: i64, retention: i64) -> Result<Vec<KeyInfo
     Ok(out)
 }
 
+/// Refuses a key-encryption key that cannot open the keys already stored: a key sealed with
+/// a different one could never be read by the instances that share the database, which
+/// would then fail to reload, and to start. Checked before anything is written.
+fn check_kek_opens_stored_keys(
+    records: &[SigningKeyRecord],
+    kek: &KeyEncryptionKey,
+) -> Result<(), KeyError> {
+    for record in records {
+        kek.open(&record.private_key, record.kid.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// Creates a key for each algorithm that has none able to sign at `now`, active at once:
 /// nothing signs for that algorithm yet, so there is nothing to publish ahead of. On a
 /// first start of several instances at once, one wins each algorithm and the others find
@@ -70,6 +83,7 @@ pub async fn ensure_signing_keys(
     retention: i64,
 ) -> Result<(), KeyError> {
     let records = store.signing_keys().await?;
+    check_kek_opens_stored_keys(&records, kek)?;
     for alg in Alg::ALL {
         let of_alg = of_alg(&records, alg);
         if lifecycle::signer(&timelines(&of_alg), now, retention).is_some() {
@@ -94,6 +108,7 @@ pub async fn rotate(
     retention: i64,
 ) -> Result<KeyInfo, KeyError> {
     let records = store.signing_keys().await?;
+    check_kek_opens_stored_keys(&records, kek)?;
     let of_alg = of_alg(&records, alg);
     let signing_now = lifecycle::signer(&timelines(&of_alg), now, retention).is_some();
     let activates_at = match activation {
@@ -120,6 +135,7 @@ pub async fn rotate_if_due(
         return Ok(None);
     }
     let records = store.signing_keys().await?;
+    check_kek_opens_stored_keys(&records, kek)?;
     let of_alg = of_alg(&records, alg);
     let newest = of_alg.iter().map(|r| r.created_at).max();
     if newest.is_none_or(|created| created > now.saturating_sub(interval)) {
