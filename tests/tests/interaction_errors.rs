@@ -339,3 +339,32 @@ async fn hosted_pages_and_code_redirects_are_not_cached() {
         server.stop().await;
     }
 }
+
+/// Disabling a person ends their browser sessions: enabling them again later does not
+/// bring back a session that was open, perhaps in someone else's hands, before.
+#[tokio::test]
+async fn disabling_a_person_ends_their_browser_sessions() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = server.create_client(false, true).await;
+        let browser = Browser::new();
+        browser
+            .sign_in(&server, &server.authorize_url(&client, &[]), "alice")
+            .await;
+
+        let store = server.provider.store();
+        let now = tessera_core::unix_now();
+        tessera_core::accounts::set_user_disabled(store, "alice", true, now)
+            .await
+            .unwrap();
+        tessera_core::accounts::set_user_disabled(store, "alice", false, now)
+            .await
+            .unwrap();
+
+        let silent = server.authorize_url(&client, &[("prompt", "none")]);
+        let response = browser.get(&silent).await;
+        assert_error_redirect(&server, &response, "login_required");
+        server.stop().await;
+    }
+}

@@ -40,6 +40,11 @@ pub enum AccountError {
         "unknown grant type {0:?}: use authorization_code, refresh_token or client_credentials"
     )]
     GrantType(String),
+    #[error(
+        "the refresh_token grant needs authorization_code too: refresh tokens are issued \
+         with codes (RFC 6749 §1.5); pass --grant-type for each grant"
+    )]
+    RefreshWithoutCode,
     #[error("a public client cannot use the client_credentials grant (RFC 6749 §4.4)")]
     PublicClientCredentials,
     #[error("backchannel logout URI {0:?} must be https, or http on a loopback address")]
@@ -153,6 +158,12 @@ pub async fn create_client(
         .any(|g| g == "authorization_code");
     if uses_code && request.redirect_uris.is_empty() {
         return Err(AccountError::NoRedirectUri);
+    }
+    // RFC 6749 §1.5: a refresh token comes with an authorization grant, here a code; a
+    // client registered for refresh alone could never obtain one.
+    let uses_refresh = request.grant_types.iter().any(|g| g == "refresh_token");
+    if uses_refresh && !uses_code {
+        return Err(AccountError::RefreshWithoutCode);
     }
     // RFC 6749 §4.4: only confidential clients may use the client credentials grant.
     if request.public
@@ -304,10 +315,13 @@ pub async fn set_user_disabled(
 
     let mut tx = store.begin().await?;
     tx.set_user_disabled(&user.id, disabled, now).await?;
-    let revoked = if disabled {
-        tx.revoke_user_tokens(&user.id, now).await?
+    // A disabled person keeps nothing: tokens and browser sessions end now, so that
+    // enabling the account later brings none of them back.
+    let (revoked, sessions) = if disabled {
+        let revoked = tx.revoke_user_tokens(&user.id, now).await?;
+        (revoked, tx.delete_user_sessions(&user.id).await?)
     } else {
-        Revoked::default()
+        (Revoked::default(), 0)
     };
     tx.record(&AuditEvent {
         occurred_at: now,
@@ -322,6 +336,7 @@ pub async fn set_user_disabled(
             "via": "cli",
             "revoked_refresh_tokens": revoked.refresh_tokens,
             "revoked_access_tokens": revoked.access_tokens,
+            "ended_sessions": sessions,
         }),
         ..AuditEvent::default()
     })
@@ -332,7 +347,7 @@ pub async fn set_user_disabled(
 
 /// Removes every second factor of a person (their TOTP authenticator and recovery codes),
 /// as an administrator does when the person lost them, and revokes every token they hold,
-/// all in one transaction. Their next login to a client that requires a factor enrols anew.
+/// and ends their browser sessions, all in one transaction. Their next login to a client that requires a factor enrols anew.
 pub async fn reset_factors(
     store: &Store,
     username: &str,
@@ -346,6 +361,8 @@ pub async fn reset_factors(
 
     let mut tx = store.begin().await?;
     tx.delete_factors(&user.id).await?;
+    // Sessions signed in with the removed factors end with them.
+    tx.delete_user_sessions(&user.id).await?;
     let revoked = tx.revoke_user_tokens(&user.id, now).await?;
     tx.record(&AuditEvent {
         occurred_at: now,

@@ -62,6 +62,15 @@ impl Tx {
         Ok(())
     }
 
+    /// Ends every browser session of a person; returns how many there were.
+    pub async fn delete_user_sessions(&mut self, user_id: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn delete_session(&mut self, id_hash: &[u8]) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash.to_vec())

@@ -126,7 +126,9 @@ enum ClientCommand {
         #[arg(long, default_value = "openid profile email")]
         scope: String,
         /// A grant type the client may use (authorization_code, refresh_token,
-        /// client_credentials); repeat for several.
+        /// client_credentials); repeat for several. Given at all, it replaces the default
+        /// authorization_code: refresh tokens need `--grant-type authorization_code
+        /// --grant-type refresh_token`.
         #[arg(long = "grant-type", default_value = "authorization_code")]
         grant_types: Vec<String>,
         /// A URI allowed after logout, compared by exact string; repeat for several.

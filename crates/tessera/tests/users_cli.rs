@@ -87,3 +87,46 @@ fn user_create_refuses_common_passwords_and_reset_factors_runs() {
     assert!(reset.status.success(), "{}", text(&reset));
     assert!(text(&reset).contains("second factors removed"));
 }
+
+/// RFC 6749 §1.5: refresh tokens come with an authorization grant. A client registered for
+/// `refresh_token` alone could never get one, so the registration is refused and says why.
+#[test]
+fn client_registered_for_refresh_alone_is_refused() {
+    let dir = Workdir::new("refresh-alone");
+    let refused = dir.tessera(
+        &[
+            "client",
+            "create",
+            "--name",
+            "App",
+            "--redirect-uri",
+            "http://127.0.0.1:3000/cb",
+            "--grant-type",
+            "refresh_token",
+        ],
+        "",
+    );
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused).contains("authorization_code"),
+        "{}",
+        text(&refused)
+    );
+
+    let accepted = dir.tessera(
+        &[
+            "client",
+            "create",
+            "--name",
+            "App",
+            "--redirect-uri",
+            "http://127.0.0.1:3000/cb",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "refresh_token",
+        ],
+        "",
+    );
+    assert!(accepted.status.success(), "{}", text(&accepted));
+}
