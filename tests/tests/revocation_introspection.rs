@@ -48,12 +48,34 @@ async fn discovery_advertises_the_token_lifecycle() {
         assert_eq!(doc["introspection_endpoint"], server.url("/introspect"));
         assert_eq!(
             doc["revocation_endpoint_auth_methods_supported"],
-            json!(["client_secret_basic", "client_secret_post", "none"])
+            json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt",
+                "none"
+            ])
         );
         assert_eq!(
             doc["introspection_endpoint_auth_methods_supported"],
-            json!(["client_secret_basic", "client_secret_post"])
+            json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "private_key_jwt"
+            ])
         );
+        // RFC 8414 §2: with private_key_jwt listed, the algorithms are listed too.
+        for name in [
+            "revocation_endpoint_auth_signing_alg_values_supported",
+            "introspection_endpoint_auth_signing_alg_values_supported",
+        ] {
+            assert_eq!(doc[name], json!(["RS256", "ES256", "PS256"]), "{name}");
+        }
+        // Each claim once (OIDC Discovery §3).
+        let claims = doc["claims_supported"].as_array().unwrap();
+        for claim in claims {
+            let count = claims.iter().filter(|c| *c == claim).count();
+            assert_eq!(count, 1, "{claim} listed {count} times");
+        }
         let scopes = doc["scopes_supported"].as_array().unwrap();
         assert!(scopes.contains(&json!("offline_access")), "{scopes:?}");
         server.stop().await;

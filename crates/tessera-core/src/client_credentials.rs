@@ -127,6 +127,12 @@ fn check_client_credentials(
         ));
     }
 
+    // RFC 6749 §3.3: with no scope to grant (none requested, and no default beyond the
+    // person scopes), fail rather than issue a token that authorises nothing.
+    if scope.iter().next().is_none() {
+        return Err(("no_scope", invalid_scope("no scope to grant: request one")));
+    }
+
     Ok(scope)
 }
 
@@ -199,5 +205,12 @@ mod tests {
         let client = service(true, &["client_credentials"]);
         let granted = check_client_credentials(&client, None).unwrap();
         assert_eq!(granted.to_string(), "api.read api.write");
+    }
+
+    #[test]
+    fn nothing_to_grant_is_invalid_scope() {
+        let mut client = service(true, &["client_credentials"]);
+        client.allowed_scope = "openid profile".into();
+        assert_eq!(reason(&client, None), ("no_scope", ErrorCode::InvalidScope));
     }
 }

@@ -42,7 +42,7 @@ pub const CLAIMS_SUPPORTED: [&str; 14] = [
 pub fn metadata(issuer: &Issuer) -> String {
     let endpoint = |path: &str| issuer.endpoint(&[path.trim_start_matches('/')]);
     let mut claims: Vec<&'static str> = CLAIMS_SUPPORTED.to_vec();
-    claims.extend(["email_verified", "updated_at", "sid"]);
+    claims.extend(["email_verified", "updated_at"]);
     let doc = ProviderMetadata {
         issuer: issuer.as_str().to_string(),
         authorization_endpoint: endpoint(paths::AUTHORIZE),
@@ -54,14 +54,18 @@ pub fn metadata(issuer: &Issuer) -> String {
         revocation_endpoint_auth_methods_supported: vec![
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
             "none",
         ],
+        revocation_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS.to_vec(),
         introspection_endpoint: endpoint(paths::INTROSPECTION),
         // RFC 7662 §2.1: introspection needs real client authentication.
         introspection_endpoint_auth_methods_supported: vec![
             "client_secret_basic",
             "client_secret_post",
+            "private_key_jwt",
         ],
+        introspection_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS.to_vec(),
         scopes_supported: vec!["openid", "profile", "email", "offline_access"],
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query"],

@@ -15,9 +15,11 @@ pub struct ProviderMetadata {
     /// RFC 8414 §2 and RFC 7009 §2.
     pub revocation_endpoint: String,
     pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub revocation_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     /// RFC 8414 §2 and RFC 7662 §2.
     pub introspection_endpoint: String,
     pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub introspection_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     pub scopes_supported: Vec<&'static str>,
     pub response_types_supported: Vec<&'static str>,
     pub response_modes_supported: Vec<&'static str>,
