@@ -42,9 +42,15 @@ impl ClientKey {
     }
 
     fn sign(&self, claims: &Value) -> String {
+        self.sign_with_kid(claims, Some(KID))
+    }
+
+    fn sign_with_kid(&self, claims: &Value, kid: Option<&str>) -> String {
         let mut header = JwsHeader::new();
         header.set_token_type("JWT");
-        header.set_key_id(KID);
+        if let Some(kid) = kid {
+            header.set_key_id(kid);
+        }
         let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
         let signer = ES256
             .signer_from_jwk(&self.pair.to_jwk_private_key())
@@ -256,6 +262,25 @@ async fn an_assertion_signed_by_an_unregistered_key_is_invalid_client() {
         let client_id = register(&server, Some(&registered.public_jwks()), None).await;
         let other = ClientKey::generate();
         let assertion = other.sign(&claims(&server, &client_id));
+        assert_refused(redeem_with(&server, &assertion, "made-up").await).await;
+        server.stop().await;
+    }
+}
+
+/// RFC 7523 §3 does not require a `kid`: without one, each registered key is tried, and
+/// only a registered key authenticates.
+#[tokio::test]
+async fn an_assertion_without_a_kid_is_verified_with_the_registered_keys() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let registered = ClientKey::generate();
+        let client_id = register(&server, Some(&registered.public_jwks()), None).await;
+
+        let assertion = registered.sign_with_kid(&claims(&server, &client_id), None);
+        assert_authenticated(redeem_with(&server, &assertion, "made-up").await).await;
+
+        let other = ClientKey::generate();
+        let assertion = other.sign_with_kid(&claims(&server, &client_id), None);
         assert_refused(redeem_with(&server, &assertion, "made-up").await).await;
         server.stop().await;
     }
