@@ -179,7 +179,8 @@ impl Resolve for PublicOnlyResolver {
 /// Refused: unspecified, loopback, private (RFC 1918), shared/CGNAT (RFC 6598),
 /// link-local, multicast, broadcast, documentation, benchmarking and reserved IPv4; and
 /// for IPv6 the same kinds (RFC 6890), unique-local (RFC 4193), and any address that
-/// embeds an IPv4 address (v4-mapped, v4-compatible, NAT64, 6to4), judged by that address.
+/// embeds an IPv4 address (v4-mapped, v4-compatible, NAT64, 6to4), judged by that address;
+/// and the whole local-use NAT64 prefix (RFC 8215).
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(ip) => is_public_v4(ip),
@@ -223,8 +224,16 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] & 0xff00) == 0xff00 // multicast
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation (RFC 3849)
         || (segments[0] == 0x2001 && segments[1] < 0x0200) // IETF protocol assignments, Teredo
-        || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]); // discard (RFC 6666)
+        || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]) // discard (RFC 6666)
+        || is_local_use_nat64(segments);
     !refused
+}
+
+/// The local-use IPv4/IPv6 translation prefix `64:ff9b:1::/48` (RFC 8215 §3). Each network
+/// picks its own prefix length inside it (RFC 6052 §2.2), so where the IPv4 address sits
+/// cannot be known from outside: the whole prefix is refused, whatever it seems to embed.
+fn is_local_use_nat64(segments: [u16; 8]) -> bool {
+    segments[..3] == [0x0064, 0xff9b, 0x0001]
 }
 
 /// The IPv4 address inside a v4-mapped (`::ffff:a.b.c.d`), v4-compatible (`::a.b.c.d`),

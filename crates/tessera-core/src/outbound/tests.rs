@@ -90,6 +90,21 @@ fn ipv6_addresses_embedding_a_private_ipv4_address_are_refused() {
     }
 }
 
+/// RFC 8215 §3: 64:ff9b:1::/48 is for local use, whatever it appears to embed.
+#[test]
+fn the_local_use_nat64_prefix_is_refused() {
+    for text in [
+        "64:ff9b:1::",
+        "64:ff9b:1::808:808",
+        "64:ff9b:1::7f00:1",
+        "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+        "64:ff9b:1:808:800::",
+        "64:ff9b:1:a00:1::",
+    ] {
+        assert!(!is_public(ip(text)), "{text} should be refused");
+    }
+}
+
 #[test]
 fn only_https_is_accepted_unless_loopback_is_allowed() {
     let strict = OutboundClient::new(false).unwrap();
