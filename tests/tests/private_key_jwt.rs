@@ -405,6 +405,18 @@ async fn a_failing_jwks_uri_is_fetched_once_for_many_assertions() {
         let assertion = key.sign(&claims(&server, &client_id));
         assert_refused(redeem_with(&server, &assertion, "made-up").await).await;
         assert_eq!(hits.load(Ordering::SeqCst), 1, "an assertion after the failure");
+
+        let events = server
+            .provider
+            .store()
+            .recent_audit_events(1)
+            .await
+            .unwrap();
+        assert!(
+            events[0].detail.contains("client_keys_unavailable: http_status"),
+            "{:?}",
+            events[0]
+        );
         server.stop().await;
     }
 }
@@ -427,7 +439,9 @@ async fn a_jwks_uri_on_a_private_address_is_refused_by_default() {
             .await
             .unwrap();
         assert!(
-            events[0].detail.contains("client_keys_unavailable"),
+            events[0]
+                .detail
+                .contains("client_keys_unavailable: scheme_refused"),
             "{:?}",
             events[0]
         );

@@ -159,7 +159,7 @@ impl Provider {
             }
             Err(err) => {
                 tracing::warn!(client_id = %client.id, error = %err, "back-channel logout failed");
-                Attempt::Failed("request_failed")
+                Attempt::Failed(err.cause())
             }
         })
     }

@@ -91,8 +91,9 @@ impl Provider {
         let (keys, source) = match self.client_keys(client, false, now).await {
             Ok(found) => found,
             Err(err) => {
-                tracing::warn!(client_id = %client.id, error = %err, "client keys unavailable");
-                return Err("client_keys_unavailable");
+                let error = error_chain(&err);
+                tracing::warn!(client_id = %client.id, %error, "client keys unavailable");
+                return Err(err.cause());
             }
         };
         if let Some(claims) = verify_with(&keys, assertion, alg, kid) {
@@ -109,6 +110,19 @@ impl Provider {
         }
         Err("assertion_signature_invalid")
     }
+}
+
+/// The error and its causes, one after another, for the operator's log. Every error in
+/// the chain is Tessera's own or a reqwest error stripped of its URL.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Tries each key that may have made the signature: same `kid` when the header names

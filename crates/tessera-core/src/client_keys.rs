@@ -52,13 +52,35 @@ pub enum ClientKeysError {
     NotRegistered,
     #[error("the client's JWKS is not a valid JWK set")]
     Malformed,
-    #[error("the client's jwks_uri could not be fetched: {0}")]
+    #[error("the client's jwks_uri could not be fetched")]
     Fetch(#[from] OutboundError),
     /// This request's fetch failed; the failure is now cached.
-    #[error("{0}")]
+    #[error(transparent)]
     FetchFailed(Arc<ClientKeysError>),
-    #[error("the client's jwks_uri failed less than {FAILURE_TTL}s ago: {0}")]
-    RecentFailure(Arc<ClientKeysError>),
+    #[error("the client's jwks_uri failed less than {FAILURE_TTL}s ago")]
+    RecentFailure(#[source] Arc<ClientKeysError>),
+}
+
+impl ClientKeysError {
+    /// The reason written to the audit trail's `cause`: which rule or failure made the
+    /// keys unavailable, never the URL nor what the server answered.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            Self::NotRegistered => "client_keys_unavailable: not_registered",
+            Self::Malformed => "client_keys_unavailable: jwks_malformed",
+            Self::Fetch(err) => match err.cause() {
+                "url_malformed" => "client_keys_unavailable: url_malformed",
+                "scheme_refused" => "client_keys_unavailable: scheme_refused",
+                "forbidden_address" => "client_keys_unavailable: forbidden_address",
+                "timeout" => "client_keys_unavailable: timeout",
+                "connect_failed" => "client_keys_unavailable: connect_failed",
+                "too_large" => "client_keys_unavailable: too_large",
+                "http_status" => "client_keys_unavailable: http_status",
+                _ => "client_keys_unavailable: request_failed",
+            },
+            Self::FetchFailed(inner) | Self::RecentFailure(inner) => inner.cause(),
+        }
+    }
 }
 
 /// Where a set came from, so that the caller knows whether a refetch could help.
