@@ -476,7 +476,11 @@ async fn a_hanging_receiver_does_not_delay_the_others() {
         );
         assert!(payload(&token)["exp"].as_i64().unwrap() > arrived_at);
 
-        assert_eq!(pass.await.unwrap().unwrap(), 1, "only the fast one is delivered");
+        assert_eq!(
+            pass.await.unwrap().unwrap(),
+            1,
+            "only the fast one is delivered"
+        );
         assert_eq!(hanging.lock().unwrap().len(), 1);
         server.stop().await;
     }

@@ -404,7 +404,11 @@ async fn a_failing_jwks_uri_is_fetched_once_for_many_assertions() {
 
         let assertion = key.sign(&claims(&server, &client_id));
         assert_refused(redeem_with(&server, &assertion, "made-up").await).await;
-        assert_eq!(hits.load(Ordering::SeqCst), 1, "an assertion after the failure");
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "an assertion after the failure"
+        );
 
         let events = server
             .provider
@@ -413,7 +417,9 @@ async fn a_failing_jwks_uri_is_fetched_once_for_many_assertions() {
             .await
             .unwrap();
         assert!(
-            events[0].detail.contains("client_keys_unavailable: http_status"),
+            events[0]
+                .detail
+                .contains("client_keys_unavailable: http_status"),
             "{:?}",
             events[0]
         );

@@ -11,10 +11,10 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::task::JoinSet;
 use tessera_protocol::client_assertion::unverified_claims;
 use tessera_protocol::logout::{LogoutTokenClaims, LOGOUT_TOKEN_TYP};
 use tessera_store::{AuditEvent, Client, LogoutDelivery, Outcome};
+use tokio::task::JoinSet;
 
 use crate::keys::Alg;
 use crate::secret::RandomSecret;

@@ -181,7 +181,11 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, Outbou
         return Err(OutboundError::TooLarge);
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(OutboundError::from_reqwest)? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(OutboundError::from_reqwest)?
+    {
         if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
             return Err(OutboundError::TooLarge);
         }

@@ -150,7 +150,10 @@ fn numeric_date(value: &Value) -> Option<i64> {
         return Some(whole);
     }
     // Saturating cast: a date past i64's range is as unusable as i64::MAX.
-    value.as_f64().filter(|f| f.is_finite()).map(|f| f.floor() as i64)
+    value
+        .as_f64()
+        .filter(|f| f.is_finite())
+        .map(|f| f.floor() as i64)
 }
 
 /// `aud` is a string or an array of strings (RFC 7519 §4.1.3); one of them must match.

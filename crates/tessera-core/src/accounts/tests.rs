@@ -10,8 +10,7 @@ fn rsa_jwks(bytes: usize, leading_zeros: usize) -> String {
     let mut n = vec![0u8; leading_zeros];
     n.push(0x80);
     n.extend(std::iter::repeat_n(0x5a, bytes - 1));
-    json!({ "keys": [{ "kty": "RSA", "n": URL_SAFE_NO_PAD.encode(&n), "e": "AQAB" }] })
-        .to_string()
+    json!({ "keys": [{ "kty": "RSA", "n": URL_SAFE_NO_PAD.encode(&n), "e": "AQAB" }] }).to_string()
 }
 
 fn key_client(jwks: &str) -> NewClientRequest<'_> {

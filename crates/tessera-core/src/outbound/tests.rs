@@ -174,5 +174,8 @@ async fn a_failure_keeps_its_cause_and_drops_the_url() {
     }
 
     let strict = OutboundClient::new(false).unwrap();
-    assert_eq!(strict.get(&url).await.unwrap_err().cause(), "scheme_refused");
+    assert_eq!(
+        strict.get(&url).await.unwrap_err().cause(),
+        "scheme_refused"
+    );
 }
