@@ -391,3 +391,97 @@ async fn a_backchannel_logout_is_retried_until_delivered_once() {
         server.stop().await;
     }
 }
+
+/// What a receiver saw: when each token arrived, the time then, and the token.
+type Arrivals = Arc<Mutex<Vec<(std::time::Instant, i64, String)>>>;
+
+/// A receiver that answers 200 after `delay`, recording each token as it arrives.
+async fn timed_receiver(delay: Duration) -> (String, Arrivals) {
+    let arrivals: Arrivals = Arc::default();
+    let seen = arrivals.clone();
+    let app = axum::Router::new().route(
+        "/backchannel",
+        axum::routing::post(
+            move |axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| {
+                let seen = seen.clone();
+                async move {
+                    let token = form.get("logout_token").cloned().unwrap_or_default();
+                    seen.lock()
+                        .unwrap()
+                        .push((std::time::Instant::now(), unix_now(), token));
+                    tokio::time::sleep(delay).await;
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/backchannel"), arrivals)
+}
+
+/// Signs alice in to `client` in a browser of its own, then logs that session out, which
+/// queues one notification for the client.
+async fn sign_in_and_out(server: &TestServer, client: &TestClient) {
+    let browser = Browser::new();
+    let hint = id_token(server, client, &browser).await;
+    let response = browser
+        .http
+        .get(server.url("/logout"))
+        .query(&[("id_token_hint", hint.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+/// A relying party that never answers delays no other: the notifications of a pass are
+/// posted concurrently, and each token is signed when it is posted, so it arrives unexpired
+/// (Back-Channel Logout §2.6 step 5).
+#[tokio::test]
+async fn a_hanging_receiver_does_not_delay_the_others() {
+    for engine in engines() {
+        let server = TestServer::start_configured(engine, ServerOptions::default(), |s| {
+            s.danger_allow_private_outbound = true;
+        })
+        .await;
+        server.create_user("alice").await;
+        let (hanging_uri, hanging) = timed_receiver(Duration::from_secs(30)).await;
+        let (fast_uri, fast) = timed_receiver(Duration::ZERO).await;
+        let hanging_client = register(&server, Some(&hanging_uri)).await;
+        let fast_client = register(&server, Some(&fast_uri)).await;
+
+        // Queued a second apart, so that the hanging receiver's notification comes first.
+        sign_in_and_out(&server, &hanging_client).await;
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+        sign_in_and_out(&server, &fast_client).await;
+
+        let started = std::time::Instant::now();
+        let provider = server.provider.clone();
+        let pass =
+            tokio::spawn(async move { provider.deliver_logout_notifications(unix_now()).await });
+
+        for _ in 0..40 {
+            if !fast.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (arrived, arrived_at, token) = fast.lock().unwrap().first().cloned().unwrap();
+        assert!(
+            arrived - started < Duration::from_secs(2),
+            "the fast receiver waited {:?}",
+            arrived - started
+        );
+        assert!(payload(&token)["exp"].as_i64().unwrap() > arrived_at);
+
+        assert_eq!(
+            pass.await.unwrap().unwrap(),
+            1,
+            "only the fast one is delivered"
+        );
+        assert_eq!(hanging.lock().unwrap().len(), 1);
+        server.stop().await;
+    }
+}

@@ -6,6 +6,9 @@
 //! with `invalid_grant` for a made-up code; one that does not is `invalid_client` (401).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use josekit::jwk::alg::ec::EcKeyPair;
@@ -42,9 +45,15 @@ impl ClientKey {
     }
 
     fn sign(&self, claims: &Value) -> String {
+        self.sign_with_kid(claims, Some(KID))
+    }
+
+    fn sign_with_kid(&self, claims: &Value, kid: Option<&str>) -> String {
         let mut header = JwsHeader::new();
         header.set_token_type("JWT");
-        header.set_key_id(KID);
+        if let Some(kid) = kid {
+            header.set_key_id(kid);
+        }
         let payload = JwtPayload::from_map(claims.as_object().unwrap().clone()).unwrap();
         let signer = ES256
             .signer_from_jwk(&self.pair.to_jwk_private_key())
@@ -261,6 +270,25 @@ async fn an_assertion_signed_by_an_unregistered_key_is_invalid_client() {
     }
 }
 
+/// RFC 7523 §3 does not require a `kid`: without one, each registered key is tried, and
+/// only a registered key authenticates.
+#[tokio::test]
+async fn an_assertion_without_a_kid_is_verified_with_the_registered_keys() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let registered = ClientKey::generate();
+        let client_id = register(&server, Some(&registered.public_jwks()), None).await;
+
+        let assertion = registered.sign_with_kid(&claims(&server, &client_id), None);
+        assert_authenticated(redeem_with(&server, &assertion, "made-up").await).await;
+
+        let other = ClientKey::generate();
+        let assertion = other.sign_with_kid(&claims(&server, &client_id), None);
+        assert_refused(redeem_with(&server, &assertion, "made-up").await).await;
+        server.stop().await;
+    }
+}
+
 /// RFC 7591 §2: a client registered for private_key_jwt cannot name itself without proof,
 /// and a secret client cannot switch to assertions.
 #[tokio::test]
@@ -315,6 +343,90 @@ async fn keys_are_fetched_from_the_jwks_uri_when_private_addresses_are_allowed()
     }
 }
 
+/// A client's server whose `/jwks` fails with 500 after `delay`, counting the requests.
+async fn serve_failing_jwks(delay: std::time::Duration) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(delay).await;
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/jwks"), hits)
+}
+
+/// Whoever knows a client id can send assertions: concurrent ones share one fetch of the
+/// jwks_uri, and after a failure the uri is left alone for a while.
+#[tokio::test]
+async fn a_failing_jwks_uri_is_fetched_once_for_many_assertions() {
+    for engine in engines() {
+        let server = TestServer::start_configured(engine, ServerOptions::default(), |s| {
+            s.danger_allow_private_outbound = true;
+        })
+        .await;
+        let key = ClientKey::generate();
+        let (jwks_uri, hits) = serve_failing_jwks(std::time::Duration::from_millis(300)).await;
+        let client_id = register(&server, None, Some(&jwks_uri)).await;
+
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let assertion = key.sign(&claims(&server, &client_id));
+            let token_url = server.url("/token");
+            tasks.spawn(async move {
+                let form = [
+                    ("grant_type", "authorization_code"),
+                    ("code", "made-up"),
+                    ("redirect_uri", REDIRECT_URI),
+                    ("client_assertion_type", JWT_BEARER),
+                    ("client_assertion", assertion.as_str()),
+                ];
+                reqwest::Client::new()
+                    .post(token_url)
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap()
+            });
+        }
+        while let Some(response) = tasks.join_next().await {
+            assert_refused(response.unwrap()).await;
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 1, "parallel assertions");
+
+        let assertion = key.sign(&claims(&server, &client_id));
+        assert_refused(redeem_with(&server, &assertion, "made-up").await).await;
+        assert_eq!(
+            hits.load(Ordering::SeqCst),
+            1,
+            "an assertion after the failure"
+        );
+
+        let events = server
+            .provider
+            .store()
+            .recent_audit_events(1)
+            .await
+            .unwrap();
+        assert!(
+            events[0]
+                .detail
+                .contains("client_keys_unavailable: http_status"),
+            "{:?}",
+            events[0]
+        );
+        server.stop().await;
+    }
+}
+
 /// The outbound guard: by default a jwks_uri on a loopback address is never fetched.
 #[tokio::test]
 async fn a_jwks_uri_on_a_private_address_is_refused_by_default() {
@@ -333,7 +445,9 @@ async fn a_jwks_uri_on_a_private_address_is_refused_by_default() {
             .await
             .unwrap();
         assert!(
-            events[0].detail.contains("client_keys_unavailable"),
+            events[0]
+                .detail
+                .contains("client_keys_unavailable: scheme_refused"),
             "{:?}",
             events[0]
         );

@@ -47,10 +47,10 @@ pub enum AccountError {
     RefreshWithoutCode,
     #[error("a public client cannot use the client_credentials grant (RFC 6749 §4.4)")]
     PublicClientCredentials,
-    #[error("backchannel logout URI {0:?} must be https, or http on a loopback address")]
-    BackchannelLogoutUri(String),
-    #[error("jwks_uri {0:?} must be https, or http on a loopback address")]
-    JwksUri(String),
+    #[error("backchannel logout URI {uri:?} {reason}")]
+    BackchannelLogoutUri { uri: String, reason: UriRefusal },
+    #[error("jwks_uri {uri:?} {reason}")]
+    JwksUri { uri: String, reason: UriRefusal },
     #[error("give either an inline JWKS or a jwks_uri, not both")]
     JwksTwice,
     #[error("a public client cannot register keys: private_key_jwt is for confidential clients")]
@@ -185,9 +185,10 @@ pub async fn create_client(
         })?;
     }
     if let Some(uri) = request.backchannel_logout_uri {
-        if !is_secure_uri(uri) {
-            return Err(AccountError::BackchannelLogoutUri(uri.to_string()));
-        }
+        check_secure_uri(uri).map_err(|reason| AccountError::BackchannelLogoutUri {
+            uri: uri.to_string(),
+            reason,
+        })?;
     }
     let auth_method = key_registration(&request)?;
     if Alg::parse(request.id_token_alg).is_none() {
@@ -237,13 +238,52 @@ pub async fn create_client(
     })
 }
 
-/// `https`, or `http` on a loopback address; no fragment.
-fn is_secure_uri(uri: &str) -> bool {
-    url::Url::parse(uri).is_ok_and(|url| {
-        url.fragment().is_none()
-            && (url.scheme() == "https"
-                || (url.scheme() == "http" && tessera_protocol::types::is_loopback(&url)))
-    })
+/// Why a URI Tessera will call (a `jwks_uri`, a `backchannel_logout_uri`) was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UriRefusal {
+    #[error("is not an absolute URL")]
+    Malformed,
+    /// Back-Channel Logout 1.0 §2.2 forbids a fragment in `backchannel_logout_uri`, and a
+    /// fragment is never sent to a server, so it can only be a mistake in a `jwks_uri`.
+    #[error("must not have a fragment (#...)")]
+    Fragment,
+    #[error("must be https, or http on a loopback address")]
+    Scheme,
+}
+
+/// `https`, or `http` on a loopback address; no fragment. Each rule has its own reason, so
+/// that the operator is told which one the URI broke.
+fn check_secure_uri(uri: &str) -> Result<(), UriRefusal> {
+    let url = url::Url::parse(uri).map_err(|_| UriRefusal::Malformed)?;
+
+    if url.fragment().is_some() {
+        return Err(UriRefusal::Fragment);
+    }
+
+    let loopback_http = url.scheme() == "http" && tessera_protocol::types::is_loopback(&url);
+    if url.scheme() != "https" && !loopback_http {
+        return Err(UriRefusal::Scheme);
+    }
+    Ok(())
+}
+
+/// Smallest RSA modulus accepted, bits: RFC 7518 §3.3 requires 2048 or more for RS256 (and
+/// §3.5 for PS256). A shorter key could be registered but never verify an assertion.
+const MIN_RSA_BITS: usize = 2048;
+
+/// The length in bits of an RSA JWK's modulus `n` (RFC 7518 §6.3.1.1), leading zero
+/// octets ignored; `None` when `n` is missing or not base64url.
+fn rsa_modulus_bits(key: &josekit::jwk::Jwk) -> Option<usize> {
+    use base64::Engine;
+
+    let n = key.parameter("n")?.as_str()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(n)
+        .ok()?;
+    let start = bytes.iter().position(|b| *b != 0)?;
+    let significant = &bytes[start..];
+    let top_bits = 8 - significant.first()?.leading_zeros() as usize;
+    Some((significant.len() - 1) * 8 + top_bits)
 }
 
 /// Parameters of a JWK that belong to a private or symmetric key (RFC 7518 §6.2.2, §6.3.2,
@@ -270,9 +310,10 @@ fn key_registration(request: &NewClientRequest<'_>) -> Result<&'static str, Acco
     }
 
     if let Some(uri) = request.jwks_uri {
-        if !is_secure_uri(uri) {
-            return Err(AccountError::JwksUri(uri.to_string()));
-        }
+        check_secure_uri(uri).map_err(|reason| AccountError::JwksUri {
+            uri: uri.to_string(),
+            reason,
+        })?;
     }
 
     if let Some(jwks) = request.jwks {
@@ -290,6 +331,13 @@ fn key_registration(request: &NewClientRequest<'_>) -> Result<&'static str, Acco
                 .any(|p| key.parameter(p).is_some())
             {
                 return Err(AccountError::Jwks("it contains a private key"));
+            }
+            if key.key_type() == "RSA"
+                && rsa_modulus_bits(key).is_none_or(|bits| bits < MIN_RSA_BITS)
+            {
+                return Err(AccountError::Jwks(
+                    "an RSA key is shorter than 2048 bits (RFC 7518 §3.3)",
+                ));
             }
         }
     }
@@ -405,3 +453,6 @@ pub async fn set_client_mfa(
     tx.commit().await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,7 +3,7 @@
 //!
 //! Delivery is at least once, from an outbox: each notification is claimed with a lease
 //! (a conditional update of its `next_attempt_at`), so several instances never post the
-//! same one at once; posted through [`crate::outbound`]; marked delivered on 200 or 204
+//! same one at once; posted through [`crate::outbound`], several at once; marked delivered on 200 or 204
 //! (§2.8); otherwise retried with exponential backoff, and abandoned with an audit event
 //! after `logout_max_attempts`. Each attempt carries a freshly signed token with the same
 //! `jti`: relying parties check `exp` (§2.6 step 5), and may drop a repeated `jti`.
@@ -14,6 +14,7 @@ use serde_json::json;
 use tessera_protocol::client_assertion::unverified_claims;
 use tessera_protocol::logout::{LogoutTokenClaims, LOGOUT_TOKEN_TYP};
 use tessera_store::{AuditEvent, Client, LogoutDelivery, Outcome};
+use tokio::task::JoinSet;
 
 use crate::keys::Alg;
 use crate::secret::RandomSecret;
@@ -33,6 +34,9 @@ const MAX_BACKOFF: i64 = 3600;
 /// Notifications taken per pass.
 const BATCH: i64 = 50;
 
+/// Notifications posted at once within a pass.
+const CONCURRENT_POSTS: usize = 8;
+
 /// How often delivered notifications and expired records are purged, seconds.
 const PURGE_EVERY: i64 = 600;
 
@@ -42,6 +46,34 @@ enum Attempt {
     Failed(&'static str),
     /// Can never succeed.
     Undeliverable(&'static str),
+}
+
+/// The outcome of a pass's posts.
+#[derive(Default)]
+struct Tally {
+    delivered: usize,
+    first_error: Option<ProviderError>,
+}
+
+impl Tally {
+    fn add(&mut self, done: Result<Result<bool, ProviderError>, tokio::task::JoinError>) {
+        match done {
+            Ok(Ok(true)) => self.delivered += 1,
+            Ok(Ok(false)) => {}
+            Ok(Err(err)) => {
+                self.first_error.get_or_insert(err);
+            }
+            // The notification stays claimed until its lease ends, then is tried again.
+            Err(err) => tracing::error!(error = %err, "a back-channel logout post panicked"),
+        }
+    }
+
+    fn finish(self) -> Result<usize, ProviderError> {
+        match self.first_error {
+            Some(err) => Err(err),
+            None => Ok(self.delivered),
+        }
+    }
 }
 
 impl Provider {
@@ -100,36 +132,73 @@ impl Provider {
     }
 
     /// Makes one pass over the due notifications; returns how many were delivered.
+    ///
+    /// Up to [`CONCURRENT_POSTS`] notifications are posted at once, so that a relying party
+    /// that answers slowly (or never, until the timeout) delays no other. `now` chooses what
+    /// is due; each attempt reads the clock again, for its lease and for its token's `iat`
+    /// and `exp`, so that a token posted late in a pass is not already expired on arrival
+    /// (§2.6 step 5). A storage error stops no other post; the first is returned at the end.
     pub async fn deliver_logout_notifications(&self, now: i64) -> Result<usize, ProviderError> {
-        let store = &self.inner.store;
-        let mut delivered = 0;
-        for delivery in store.due_logout_deliveries(now, BATCH).await? {
-            if !store.claim_logout_delivery(&delivery, now + LEASE).await? {
-                continue;
+        let due = self.inner.store.due_logout_deliveries(now, BATCH).await?;
+        let mut posts = JoinSet::new();
+        let mut tally = Tally::default();
+        for delivery in due {
+            if posts.len() >= CONCURRENT_POSTS {
+                if let Some(done) = posts.join_next().await {
+                    tally.add(done);
+                }
             }
-            let attempts = delivery.attempts + 1;
-            match self.attempt(&delivery, now).await? {
-                Attempt::Delivered => {
-                    store
-                        .mark_logout_delivered(delivery.id, attempts, now)
-                        .await?;
-                    delivered += 1;
-                }
-                Attempt::Failed(reason) if attempts >= self.inner.settings.logout_max_attempts => {
-                    self.abandon(&delivery, attempts, reason, now).await?;
-                }
-                Attempt::Failed(_) => {
-                    let next = now + self.backoff(attempts);
-                    store
-                        .reschedule_logout_delivery(delivery.id, attempts, next)
-                        .await?;
-                }
-                Attempt::Undeliverable(reason) => {
-                    self.abandon(&delivery, attempts, reason, now).await?;
-                }
+            let provider = self.clone();
+            posts.spawn(async move { provider.deliver_one(&delivery, now).await });
+        }
+        while let Some(done) = posts.join_next().await {
+            tally.add(done);
+        }
+        tally.finish()
+    }
+
+    /// Claims, posts and records one notification; whether it was delivered. `pass_now` is
+    /// the pass's time: the clock read here never goes back before it.
+    async fn deliver_one(
+        &self,
+        delivery: &LogoutDelivery,
+        pass_now: i64,
+    ) -> Result<bool, ProviderError> {
+        let clock = || crate::unix_now().max(pass_now);
+        let store = &self.inner.store;
+
+        if !store
+            .claim_logout_delivery(delivery, clock() + LEASE)
+            .await?
+        {
+            return Ok(false);
+        }
+
+        let attempts = delivery.attempts + 1;
+        let outcome = self.attempt(delivery, clock()).await?;
+
+        let now = clock();
+        match outcome {
+            Attempt::Delivered => {
+                store
+                    .mark_logout_delivered(delivery.id, attempts, now)
+                    .await?;
+                return Ok(true);
+            }
+            Attempt::Failed(reason) if attempts >= self.inner.settings.logout_max_attempts => {
+                self.abandon(delivery, attempts, reason, now).await?;
+            }
+            Attempt::Failed(_) => {
+                let next = now + self.backoff(attempts);
+                store
+                    .reschedule_logout_delivery(delivery.id, attempts, next)
+                    .await?;
+            }
+            Attempt::Undeliverable(reason) => {
+                self.abandon(delivery, attempts, reason, now).await?;
             }
         }
-        Ok(delivered)
+        Ok(false)
     }
 
     async fn attempt(&self, delivery: &LogoutDelivery, now: i64) -> Result<Attempt, ProviderError> {
@@ -159,7 +228,7 @@ impl Provider {
             }
             Err(err) => {
                 tracing::warn!(client_id = %client.id, error = %err, "back-channel logout failed");
-                Attempt::Failed("request_failed")
+                Attempt::Failed(err.cause())
             }
         })
     }

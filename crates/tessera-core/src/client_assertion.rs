@@ -91,8 +91,9 @@ impl Provider {
         let (keys, source) = match self.client_keys(client, false, now).await {
             Ok(found) => found,
             Err(err) => {
-                tracing::warn!(client_id = %client.id, error = %err, "client keys unavailable");
-                return Err("client_keys_unavailable");
+                let error = error_chain(&err);
+                tracing::warn!(client_id = %client.id, %error, "client keys unavailable");
+                return Err(err.cause());
             }
         };
         if let Some(claims) = verify_with(&keys, assertion, alg, kid) {
@@ -111,8 +112,26 @@ impl Provider {
     }
 }
 
+/// The error and its causes, one after another, for the operator's log. Every error in
+/// the chain is Tessera's own or a reqwest error stripped of its URL.
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Tries each key that may have made the signature: same `kid` when the header names
-/// one, meant for signatures, and of the header's algorithm when the key names one.
+/// one, meant for signatures, of the header's algorithm when the key names one, and of
+/// the key type that algorithm signs with (RFC 7518 §3.1).
+///
+/// RFC 7523 §3 does not require a `kid`. Without one, every candidate is tried with a
+/// verifier that ignores the key's own `kid`: josekit would otherwise refuse any JWS whose
+/// header lacks the `kid` of a key that has one.
 fn verify_with(
     keys: &JwkSet,
     assertion: &str,
@@ -124,19 +143,48 @@ fn verify_with(
         .filter(|key| kid.is_none() || key.key_id() == kid)
         .filter(|key| key.key_use().is_none_or(|u| u == "sig"))
         .filter(|key| key.algorithm().is_none_or(|a| a == alg))
+        .filter(|key| key_type_for(alg) == Some(key.key_type()))
         .find_map(|key| {
-            let verifier = verifier_for(alg, key)?;
+            let verifier = verifier_for(alg, key, kid.is_none())?;
             let (payload, _) = jwt::decode_with_verifier(assertion, verifier.as_ref()).ok()?;
             Some(payload.claims_set().clone())
         })
 }
 
-/// A verifier for one of the allowed algorithms; any other `alg` has no verifier at all.
-fn verifier_for(alg: &str, key: &Jwk) -> Option<Box<dyn JwsVerifier>> {
+/// The `kty` an allowed algorithm's keys have (RFC 7518 §6.1).
+fn key_type_for(alg: &str) -> Option<&'static str> {
     match alg {
-        "RS256" => Some(Box::new(RS256.verifier_from_jwk(key).ok()?)),
-        "PS256" => Some(Box::new(PS256.verifier_from_jwk(key).ok()?)),
-        "ES256" => Some(Box::new(ES256.verifier_from_jwk(key).ok()?)),
+        "RS256" | "PS256" => Some("RSA"),
+        "ES256" => Some("EC"),
+        _ => None,
+    }
+}
+
+/// A verifier for one of the allowed algorithms; any other `alg` has no verifier at all.
+/// With `any_kid`, the verifier does not ask the header for the key's `kid`.
+fn verifier_for(alg: &str, key: &Jwk, any_kid: bool) -> Option<Box<dyn JwsVerifier>> {
+    match alg {
+        "RS256" => {
+            let mut verifier = RS256.verifier_from_jwk(key).ok()?;
+            if any_kid {
+                verifier.remove_key_id();
+            }
+            Some(Box::new(verifier))
+        }
+        "PS256" => {
+            let mut verifier = PS256.verifier_from_jwk(key).ok()?;
+            if any_kid {
+                verifier.remove_key_id();
+            }
+            Some(Box::new(verifier))
+        }
+        "ES256" => {
+            let mut verifier = ES256.verifier_from_jwk(key).ok()?;
+            if any_kid {
+                verifier.remove_key_id();
+            }
+            Some(Box::new(verifier))
+        }
         _ => None,
     }
 }

@@ -24,7 +24,8 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// Why an outbound request was not made or failed. Safe for the operator's log: it holds
-/// no token, and the URL is the client's public registration.
+/// no token, no response body, and no URL (a registered URL may carry credentials in its
+/// userinfo or query, so reqwest's errors are kept without theirs).
 #[derive(Debug, thiserror::Error)]
 pub enum OutboundError {
     #[error("the URL is malformed")]
@@ -33,6 +34,10 @@ pub enum OutboundError {
     Scheme,
     #[error("the host resolves to a private or reserved address")]
     ForbiddenAddress,
+    #[error("the request timed out after {}s", TIMEOUT.as_secs())]
+    Timeout,
+    #[error("the connection failed")]
+    Connect(#[source] reqwest::Error),
     #[error("the request failed")]
     Request(#[source] reqwest::Error),
     #[error("the response is larger than {MAX_RESPONSE_BYTES} bytes")]
@@ -41,6 +46,44 @@ pub enum OutboundError {
     Status(u16),
     #[error("the HTTP client could not be built")]
     Build(#[source] reqwest::Error),
+}
+
+impl OutboundError {
+    /// A short, stable name for the audit trail's `cause`.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            Self::Url => "url_malformed",
+            Self::Scheme => "scheme_refused",
+            Self::ForbiddenAddress => "forbidden_address",
+            Self::Timeout => "timeout",
+            Self::Connect(_) => "connect_failed",
+            Self::Request(_) => "request_failed",
+            Self::TooLarge => "too_large",
+            Self::Status(_) => "http_status",
+            Self::Build(_) => "client_unavailable",
+        }
+    }
+
+    /// Classifies a reqwest failure, dropping its URL. The resolver's own refusal comes
+    /// back wrapped in a connect error, so the source chain is searched for it first.
+    fn from_reqwest(err: reqwest::Error) -> Self {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+        while let Some(current) = source {
+            match current.downcast_ref::<OutboundError>() {
+                Some(OutboundError::ForbiddenAddress) => return Self::ForbiddenAddress,
+                Some(OutboundError::Url) => return Self::Url,
+                _ => source = current.source(),
+            }
+        }
+
+        if err.is_timeout() {
+            Self::Timeout
+        } else if err.is_connect() {
+            Self::Connect(err.without_url())
+        } else {
+            Self::Request(err.without_url())
+        }
+    }
 }
 
 /// The HTTP client for client-supplied URLs.
@@ -77,7 +120,7 @@ impl OutboundClient {
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(OutboundError::Request)?;
+            .map_err(OutboundError::from_reqwest)?;
         if response.status() != reqwest::StatusCode::OK {
             return Err(OutboundError::Status(response.status().as_u16()));
         }
@@ -94,7 +137,7 @@ impl OutboundClient {
             .form(form)
             .send()
             .await
-            .map_err(OutboundError::Request)?;
+            .map_err(OutboundError::from_reqwest)?;
         let status = response.status().as_u16();
         read_limited(response).await?;
         Ok(status)
@@ -138,7 +181,11 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, Outbou
         return Err(OutboundError::TooLarge);
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(OutboundError::Request)? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(OutboundError::from_reqwest)?
+    {
         if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
             return Err(OutboundError::TooLarge);
         }
@@ -179,7 +226,8 @@ impl Resolve for PublicOnlyResolver {
 /// Refused: unspecified, loopback, private (RFC 1918), shared/CGNAT (RFC 6598),
 /// link-local, multicast, broadcast, documentation, benchmarking and reserved IPv4; and
 /// for IPv6 the same kinds (RFC 6890), unique-local (RFC 4193), and any address that
-/// embeds an IPv4 address (v4-mapped, v4-compatible, NAT64, 6to4), judged by that address.
+/// embeds an IPv4 address (v4-mapped, v4-compatible, NAT64, 6to4), judged by that address;
+/// and the whole local-use NAT64 prefix (RFC 8215).
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(ip) => is_public_v4(ip),
@@ -223,8 +271,16 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (segments[0] & 0xff00) == 0xff00 // multicast
         || (segments[0] == 0x2001 && segments[1] == 0x0db8) // documentation (RFC 3849)
         || (segments[0] == 0x2001 && segments[1] < 0x0200) // IETF protocol assignments, Teredo
-        || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]); // discard (RFC 6666)
+        || (segments[0] == 0x0100 && segments[1..4] == [0, 0, 0]) // discard (RFC 6666)
+        || is_local_use_nat64(segments);
     !refused
+}
+
+/// The local-use IPv4/IPv6 translation prefix `64:ff9b:1::/48` (RFC 8215 §3). Each network
+/// picks its own prefix length inside it (RFC 6052 §2.2), so where the IPv4 address sits
+/// cannot be known from outside: the whole prefix is refused, whatever it seems to embed.
+fn is_local_use_nat64(segments: [u16; 8]) -> bool {
+    segments[..3] == [0x0064, 0xff9b, 0x0001]
 }
 
 /// The IPv4 address inside a v4-mapped (`::ffff:a.b.c.d`), v4-compatible (`::a.b.c.d`),

@@ -94,7 +94,7 @@ pub fn check_claims(
     rules: &AssertionRules<'_>,
 ) -> Result<ValidAssertion, AssertionError> {
     let text = |name: &str| claims.get(name).and_then(Value::as_str);
-    let number = |name: &str| claims.get(name).and_then(Value::as_i64);
+    let number = |name: &str| claims.get(name).and_then(numeric_date);
 
     // RFC 7523 §3, item 1: the issuer is the client (OIDC Core §9: iss = client_id).
     if text("iss") != Some(rules.client_id) {
@@ -141,6 +141,19 @@ pub fn check_claims(
     };
 
     Ok(ValidAssertion { jti, exp })
+}
+
+/// A NumericDate: any JSON number of seconds, not only an integer (RFC 7519 §2). A
+/// fraction is dropped, so that a time is never taken as later than it is written.
+fn numeric_date(value: &Value) -> Option<i64> {
+    if let Some(whole) = value.as_i64() {
+        return Some(whole);
+    }
+    // Saturating cast: a date past i64's range is as unusable as i64::MAX.
+    value
+        .as_f64()
+        .filter(|f| f.is_finite())
+        .map(|f| f.floor() as i64)
 }
 
 /// `aud` is a string or an array of strings (RFC 7519 §4.1.3); one of them must match.

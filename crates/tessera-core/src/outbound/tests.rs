@@ -90,6 +90,21 @@ fn ipv6_addresses_embedding_a_private_ipv4_address_are_refused() {
     }
 }
 
+/// RFC 8215 §3: 64:ff9b:1::/48 is for local use, whatever it appears to embed.
+#[test]
+fn the_local_use_nat64_prefix_is_refused() {
+    for text in [
+        "64:ff9b:1::",
+        "64:ff9b:1::808:808",
+        "64:ff9b:1::7f00:1",
+        "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+        "64:ff9b:1:808:800::",
+        "64:ff9b:1:a00:1::",
+    ] {
+        assert!(!is_public(ip(text)), "{text} should be refused");
+    }
+}
+
 #[test]
 fn only_https_is_accepted_unless_loopback_is_allowed() {
     let strict = OutboundClient::new(false).unwrap();
@@ -132,6 +147,35 @@ async fn a_name_resolving_to_loopback_is_refused_after_resolution() {
     // `localhost` is resolved by the system resolver, then refused on its address.
     let strict = OutboundClient::new(false).unwrap();
     let err = strict.get("https://localhost:9/jwks").await.unwrap_err();
-    let chain = format!("{:?}", err);
-    assert!(chain.contains("ForbiddenAddress"), "{chain}");
+    assert!(matches!(err, OutboundError::ForbiddenAddress), "{err:?}");
+    assert_eq!(err.cause(), "forbidden_address");
+}
+
+/// The operator learns why a request failed, and nothing of the URL's credentials.
+#[tokio::test]
+async fn a_failure_keeps_its_cause_and_drops_the_url() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+
+    let lax = OutboundClient::new(true).unwrap();
+    let url = format!("http://user:hunter2@127.0.0.1:{port}/jwks?token=s3cret");
+    let err = lax.get(&url).await.unwrap_err();
+    assert_eq!(err.cause(), "connect_failed", "{err:?}");
+
+    let mut shown = format!("{err} {err:?}");
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        shown.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    for secret in ["hunter2", "s3cret", "/jwks"] {
+        assert!(!shown.contains(secret), "{shown}");
+    }
+
+    let strict = OutboundClient::new(false).unwrap();
+    assert_eq!(
+        strict.get(&url).await.unwrap_err().cause(),
+        "scheme_refused"
+    );
 }

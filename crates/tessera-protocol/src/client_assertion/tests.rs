@@ -113,3 +113,21 @@ fn only_asymmetric_algorithms_are_accepted() {
         assert_eq!(check_alg(alg), Err(AssertionError::Alg), "{alg:?}");
     }
 }
+
+/// RFC 7519 §2: a NumericDate may be a non-integer number of seconds.
+#[test]
+fn non_integer_numeric_dates_are_read_and_floored() {
+    let fractional = json!({
+        "exp": 1_800_000_060.5,
+        "iat": 1_799_999_999.75,
+        "nbf": 1_799_999_999.25,
+    });
+    let valid = check_claims(&claims(fractional), &rules()).unwrap();
+    assert_eq!(valid.exp, 1_800_000_060);
+
+    let expired = json!({ "exp": 1_799_999_970.9 });
+    assert_eq!(
+        check_claims(&claims(expired), &rules()),
+        Err(AssertionError::Expired)
+    );
+}
