@@ -5,7 +5,7 @@ use serde_json::json;
 use tessera_protocol::scope::Scope;
 use tessera_protocol::types::RedirectUri;
 use tessera_store::{
-    AuditEvent, NewClient, NewUser, Outcome, Revoked, Store, StoreError,
+    AuditEvent, NewClient, NewUser, Outcome, Revoked, Store, StoreError, Tx,
     DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL,
 };
 
@@ -365,11 +365,10 @@ pub async fn set_user_disabled(
     tx.set_user_disabled(&user.id, disabled, now).await?;
     // A disabled person keeps nothing: tokens and browser sessions end now, so that
     // enabling the account later brings none of them back.
-    let (revoked, sessions) = if disabled {
-        let revoked = tx.revoke_user_tokens(&user.id, now).await?;
-        (revoked, tx.delete_user_sessions(&user.id).await?)
+    let ended = if disabled {
+        end_access(&mut tx, &user.id, now).await?
     } else {
-        (Revoked::default(), 0)
+        Ended::default()
     };
     tx.record(&AuditEvent {
         occurred_at: now,
@@ -380,22 +379,44 @@ pub async fn set_user_disabled(
         },
         outcome: Outcome::Success,
         user_id: Some(user.id.clone()),
-        detail: json!({
-            "via": "cli",
-            "revoked_refresh_tokens": revoked.refresh_tokens,
-            "revoked_access_tokens": revoked.access_tokens,
-            "ended_sessions": sessions,
-        }),
+        detail: ended.detail(),
         ..AuditEvent::default()
     })
     .await?;
     tx.commit().await?;
-    Ok(revoked)
+    Ok(ended.revoked)
+}
+
+/// What ending a person's access took away.
+#[derive(Default)]
+struct Ended {
+    revoked: Revoked,
+    sessions: u64,
+}
+
+impl Ended {
+    fn detail(&self) -> serde_json::Value {
+        json!({
+            "via": "cli",
+            "revoked_refresh_tokens": self.revoked.refresh_tokens,
+            "revoked_access_tokens": self.revoked.access_tokens,
+            "ended_sessions": self.sessions,
+        })
+    }
+}
+
+/// Revokes every token a person holds and ends their browser sessions, within `tx`.
+async fn end_access(tx: &mut Tx, user_id: &str, now: i64) -> Result<Ended, StoreError> {
+    Ok(Ended {
+        revoked: tx.revoke_user_tokens(user_id, now).await?,
+        sessions: tx.delete_user_sessions(user_id).await?,
+    })
 }
 
 /// Removes every second factor of a person (their TOTP authenticator and recovery codes),
-/// as an administrator does when the person lost them, and revokes every token they hold,
-/// and ends their browser sessions, all in one transaction. Their next login to a client that requires a factor enrols anew.
+/// as an administrator does when the person lost them; revokes every token they hold and
+/// ends their browser sessions, which the removed factors signed in, all in one
+/// transaction. Their next login to a client that requires a factor enrols anew.
 pub async fn reset_factors(
     store: &Store,
     username: &str,
@@ -409,24 +430,18 @@ pub async fn reset_factors(
 
     let mut tx = store.begin().await?;
     tx.delete_factors(&user.id).await?;
-    // Sessions signed in with the removed factors end with them.
-    tx.delete_user_sessions(&user.id).await?;
-    let revoked = tx.revoke_user_tokens(&user.id, now).await?;
+    let ended = end_access(&mut tx, &user.id, now).await?;
     tx.record(&AuditEvent {
         occurred_at: now,
         event_type: "factor.reset",
         outcome: Outcome::Success,
         user_id: Some(user.id.clone()),
-        detail: json!({
-            "via": "cli",
-            "revoked_refresh_tokens": revoked.refresh_tokens,
-            "revoked_access_tokens": revoked.access_tokens,
-        }),
+        detail: ended.detail(),
         ..AuditEvent::default()
     })
     .await?;
     tx.commit().await?;
-    Ok(revoked)
+    Ok(ended.revoked)
 }
 
 /// Sets whether logins for a client need a second factor; `None` defers to `mfa_default`.
