@@ -64,6 +64,22 @@ async fn submit_code(
         .await
 }
 
+/// The secret in the otpauth URI an enrolment page shows as text.
+fn shown_secret(page: &str) -> Vec<u8> {
+    let uri_start = page
+        .find("otpauth://totp/")
+        .expect("the otpauth URI as text");
+    let secret = page[uri_start..]
+        .split("secret=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    Secret::Encoded(secret).to_bytes().unwrap()
+}
+
 /// The recovery codes listed on the page shown after enrolment.
 fn listed_codes(page: &str) -> Vec<String> {
     page.split("<li><code>")
@@ -82,18 +98,7 @@ async fn enrol(
     password_step(server, browser, client).await;
     let page = factor_page(server, browser).await;
     assert!(page.contains("<svg"), "an inline QR code: {page}");
-    let uri_start = page
-        .find("otpauth://totp/")
-        .expect("the otpauth URI as text");
-    let secret = page[uri_start..]
-        .split("secret=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap()
-        .to_string();
-    let secret = Secret::Encoded(secret).to_bytes().unwrap();
+    let secret = shown_secret(&page);
     assert_eq!(secret.len(), 20, "a 160-bit secret");
 
     let response = submit_code(server, browser, &page, &totp(&secret, unix_now())).await;
@@ -441,6 +446,37 @@ async fn a_hundred_wrong_codes_in_a_row_lock_the_accounts_factor_step() {
             .await
             .unwrap()
             .contains("Error: access_denied"));
+        server.stop().await;
+    }
+}
+
+/// NIST SP 800-63B §6.1.1: an authenticator is bound to the person enrolling it. Someone
+/// else who knows the password and starts an enrolment of their own draws a secret of their
+/// own: they never see the one the person scans, and the secret they saw can confirm
+/// nothing once the person's browser has drawn another.
+#[tokio::test]
+async fn an_enrolment_secret_is_seen_and_confirmed_only_by_the_browser_that_drew_it() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let alice = server.create_user("alice").await;
+        let client = required_client(&server).await;
+
+        let intruder = Browser::new();
+        password_step(&server, &intruder, &client).await;
+        let intruders_page = factor_page(&server, &intruder).await;
+        let intruders_secret = shown_secret(&intruders_page);
+
+        let owner = Browser::new();
+        password_step(&server, &owner, &client).await;
+        let owners_page = factor_page(&server, &owner).await;
+        assert_ne!(shown_secret(&owners_page), intruders_secret);
+
+        let code = totp(&intruders_secret, unix_now());
+        let refused = submit_code(&server, &intruder, &intruders_page, &code).await;
+        let refused = page_of(refused).await;
+        assert!(refused.contains(INCORRECT_CODE), "{refused}");
+        let factor = server.provider.store().totp_factor(&alice).await.unwrap();
+        assert!(factor.is_some_and(|f| f.confirmed_at.is_none()));
         server.stop().await;
     }
 }

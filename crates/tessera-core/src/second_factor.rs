@@ -94,6 +94,11 @@ struct Pending {
     totp: Option<TotpFactor>,
 }
 
+/// Whether an unconfirmed secret was drawn by this interaction.
+fn drawn_by(factor: &TotpFactor, pending: &Pending) -> bool {
+    factor.enrolling_interaction.as_deref() == Some(pending.interaction_hash.as_slice())
+}
+
 fn too_many_codes() -> OAuthError {
     OAuthError::new(
         ErrorCode::AccessDenied,
@@ -192,15 +197,20 @@ impl Provider {
             }));
         }
 
-        // Enrolment: the unconfirmed secret of an earlier visit is shown again, so that a
-        // reload or a wrong code does not invalidate what the app already scanned.
+        // Enrolment: the unconfirmed secret is shown again to the interaction that drew it,
+        // so that a reload or a wrong code does not invalidate what the app already
+        // scanned. Any other interaction, perhaps of someone else who knows the password,
+        // draws a new one: nobody but the enrolling browser sees a secret it may confirm.
         let user_id = pending.user.id.as_str();
         let secret = match &pending.totp {
-            Some(factor) => TotpSecret::open(&factor.secret_sealed, &self.inner.kek, user_id)?,
-            None => {
+            Some(factor) if drawn_by(factor, pending) => {
+                TotpSecret::open(&factor.secret_sealed, &self.inner.kek, user_id)?
+            }
+            _ => {
                 let secret = TotpSecret::generate();
+                let sealed = secret.seal(&self.inner.kek, user_id)?;
                 let mut tx = self.inner.store.begin().await?;
-                tx.begin_totp_enrolment(user_id, &secret.seal(&self.inner.kek, user_id)?, now)
+                tx.begin_totp_enrolment(user_id, &sealed, &pending.interaction_hash, now)
                     .await?;
                 tx.commit().await?;
                 secret
@@ -288,7 +298,7 @@ impl Provider {
             let step = totp::matching_step(&secret, &form.code, now);
             // RFC 6238 §5.2: the step must be later than the last accepted one.
             let accepted = match step {
-                Some(step) => tx.accept_totp_step(user_id, step, now).await?,
+                Some(step) => tx.accept_totp_step(user_id, step).await?,
                 None => false,
             };
             if !accepted {
@@ -341,11 +351,18 @@ impl Provider {
         ctx: &RequestContext,
     ) -> Result<FactorOutcome, ProviderError> {
         let user_id = pending.user.id.as_str();
+        if !drawn_by(factor, pending) {
+            // Another interaction drew this secret: this one gets a secret of its own.
+            return self
+                .show(interaction_id, pending, Some(INCORRECT_CODE), now)
+                .await;
+        }
         let secret = TotpSecret::open(&factor.secret_sealed, &self.inner.kek, user_id)?;
         let mut tx = self.inner.store.begin().await?;
 
+        let hash = &pending.interaction_hash;
         let accepted = match totp::matching_step(&secret, &form.code, now) {
-            Some(step) => tx.accept_totp_step(user_id, step, now).await?,
+            Some(step) => tx.confirm_totp_enrolment(user_id, hash, step, now).await?,
             None => false,
         };
         if !accepted {

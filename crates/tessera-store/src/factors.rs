@@ -16,6 +16,8 @@ pub struct TotpFactor {
     pub last_step: i64,
     /// When a valid code confirmed the enrolment; `None` while enrolling.
     pub confirmed_at: Option<i64>,
+    /// While enrolling: the hash of the interaction that drew the secret.
+    pub enrolling_interaction: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for TotpFactor {
@@ -30,7 +32,8 @@ impl std::fmt::Debug for TotpFactor {
 impl Store {
     pub async fn totp_factor(&self, user_id: &str) -> Result<Option<TotpFactor>> {
         let row = sqlx::query(
-            "SELECT secret_sealed, last_step, confirmed_at FROM totp_factors WHERE user_id = $1",
+            "SELECT secret_sealed, last_step, confirmed_at, enrolling_interaction \
+             FROM totp_factors WHERE user_id = $1",
         )
         .bind(user_id)
         .fetch_optional(&self.pool)
@@ -40,6 +43,7 @@ impl Store {
                 secret_sealed: row.try_get("secret_sealed")?,
                 last_step: row.try_get("last_step")?,
                 confirmed_at: row.try_get("confirmed_at")?,
+                enrolling_interaction: row.try_get("enrolling_interaction")?,
             })
         })
         .transpose()
@@ -76,6 +80,7 @@ impl Tx {
         &mut self,
         user_id: &str,
         secret_sealed: &[u8],
+        interaction_hash: &[u8],
         now: i64,
     ) -> Result<bool> {
         sqlx::query("DELETE FROM totp_factors WHERE user_id = $1 AND confirmed_at IS NULL")
@@ -84,28 +89,52 @@ impl Tx {
             .await?;
         let done = sqlx::query(
             "INSERT INTO totp_factors (user_id, secret_sealed, last_step, confirmed_at, \
-             created_at) VALUES ($1, $2, -1, NULL, $3) ON CONFLICT (user_id) DO NOTHING",
+             created_at, enrolling_interaction) VALUES ($1, $2, -1, NULL, $3, $4) \
+             ON CONFLICT (user_id) DO NOTHING",
         )
         .bind(user_id)
         .bind(secret_sealed.to_vec())
         .bind(now)
+        .bind(interaction_hash.to_vec())
         .execute(&mut *self.0)
         .await?;
         Ok(done.rows_affected() == 1)
     }
 
-    /// Accepts a TOTP code's time step if it is later than the last accepted one, and
-    /// confirms an enrolment with it. False when the step is not later: a replayed or older
-    /// code (RFC 6238 §5.2).
-    pub async fn accept_totp_step(&mut self, user_id: &str, step: i64, now: i64) -> Result<bool> {
+    /// Accepts a confirmed authenticator's code by its time step, if it is later than the
+    /// last accepted one. False when the step is not later: a replayed or older code (RFC
+    /// 6238 §5.2). Enrolments are confirmed by [`Tx::confirm_totp_enrolment`] instead.
+    pub async fn accept_totp_step(&mut self, user_id: &str, step: i64) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE totp_factors SET last_step = $1, \
-             confirmed_at = COALESCE(confirmed_at, $2) \
-             WHERE user_id = $3 AND last_step < $1",
+            "UPDATE totp_factors SET last_step = $1 \
+             WHERE user_id = $2 AND confirmed_at IS NOT NULL AND last_step < $1",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Confirms an enrolment with a code's time step, only for the interaction that drew the
+    /// secret: another interaction may have replaced it since this one read it.
+    pub async fn confirm_totp_enrolment(
+        &mut self,
+        user_id: &str,
+        interaction_hash: &[u8],
+        step: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE totp_factors SET last_step = $1, confirmed_at = $2, \
+             enrolling_interaction = NULL \
+             WHERE user_id = $3 AND confirmed_at IS NULL AND enrolling_interaction = $4 \
+             AND last_step < $1",
         )
         .bind(step)
         .bind(now)
         .bind(user_id)
+        .bind(interaction_hash.to_vec())
         .execute(&mut *self.0)
         .await?;
         Ok(done.rows_affected() == 1)

@@ -21,17 +21,51 @@ async fn seed_user(store: &Store, id: &str) {
     tx.commit().await.unwrap();
 }
 
+/// Two interactions' hashes.
+const A: [u8; 32] = [0xa; 32];
+const B: [u8; 32] = [0xb; 32];
+
+/// An unconfirmed secret is confirmed only by the interaction that drew it: once another
+/// interaction has drawn its own, the first can no longer confirm anything.
+#[tokio::test]
+async fn an_enrolment_is_confirmed_only_by_the_interaction_that_drew_it() {
+    on_each_engine(|store| async move {
+        seed_user(&store, "u1").await;
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx
+            .begin_totp_enrolment("u1", b"owners", &A, NOW)
+            .await
+            .unwrap());
+        assert!(!tx.confirm_totp_enrolment("u1", &B, 7, NOW).await.unwrap());
+        assert!(tx
+            .begin_totp_enrolment("u1", b"others", &B, NOW)
+            .await
+            .unwrap());
+        assert!(!tx.confirm_totp_enrolment("u1", &A, 7, NOW).await.unwrap());
+        tx.commit().await.unwrap();
+
+        let factor = store.totp_factor("u1").await.unwrap().unwrap();
+        assert_eq!(factor.confirmed_at, None);
+        assert_eq!(factor.enrolling_interaction.as_deref(), Some(B.as_slice()));
+    })
+    .await;
+}
+
 /// RFC 6238 §5.2: a code's step is accepted once; the same or an older step is refused.
 #[tokio::test]
 async fn a_totp_step_is_accepted_once_and_never_an_older_one() {
     on_each_engine(|store| async move {
         seed_user(&store, "u1").await;
         let mut tx = store.begin().await.unwrap();
-        assert!(tx.begin_totp_enrolment("u1", b"sealed", NOW).await.unwrap());
-        assert!(tx.accept_totp_step("u1", 100, NOW).await.unwrap());
-        assert!(!tx.accept_totp_step("u1", 100, NOW).await.unwrap());
-        assert!(!tx.accept_totp_step("u1", 99, NOW).await.unwrap());
-        assert!(tx.accept_totp_step("u1", 101, NOW + 30).await.unwrap());
+        assert!(tx
+            .begin_totp_enrolment("u1", b"sealed", &A, NOW)
+            .await
+            .unwrap());
+        assert!(!tx.accept_totp_step("u1", 99).await.unwrap(), "unconfirmed");
+        assert!(tx.confirm_totp_enrolment("u1", &A, 100, NOW).await.unwrap());
+        assert!(!tx.accept_totp_step("u1", 100).await.unwrap());
+        assert!(!tx.accept_totp_step("u1", 99).await.unwrap());
+        assert!(tx.accept_totp_step("u1", 101).await.unwrap());
         tx.commit().await.unwrap();
 
         let factor = store.totp_factor("u1").await.unwrap().unwrap();
@@ -47,10 +81,19 @@ async fn enrolment_does_not_replace_a_confirmed_authenticator() {
     on_each_engine(|store| async move {
         seed_user(&store, "u1").await;
         let mut tx = store.begin().await.unwrap();
-        assert!(tx.begin_totp_enrolment("u1", b"first", NOW).await.unwrap());
-        assert!(tx.begin_totp_enrolment("u1", b"second", NOW).await.unwrap());
-        assert!(tx.accept_totp_step("u1", 5, NOW).await.unwrap());
-        assert!(!tx.begin_totp_enrolment("u1", b"third", NOW).await.unwrap());
+        assert!(tx
+            .begin_totp_enrolment("u1", b"first", &A, NOW)
+            .await
+            .unwrap());
+        assert!(tx
+            .begin_totp_enrolment("u1", b"second", &B, NOW)
+            .await
+            .unwrap());
+        assert!(tx.confirm_totp_enrolment("u1", &B, 5, NOW).await.unwrap());
+        assert!(!tx
+            .begin_totp_enrolment("u1", b"third", &A, NOW)
+            .await
+            .unwrap());
         tx.commit().await.unwrap();
         let factor = store.totp_factor("u1").await.unwrap().unwrap();
         assert_eq!(factor.secret_sealed, b"second");
@@ -91,7 +134,7 @@ async fn failures_count_up_and_a_reset_clears_everything() {
         let mut tx = store.begin().await.unwrap();
         assert_eq!(tx.count_factor_failure("u1").await.unwrap(), 1);
         assert_eq!(tx.count_factor_failure("u1").await.unwrap(), 2);
-        tx.begin_totp_enrolment("u1", b"s", NOW).await.unwrap();
+        tx.begin_totp_enrolment("u1", b"s", &A, NOW).await.unwrap();
         tx.replace_recovery_codes("u1", &[[1; 32]], NOW)
             .await
             .unwrap();
