@@ -480,3 +480,45 @@ async fn an_enrolment_secret_is_seen_and_confirmed_only_by_the_browser_that_drew
         server.stop().await;
     }
 }
+
+/// NIST SP 800-63B §5.2.2: an interaction checks at most five codes, even when they arrive
+/// all at once; the attempt is taken before the code is checked.
+#[tokio::test]
+async fn parallel_codes_cannot_check_more_than_five() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = required_client(&server).await;
+        enrol(&server, &Browser::new(), &client).await;
+
+        let browser = Browser::new();
+        password_step(&server, &browser, &client).await;
+        let page = factor_page(&server, &browser).await;
+        let csrf = hidden_field(&page, "csrf").unwrap();
+        let mut submissions = tokio::task::JoinSet::new();
+        for guess in 0..12 {
+            let http = browser.http.clone();
+            let url = server.url("/factor");
+            let form = [("csrf", csrf.clone()), ("code", format!("{:06}", 100 + guess))];
+            submissions.spawn(async move { http.post(url).form(&form).send().await.unwrap() });
+        }
+
+        let mut incorrect = 0;
+        while let Some(response) = submissions.join_next().await {
+            let response = response.unwrap();
+            assert!(response.status().is_client_error() || response.status() == 200);
+            if response.text().await.unwrap().contains(INCORRECT_CODE) {
+                incorrect += 1;
+            }
+        }
+        assert!(incorrect <= 4, "{incorrect} codes were checked and answered as incorrect");
+
+        let events = server.provider.store().recent_audit_events(50).await.unwrap();
+        let checked = events
+            .iter()
+            .filter(|e| e.event_type == "login.totp" && e.outcome == "failure")
+            .count();
+        assert!((1..=5).contains(&checked), "{checked} codes were checked");
+        server.stop().await;
+    }
+}

@@ -53,7 +53,7 @@ pub fn is_multi_factor(amr: &str) -> bool {
     amr.split(' ').any(|value| value == "mfa")
 }
 
-/// Wrong codes within one interaction after which it ends.
+/// Codes one interaction may check; the last of them, if wrong, ends it.
 pub const MAX_FAILURES_PER_INTERACTION: i64 = 5;
 /// Consecutive wrong codes on an account after which its second-factor step is refused
 /// until an administrator resets its factors (NIST SP 800-63B §5.2.2: at most 100).

@@ -92,6 +92,8 @@ struct Pending {
     request: AuthorizationRequest,
     user: User,
     totp: Option<TotpFactor>,
+    /// Second-factor attempts taken in this interaction, this one included.
+    attempts: i64,
 }
 
 /// Whether an unconfirmed secret was drawn by this interaction.
@@ -154,6 +156,7 @@ impl Provider {
             request,
             user,
             totp,
+            attempts: 0,
         }))
     }
 
@@ -249,7 +252,7 @@ impl Provider {
         if !csrf_matches(id, &form.csrf) {
             return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(csrf_refused())));
         }
-        let pending = match self.pending(browser, now).await? {
+        let mut pending = match self.pending(browser, now).await? {
             Ok(pending) => pending,
             Err(next) => return Ok(FactorOutcome::Elsewhere(next)),
         };
@@ -263,6 +266,24 @@ impl Provider {
             tx.commit().await?;
             return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(too_many_codes())));
         }
+
+        // NIST SP 800-63B §5.2.2: an interaction checks at most a few codes. The attempt is
+        // taken before the code is checked, and committed at once, so that parallel
+        // submissions queue on the interaction's row and cannot check more between them.
+        let mut claim = self.inner.store.begin().await?;
+        let attempt = claim
+            .claim_factor_attempt(&pending.interaction_hash, MAX_FAILURES_PER_INTERACTION)
+            .await?;
+        claim.commit().await?;
+        let Some(attempt) = attempt else {
+            let mut tx = self.inner.store.begin().await?;
+            tx.delete_interaction(&pending.interaction_hash).await?;
+            tx.record(&self.factor_event(&pending, "login.second_factor", now, ctx, "too_many"))
+                .await?;
+            tx.commit().await?;
+            return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(too_many_codes())));
+        };
+        pending.attempts = attempt;
 
         let confirmed = pending.totp.as_ref().filter(|f| f.confirmed_at.is_some());
         match (confirmed, &pending.totp) {
@@ -407,11 +428,8 @@ impl Provider {
         event: AuditEvent,
     ) -> Result<FactorOutcome, ProviderError> {
         tx.count_factor_failure(&pending.user.id).await?;
-        let failures = tx
-            .count_interaction_failure(&pending.interaction_hash)
-            .await?;
         tx.record(&event).await?;
-        if failures >= MAX_FAILURES_PER_INTERACTION {
+        if pending.attempts >= MAX_FAILURES_PER_INTERACTION {
             tx.delete_interaction(&pending.interaction_hash).await?;
             tx.commit().await?;
             return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(too_many_codes())));

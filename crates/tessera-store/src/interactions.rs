@@ -115,19 +115,22 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Counts one wrong second-factor code within the interaction; returns the count.
-    pub async fn count_interaction_failure(&mut self, id_hash: &[u8]) -> Result<i64> {
+    /// Takes one of the interaction's `max` second-factor attempts before its code is
+    /// checked; returns how many are now taken, or `None` when none is left (or the
+    /// interaction is gone). Taken in a statement of its own, so that parallel submissions
+    /// queue on the row and never more than `max` codes are checked.
+    pub async fn claim_factor_attempt(&mut self, id_hash: &[u8], max: i64) -> Result<Option<i64>> {
         let row = sqlx::query(
-            "UPDATE interactions SET factor_failures = factor_failures + 1 WHERE id_hash = $1 \
-             RETURNING factor_failures",
+            "UPDATE interactions SET factor_failures = factor_failures + 1 \
+             WHERE id_hash = $1 AND factor_failures < $2 RETURNING factor_failures",
         )
         .bind(id_hash.to_vec())
+        .bind(max)
         .fetch_optional(&mut *self.0)
         .await?;
-        Ok(match row {
-            Some(row) => row.try_get("factor_failures")?,
-            None => 0,
-        })
+        row.map(|row| row.try_get("factor_failures"))
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// Removes a finished interaction; false when it was already gone, so that of two
