@@ -522,3 +522,26 @@ async fn parallel_codes_cannot_check_more_than_five() {
         server.stop().await;
     }
 }
+
+/// A session opened with the password alone, before the person enrolled an authenticator,
+/// ends when they enrol: it may be an intruder's, signed in with a stolen password.
+#[tokio::test]
+async fn enrolling_ends_the_password_only_sessions_opened_before() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let optional = server.create_client(false, true).await;
+        let required = required_client(&server).await;
+        let earlier = Browser::new();
+        earlier
+            .sign_in(&server, &server.authorize_url(&optional, &[]), "alice")
+            .await;
+
+        enrol(&server, &Browser::new(), &required).await;
+
+        let silent = server.authorize_url(&optional, &[("prompt", "none")]);
+        let response = earlier.get(&silent).await;
+        assert_error_redirect(&server, &response, "login_required");
+        server.stop().await;
+    }
+}

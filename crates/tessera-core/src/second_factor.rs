@@ -401,6 +401,9 @@ impl Provider {
         let codes = recovery::generate_set();
         let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
         tx.replace_recovery_codes(user_id, &digests, now).await?;
+        // Sessions opened with the password alone, before the person had a factor, end
+        // now: one may be an intruder's, signed in with a stolen password.
+        tx.delete_user_sessions(user_id).await?;
         let events = vec![
             self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
             self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, ""),
