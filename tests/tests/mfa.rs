@@ -499,7 +499,10 @@ async fn parallel_codes_cannot_check_more_than_five() {
         for guess in 0..12 {
             let http = browser.http.clone();
             let url = server.url("/factor");
-            let form = [("csrf", csrf.clone()), ("code", format!("{:06}", 100 + guess))];
+            let form = [
+                ("csrf", csrf.clone()),
+                ("code", format!("{:06}", 100 + guess)),
+            ];
             submissions.spawn(async move { http.post(url).form(&form).send().await.unwrap() });
         }
 
@@ -511,9 +514,17 @@ async fn parallel_codes_cannot_check_more_than_five() {
                 incorrect += 1;
             }
         }
-        assert!(incorrect <= 4, "{incorrect} codes were checked and answered as incorrect");
+        assert!(
+            incorrect <= 4,
+            "{incorrect} codes were checked and answered as incorrect"
+        );
 
-        let events = server.provider.store().recent_audit_events(50).await.unwrap();
+        let events = server
+            .provider
+            .store()
+            .recent_audit_events(50)
+            .await
+            .unwrap();
         let checked = events
             .iter()
             .filter(|e| e.event_type == "login.totp" && e.outcome == "failure")
