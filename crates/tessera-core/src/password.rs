@@ -11,6 +11,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier,
 use argon2::{Algorithm, Argon2, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Semaphore;
+use unicode_normalization::UnicodeNormalization;
+use zeroize::Zeroizing;
 
 /// OWASP Password Storage Cheat Sheet: m=19456 KiB, t=2, p=1.
 const MEMORY_KIB: u32 = 19 * 1024;
@@ -40,10 +42,17 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// NIST SP 800-63B §5.1.1.2: a password is normalised (NFKC) before it is hashed, so that
+/// the same password typed with full-width or composed characters still matches, and the
+/// length rules count what is hashed.
+fn normalised(password: &str) -> Zeroizing<String> {
+    Zeroizing::new(password.nfkc().collect())
+}
+
 fn hash_blocking(password: &str) -> Result<String, PasswordError> {
     let salt = SaltString::generate(&mut OsRng);
     argon2()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(normalised(password).as_bytes(), &salt)
         .map(|hash| hash.to_string())
         .map_err(|_| PasswordError::Hash)
 }
@@ -51,7 +60,7 @@ fn hash_blocking(password: &str) -> Result<String, PasswordError> {
 fn verify_blocking(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
         Ok(parsed) => argon2()
-            .verify_password(password.as_bytes(), &parsed)
+            .verify_password(normalised(password).as_bytes(), &parsed)
             .is_ok(),
         Err(_) => false,
     }
