@@ -20,19 +20,26 @@ impl Workdir {
         Self(dir)
     }
 
-    fn tessera(&self, args: &[&str]) -> Output {
+    /// Runs the binary here, with no `TESSERA_*` setting but `env`, whatever its outcome.
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
         for (name, _) in std::env::vars() {
             if name.starts_with("TESSERA_") {
                 command.env_remove(name);
             }
         }
-        let output = command
+        command
             .args(args)
             .current_dir(&self.0)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Runs the binary here and expects it to succeed.
+    fn tessera(&self, args: &[&str]) -> Output {
+        let output = self.run(args, &[]);
         assert!(
             output.status.success(),
             "tessera {args:?}: {}",
@@ -125,19 +132,10 @@ fn rotate_with_another_key_encryption_key_is_refused_and_writes_nothing() {
     let before = text(&dir.tessera(&["keys", "list"]));
 
     let other = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
-    let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
-    for (name, _) in std::env::vars() {
-        if name.starts_with("TESSERA_") {
-            command.env_remove(name);
-        }
-    }
-    let refused = command
-        .args(["keys", "rotate"])
-        .current_dir(&dir.0)
-        .env("RUST_LOG", "warn")
-        .env("TESSERA_KEY_ENCRYPTION_KEY", other)
-        .output()
-        .unwrap();
+    let refused = dir.run(
+        &["keys", "rotate"],
+        &[("TESSERA_KEY_ENCRYPTION_KEY", other)],
+    );
     assert!(!refused.status.success());
     assert!(
         text(&refused).contains("key-encryption key"),
