@@ -270,6 +270,7 @@ impl Provider {
     ) -> Result<RandomSecret, ProviderError> {
         let id = RandomSecret::generate();
         let interaction = Interaction {
+            purpose: "authorization".to_string(),
             request: serde_json::to_string(request)
                 .map_err(|_| ProviderError::CorruptInteraction)?,
             authenticated_at: None,
