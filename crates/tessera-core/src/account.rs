@@ -53,8 +53,7 @@ pub use password::PasswordChange;
 /// The label of the account page's CSRF tokens.
 const CSRF_LABEL: &[u8] = b"tessera account csrf v1";
 
-/// What the account page shows.
-#[derive(Debug)]
+/// What the account page shows. No `Debug`: it holds the session's CSRF token.
 pub struct AccountView {
     pub csrf: String,
     pub username: String,
