@@ -18,6 +18,7 @@ use tokio::sync::oneshot;
 
 pub use tessera_store::testing::engines;
 
+pub mod account;
 pub mod expect;
 pub mod lifecycle;
 

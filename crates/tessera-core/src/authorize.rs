@@ -18,6 +18,7 @@ use tessera_store::{
 use url::Url;
 
 use crate::mfa::{is_multi_factor, MfaPolicy};
+use crate::purpose::Purpose;
 use crate::secret::{digest, RandomSecret};
 use crate::{Provider, ProviderError, RequestContext, Settings};
 
@@ -33,6 +34,8 @@ pub enum Next {
     Login(Option<RandomSecret>),
     /// Show the consent page.
     Consent(Option<RandomSecret>),
+    /// Go to the account page: an account interaction's login is complete.
+    Account,
 }
 
 /// What the flow needs to decide, for one request.
@@ -162,12 +165,17 @@ impl Provider {
                 self.issue_code(&request, &user, &session, None, now, ctx)
                     .await
             }
-            (Decision::Consent, _) => Ok(Next::Consent(Some(
-                self.open_interaction(&request, now).await?,
-            ))),
-            _ => Ok(Next::Login(Some(
-                self.open_interaction(&request, now).await?,
-            ))),
+            (decision, _) => {
+                let consent = matches!(decision, Decision::Consent);
+                let id = self
+                    .open_interaction(&Purpose::Authorization(request), now)
+                    .await?;
+                Ok(if consent {
+                    Next::Consent(Some(id))
+                } else {
+                    Next::Login(Some(id))
+                })
+            }
         }
     }
 
@@ -178,9 +186,19 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
-        let Some((interaction_id, interaction, request)) = self.interaction(browser, now).await?
+        let Some((interaction_id, interaction, purpose)) = self.interaction(browser, now).await?
         else {
             return Ok(Next::ErrorPage(interaction_gone()));
+        };
+        let request = match purpose {
+            Purpose::Authorization(request) => request,
+            // An account interaction ends at the account page, never in a code.
+            Purpose::Account(_) => {
+                let authenticated = interaction.authenticated_at.is_some();
+                return self
+                    .finish_account_login(&interaction_id, authenticated, browser, now)
+                    .await;
+            }
         };
         let Some(client) = self.inner.store.client(request.client_id.as_str()).await? else {
             return Ok(Next::ErrorPage(interaction_gone()));
@@ -245,12 +263,12 @@ impl Provider {
         }
     }
 
-    /// The interaction behind a cookie and its authorization request.
+    /// The interaction behind a cookie and what it is for.
     pub(crate) async fn interaction(
         &self,
         browser: &BrowserState<'_>,
         now: i64,
-    ) -> Result<Option<([u8; 32], Interaction, AuthorizationRequest)>, ProviderError> {
+    ) -> Result<Option<([u8; 32], Interaction, Purpose)>, ProviderError> {
         let Some(id) = browser.interaction_id else {
             return Ok(None);
         };
@@ -258,30 +276,43 @@ impl Provider {
         let Some(interaction) = self.inner.store.interaction(&id_hash, now).await? else {
             return Ok(None);
         };
-        let request: AuthorizationRequest = serde_json::from_str(&interaction.request)
-            .map_err(|_| ProviderError::CorruptInteraction)?;
-        Ok(Some((id_hash, interaction, request)))
+        let purpose = Purpose::from_stored(&interaction.purpose, &interaction.request)?;
+        Ok(Some((id_hash, interaction, purpose)))
     }
 
-    async fn open_interaction(
+    /// Opens an interaction for `purpose` and returns the id its cookie carries.
+    pub(crate) async fn open_interaction(
         &self,
-        request: &AuthorizationRequest,
+        purpose: &Purpose,
         now: i64,
     ) -> Result<RandomSecret, ProviderError> {
         let id = RandomSecret::generate();
+        let mut tx = self.inner.store.begin().await?;
+        self.insert_interaction(&mut tx, &id, purpose, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Writes a new interaction for `purpose` with the id `id`, within `tx`.
+    pub(crate) async fn insert_interaction(
+        &self,
+        tx: &mut Tx,
+        id: &RandomSecret,
+        purpose: &Purpose,
+        now: i64,
+    ) -> Result<(), ProviderError> {
+        let (name, request) = purpose.to_stored()?;
         let interaction = Interaction {
-            request: serde_json::to_string(request)
-                .map_err(|_| ProviderError::CorruptInteraction)?,
+            purpose: name.to_string(),
+            request,
             authenticated_at: None,
             expires_at: now + self.inner.settings.interaction_ttl,
             pending_user_id: None,
             password_verified_at: None,
         };
-        let mut tx = self.inner.store.begin().await?;
         tx.insert_interaction(&id.digest(), &interaction, now)
             .await?;
-        tx.commit().await?;
-        Ok(id)
+        Ok(())
     }
 
     /// Issues a code and returns the redirect carrying it (RFC 6749 §4.1.2; RFC 9207).

@@ -5,6 +5,9 @@
 //! for unknown users); a login replaces any earlier session with a new id, so a session id
 //! planted before login is worthless afterwards (session fixation); each attempt, good or
 //! bad, is an audit event, and a successful one commits with the session it creates.
+//!
+//! The same steps serve an app's authorization request and the account page (see
+//! [`crate::purpose`]); only consent is an app's alone.
 
 use secrecy::SecretString;
 use serde_json::json;
@@ -15,6 +18,7 @@ use tessera_store::{AuditEvent, Outcome, Session, User};
 
 use crate::authorize::{audit_context, decide, interaction_gone, BrowserState, Decision, Next};
 use crate::mfa::AMR_PASSWORD;
+use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::username::username_key;
@@ -24,6 +28,7 @@ use crate::{Provider, ProviderError, RequestContext};
 #[derive(Debug)]
 pub struct LoginView {
     pub csrf: String,
+    /// Who the login is for: the client's name, or [`ACCOUNT_AUDIENCE`].
     pub client_name: String,
     pub username: String,
     pub error: Option<&'static str>,
@@ -95,20 +100,16 @@ impl Provider {
         browser: &BrowserState<'_>,
         now: i64,
     ) -> Result<Result<LoginView, OAuthError>, ProviderError> {
-        let (Some(id), Some((_, _, request))) = (
+        let (Some(id), Some((_, _, purpose))) = (
             browser.interaction_id,
             self.interaction(browser, now).await?,
         ) else {
             return Ok(Err(interaction_gone()));
         };
-        let client_name = self.client_name(request.client_id.as_str()).await?;
         Ok(Ok(LoginView {
             csrf: csrf_token(id),
-            client_name,
-            username: request
-                .login_hint
-                .map(|h| h.to_string())
-                .unwrap_or_default(),
+            client_name: self.audience_name(&purpose).await?,
+            username: purpose.login_hint().unwrap_or_default(),
             error: None,
         }))
     }
@@ -120,7 +121,7 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<LoginResult, ProviderError> {
-        let (Some(id), Some((interaction_hash, _, request))) = (
+        let (Some(id), Some((interaction_hash, _, purpose))) = (
             browser.interaction_id,
             self.interaction(browser, now).await?,
         ) else {
@@ -146,7 +147,7 @@ impl Provider {
         let mut event = AuditEvent {
             occurred_at: now,
             event_type: "login.password",
-            client_id: Some(request.client_id.to_string()),
+            client_id: purpose.client_id().map(str::to_string),
             ..audit_context(ctx)
         };
 
@@ -161,10 +162,9 @@ impl Provider {
             event.user_id = tried.map(|(id, _)| id);
             event.detail = json!({ "reason": reason });
             self.inner.store.record(&event).await?;
-            let client_name = self.client_name(request.client_id.as_str()).await?;
             return Ok(LoginResult::Retry(LoginView {
                 csrf: csrf_token(id),
-                client_name,
+                client_name: self.audience_name(&purpose).await?,
                 username: form
                     .username
                     .chars()
@@ -180,10 +180,7 @@ impl Provider {
 
         // A second factor is owed when the person has one or the client requires one: the
         // password then creates no session, only a pending step on the interaction row.
-        if let Some(step) = self
-            .second_factor_owed(&user, request.client_id.as_str())
-            .await?
-        {
+        if let Some(step) = self.second_factor_owed(&user, &purpose).await? {
             event.detail = json!({ "second_factor": step.as_str() });
             let mut tx = self.inner.store.begin().await?;
             if let Some(old) = browser.session_id {
@@ -245,8 +242,13 @@ impl Provider {
         browser: &BrowserState<'_>,
         now: i64,
     ) -> Result<ConsentStep, ProviderError> {
-        let Some((interaction_hash, interaction, request)) = self.interaction(browser, now).await?
+        let Some((interaction_hash, interaction, purpose)) = self.interaction(browser, now).await?
         else {
+            return Ok(ConsentStep::Gone);
+        };
+        // Consent exists only for an app's request: an account interaction has nothing to
+        // consent to and no code to issue.
+        let Purpose::Authorization(request) = purpose else {
             return Ok(ConsentStep::Gone);
         };
         let Some(client) = self.inner.store.client(request.client_id.as_str()).await? else {
@@ -357,6 +359,14 @@ impl Provider {
             ctx,
         )
         .await
+    }
+
+    /// Who a login is for, in the pages' words: the client's name, or the account page.
+    pub(crate) async fn audience_name(&self, purpose: &Purpose) -> Result<String, ProviderError> {
+        match purpose.client_id() {
+            Some(client_id) => self.client_name(client_id).await,
+            None => Ok(ACCOUNT_AUDIENCE.to_string()),
+        }
     }
 
     pub(crate) async fn client_name(&self, client_id: &str) -> Result<String, ProviderError> {

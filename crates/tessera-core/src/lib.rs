@@ -4,6 +4,7 @@
 //! the request, and map the result to a response. Every function takes "now" as an
 //! argument, so expiry rules are tested with a fixed clock.
 
+pub mod account;
 pub mod accounts;
 pub mod authorize;
 pub mod backchannel;
@@ -24,6 +25,7 @@ pub mod password;
 pub mod password_policy;
 pub mod provider;
 pub mod published;
+pub mod purpose;
 pub mod recovery;
 pub mod refresh;
 pub mod revocation;

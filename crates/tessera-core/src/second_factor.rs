@@ -9,9 +9,11 @@
 //! (five end it) and the account (a hundred in a row lock the step until an administrator
 //! resets the factors); enrolment confirms a TOTP authenticator only with a valid code,
 //! then shows ten recovery codes once. Each attempt is an audit event.
+//!
+//! The account page reuses this step to set up an authenticator: it opens an account
+//! interaction whose password step its fresh session stands for (see [`crate::account`]).
 
 use serde_json::json;
-use tessera_protocol::authorize::AuthorizationRequest;
 use tessera_protocol::{ErrorCode, OAuthError};
 use tessera_store::{AuditEvent, Outcome, Session, TotpFactor, Tx, User};
 
@@ -21,6 +23,7 @@ use crate::mfa::{
     MfaPolicy, AMR_PASSWORD_RECOVERY, AMR_PASSWORD_TOTP, MAX_FAILURES_PER_ACCOUNT,
     MAX_FAILURES_PER_INTERACTION,
 };
+use crate::purpose::Purpose;
 use crate::recovery::{self, RecoveryCode};
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::totp::{self, TotpSecret};
@@ -51,6 +54,7 @@ impl FactorStep {
 #[derive(Debug)]
 pub struct FactorView {
     pub csrf: String,
+    /// Who the login is for: the client's name, or the account page.
     pub client_name: String,
     pub error: Option<&'static str>,
 }
@@ -59,7 +63,10 @@ pub struct FactorView {
 /// `Debug`.
 pub struct EnrolView {
     pub csrf: String,
+    /// Who the login is for: the client's name, or the account page.
     pub client_name: String,
+    /// Whether the client demands the authenticator; false when the person chose to add one.
+    pub required: bool,
     pub account: String,
     pub otpauth_uri: zeroize::Zeroizing<String>,
     /// An SVG element drawing the QR code of `otpauth_uri`; generated here, never input.
@@ -89,7 +96,7 @@ pub struct FactorForm {
 /// An interaction whose password step is done and whose second factor is owed.
 struct Pending {
     interaction_hash: [u8; 32],
-    request: AuthorizationRequest,
+    purpose: Purpose,
     user: User,
     totp: Option<TotpFactor>,
     /// Second-factor attempts taken in this interaction, this one included.
@@ -110,15 +117,20 @@ fn too_many_codes() -> OAuthError {
 
 impl Provider {
     /// Which second-factor step, if any, a person who just gave the right password owes.
+    /// A login for the account page owes the factor the person has, and never an enrolment:
+    /// no client demands one there.
     pub(crate) async fn second_factor_owed(
         &self,
         user: &User,
-        client_id: &str,
+        purpose: &Purpose,
     ) -> Result<Option<FactorStep>, ProviderError> {
         let factor = self.inner.store.totp_factor(&user.id).await?;
         if factor.is_some_and(|f| f.confirmed_at.is_some()) {
             return Ok(Some(FactorStep::Verify));
         }
+        let Some(client_id) = purpose.client_id() else {
+            return Ok(None);
+        };
         let Some(client) = self.inner.store.client(client_id).await? else {
             return Ok(None);
         };
@@ -132,13 +144,14 @@ impl Provider {
         browser: &BrowserState<'_>,
         now: i64,
     ) -> Result<Result<Pending, Next>, ProviderError> {
-        let Some((interaction_hash, interaction, request)) = self.interaction(browser, now).await?
+        let Some((interaction_hash, interaction, purpose)) = self.interaction(browser, now).await?
         else {
             return Ok(Err(Next::ErrorPage(interaction_gone())));
         };
 
         // The guard against skipping the password: the step exists only once a password
-        // was verified within this very interaction.
+        // was verified within this very interaction (or, for an authenticator set up from
+        // the account page, by the fresh session that opened it).
         let (Some(user_id), Some(_)) = (
             interaction.pending_user_id,
             interaction.password_verified_at,
@@ -153,7 +166,7 @@ impl Provider {
         let totp = self.inner.store.totp_factor(&user.id).await?;
         Ok(Ok(Pending {
             interaction_hash,
-            request,
+            purpose,
             user,
             totp,
             attempts: 0,
@@ -186,7 +199,7 @@ impl Provider {
         error: Option<&'static str>,
         now: i64,
     ) -> Result<FactorOutcome, ProviderError> {
-        let client_name = self.client_name(pending.request.client_id.as_str()).await?;
+        let client_name = self.audience_name(&pending.purpose).await?;
         let csrf = csrf_token(interaction_id);
         if pending
             .totp
@@ -229,6 +242,7 @@ impl Provider {
         Ok(FactorOutcome::Enrol(EnrolView {
             csrf,
             client_name,
+            required: matches!(pending.purpose, Purpose::Authorization(_)),
             account: pending.user.username.clone(),
             otpauth_uri,
             qr_svg,
@@ -438,10 +452,9 @@ impl Provider {
             return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(too_many_codes())));
         }
         tx.commit().await?;
-        let client_name = self.client_name(pending.request.client_id.as_str()).await?;
         Ok(FactorOutcome::Verify(FactorView {
             csrf: csrf_token(interaction_id),
-            client_name,
+            client_name: self.audience_name(&pending.purpose).await?,
             error: Some(INCORRECT_CODE),
         }))
     }
@@ -510,7 +523,7 @@ impl Provider {
                 Outcome::Failure
             },
             user_id: Some(pending.user.id.clone()),
-            client_id: Some(pending.request.client_id.to_string()),
+            client_id: pending.purpose.client_id().map(str::to_string),
             detail: if failure.is_empty() {
                 json!({})
             } else {

@@ -55,18 +55,30 @@ pub fn matches_digest(presented: &str, stored: &[u8]) -> bool {
 /// The CSRF token of an interaction: an HMAC keyed by the interaction's secret id, which
 /// only the browser holding the cookie knows, so another site cannot forge it.
 pub fn csrf_token(interaction_id: &str) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(interaction_id.as_bytes()) {
-        Ok(mac) => mac,
-        // HMAC accepts keys of any length; this arm exists only to avoid a panic path.
-        Err(_) => return String::new(),
-    };
-    mac.update(b"tessera csrf v1");
-    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    keyed_token(interaction_id, b"tessera csrf v1")
 }
 
 /// Checks a submitted CSRF token in constant time.
 pub fn csrf_matches(interaction_id: &str, submitted: &str) -> bool {
-    let expected = csrf_token(interaction_id);
+    keyed_token_matches(interaction_id, b"tessera csrf v1", submitted)
+}
+
+/// A token derived from a secret handle the browser holds (an interaction or session id)
+/// and a `label` naming its use: HMAC-SHA-256, base64url. Different labels give unrelated
+/// tokens, so a token made for one form is worthless in another.
+pub fn keyed_token(key: &str, label: &[u8]) -> String {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(key.as_bytes()) {
+        Ok(mac) => mac,
+        // HMAC accepts keys of any length; this arm exists only to avoid a panic path.
+        Err(_) => return String::new(),
+    };
+    mac.update(label);
+    URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+}
+
+/// Checks a submitted [`keyed_token`] in constant time.
+pub fn keyed_token_matches(key: &str, label: &[u8], submitted: &str) -> bool {
+    let expected = keyed_token(key, label);
     !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
 }
 

@@ -20,6 +20,10 @@ pub struct Settings {
     /// Whether logins need a second factor for clients that set no policy of their own.
     /// Default optional: only people who enrolled one use it.
     pub mfa_default: crate::mfa::MfaPolicy,
+    /// How recently, in seconds, the person must have authenticated for the account page to
+    /// add or remove a second factor or make new recovery codes; older sessions are sent to
+    /// log in again first. Default 300.
+    pub reauthentication_window: i64,
     /// Number of password hashes computed at once.
     pub password_hash_concurrency: usize,
     /// How long a new signing key is published in JWKS before it signs, seconds.
@@ -73,6 +77,7 @@ impl Settings {
             interaction_ttl: 600,
             password_min_length: crate::password_policy::MIN_PASSWORD_CHARS,
             mfa_default: crate::mfa::MfaPolicy::Optional,
+            reauthentication_window: 300,
             password_hash_concurrency: std::thread::available_parallelism()
                 .map(usize::from)
                 .unwrap_or(2),

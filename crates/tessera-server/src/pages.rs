@@ -3,13 +3,15 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use tessera_core::account::AccountView;
 use tessera_core::interaction::{ConsentView, LoginView};
 use tessera_core::logout::LogoutView;
 use tessera_core::second_factor::{EnrolView, FactorView};
 use tessera_protocol::OAuthError;
 
 /// Every page lives one level below the issuer (`/authorize`, `/login`, `/consent`,
-/// `/resume`), so relative links resolve under the issuer's path wherever it is mounted.
+/// `/resume`, `/account`), so relative links resolve under the issuer's path wherever it is
+/// mounted.
 const STYLESHEET: &str = "static/tessera.css";
 
 #[derive(Template)]
@@ -50,6 +52,7 @@ struct EnrolPage<'a> {
     stylesheet: &'a str,
     action: &'a str,
     client_name: &'a str,
+    required: bool,
     account: &'a str,
     csrf: &'a str,
     otpauth_uri: &'a str,
@@ -112,6 +115,7 @@ pub(crate) fn enrol(view: &EnrolView) -> Response {
         stylesheet: STYLESHEET,
         action: "factor",
         client_name: &view.client_name,
+        required: view.required,
         account: &view.account,
         csrf: &view.csrf,
         otpauth_uri: &view.otpauth_uri,
@@ -120,12 +124,13 @@ pub(crate) fn enrol(view: &EnrolView) -> Response {
     })
 }
 
-/// The recovery codes, shown this once; the page is not stored by the browser's cache.
-pub(crate) fn recovery_codes(codes: &[&str]) -> Response {
+/// The recovery codes, shown this once, with a link on to `continue_to`; the page is not
+/// stored by the browser's cache.
+pub(crate) fn recovery_codes(codes: &[&str], continue_to: &str) -> Response {
     let mut response = render(&RecoveryCodesPage {
         stylesheet: STYLESHEET,
         codes: codes.to_vec(),
-        continue_to: "resume",
+        continue_to,
     });
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
@@ -199,4 +204,57 @@ pub(crate) fn signed_out() -> Response {
     render(&SignedOutPage {
         stylesheet: STYLESHEET,
     })
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    stylesheet: &'a str,
+    action: &'a str,
+    csrf: &'a str,
+    username: &'a str,
+    notice: Option<&'static str>,
+    totp_enabled: bool,
+    recovery_codes_left: i64,
+    password_min_length: usize,
+    reauthentication_window: &'a str,
+    current_error: Option<&'a str>,
+    new_error: Option<&'a str>,
+    confirm_error: Option<&'a str>,
+    /// The field that takes the focus: the first one whose input was refused.
+    focus: &'static str,
+}
+
+/// The account page; 400 when it shows a refused form again (bad input gets a 4xx).
+pub(crate) fn account(view: &AccountView, refused: bool) -> Response {
+    let errors = &view.errors;
+    let focus = if errors.current.is_some() {
+        "current_password"
+    } else if errors.new.is_some() {
+        "new_password"
+    } else if errors.confirm.is_some() {
+        "confirm_password"
+    } else {
+        ""
+    };
+    let page = render(&AccountPage {
+        stylesheet: STYLESHEET,
+        action: "account",
+        csrf: &view.csrf,
+        username: &view.username,
+        notice: view.notice.map(|n| n.message()),
+        totp_enabled: view.totp_enabled,
+        recovery_codes_left: view.recovery_codes_left,
+        password_min_length: view.password_min_length,
+        reauthentication_window: &view.reauthentication_window,
+        current_error: errors.current,
+        new_error: errors.new.as_deref(),
+        confirm_error: errors.confirm,
+        focus,
+    });
+    if refused {
+        (StatusCode::BAD_REQUEST, page).into_response()
+    } else {
+        page
+    }
 }

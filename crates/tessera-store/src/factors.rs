@@ -207,6 +207,16 @@ impl Tx {
         Ok(())
     }
 
+    /// Removes a person's TOTP authenticator, confirmed or still enrolling; false when they
+    /// had none. Recovery codes are the caller's to keep or replace.
+    pub async fn delete_totp_factor(&mut self, user_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM totp_factors WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Removes every second factor of a person, as an administrator's reset does.
     pub async fn delete_factors(&mut self, user_id: &str) -> Result<()> {
         for sql in [

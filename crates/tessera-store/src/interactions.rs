@@ -1,7 +1,8 @@
 //! Authorization requests waiting for a person to log in or consent.
 //!
 //! The validated request is kept on the server, so that a browser can only carry a random
-//! handle to it, never the parameters themselves.
+//! handle to it, never the parameters themselves. An interaction may also serve the person's
+//! own account page; `purpose` says which, and the domain reads `request` accordingly.
 
 use sqlx::Row;
 
@@ -9,7 +10,10 @@ use crate::{Result, Store, Tx};
 
 #[derive(Clone, Debug)]
 pub struct Interaction {
-    /// The validated authorization request as JSON, owned by the protocol layer.
+    /// Why the interaction exists, `authorization` or `account`; owned by the domain.
+    pub purpose: String,
+    /// What the purpose needs, as JSON owned by the domain: for `authorization`, the
+    /// validated authorization request.
     pub request: String,
     /// When a login completed within this interaction, if one did.
     pub authenticated_at: Option<i64>,
@@ -23,7 +27,7 @@ pub struct Interaction {
 impl Store {
     pub async fn interaction(&self, id_hash: &[u8], now: i64) -> Result<Option<Interaction>> {
         let row = sqlx::query(
-            "SELECT request, authenticated_at, expires_at, pending_user_id, \
+            "SELECT purpose, request, authenticated_at, expires_at, pending_user_id, \
              password_verified_at FROM interactions \
              WHERE id_hash = $1 AND expires_at > $2",
         )
@@ -33,6 +37,7 @@ impl Store {
         .await?;
         row.map(|row| {
             Ok(Interaction {
+                purpose: row.try_get("purpose")?,
                 request: row.try_get("request")?,
                 authenticated_at: row.try_get("authenticated_at")?,
                 expires_at: row.try_get("expires_at")?,
@@ -52,10 +57,11 @@ impl Tx {
         now: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO interactions (id_hash, request, authenticated_at, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO interactions (id_hash, purpose, request, authenticated_at, created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id_hash.to_vec())
+        .bind(&interaction.purpose)
         .bind(&interaction.request)
         .bind(interaction.authenticated_at)
         .bind(now)

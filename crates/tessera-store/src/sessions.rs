@@ -71,6 +71,17 @@ impl Tx {
         Ok(done.rows_affected())
     }
 
+    /// Ends every browser session of a person but the one with `keep_hash`; returns how many
+    /// ended.
+    pub async fn delete_other_sessions(&mut self, user_id: &str, keep_hash: &[u8]) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id)
+            .bind(keep_hash.to_vec())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     pub async fn delete_session(&mut self, id_hash: &[u8]) -> Result<()> {
         sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
             .bind(id_hash.to_vec())

@@ -125,3 +125,14 @@ where
         db.drop_database().await;
     }
 }
+
+/// Moves the last authentication of every session of `user_id` `seconds` into the past, as
+/// if the person had signed in that long ago; for tests of rules about recent sign-ins.
+pub async fn backdate_sessions(store: &Store, user_id: &str, seconds: i64) {
+    sqlx::query("UPDATE sessions SET auth_time = auth_time - $1 WHERE user_id = $2")
+        .bind(seconds)
+        .bind(user_id)
+        .execute(&store.pool)
+        .await
+        .expect("backdate the sessions");
+}

@@ -110,6 +110,29 @@ impl Tx {
         Ok(())
     }
 
+    /// Replaces a person's password hash, only if it is still `expected`, the hash the new
+    /// password's owner was checked against: of two changes made at once, one wins and the
+    /// other is told (false) instead of silently overwriting it.
+    pub async fn replace_password_hash(
+        &mut self,
+        user_id: &str,
+        expected: &str,
+        new_hash: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1, updated_at = $2 \
+             WHERE id = $3 AND password_hash = $4",
+        )
+        .bind(new_hash)
+        .bind(now)
+        .bind(user_id)
+        .bind(expected)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn set_email_verified(
         &mut self,
         user_id: &str,

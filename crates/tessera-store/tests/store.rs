@@ -228,6 +228,7 @@ async fn sessions_and_interactions_expire() {
             expires_at: NOW + 10,
         };
         let interaction = Interaction {
+            purpose: "authorization".into(),
             request: "{}".into(),
             authenticated_at: None,
             expires_at: NOW + 10,

@@ -54,6 +54,10 @@ pub struct Config {
     /// Whether logins need a second factor for clients registered without `--mfa`:
     /// `required` (people without one enrol first) or `optional`. Default `optional`.
     pub mfa_default: String,
+    /// How recent, in seconds, the last sign-in must be for the account page to add or
+    /// remove a second factor or make new recovery codes; an older session signs in again
+    /// first (with its second factor, if the person has one). 60 to 86400. Default 300.
+    pub reauthentication_window: i64,
     /// Password hashes computed at once (each uses 19 MiB). Default: number of CPUs.
     pub password_hash_concurrency: Option<usize>,
     /// `text` or `json` log lines. Default `text`.
@@ -93,6 +97,7 @@ impl Default for Config {
             interaction_ttl: 600,
             password_min_length: 8,
             mfa_default: "optional".into(),
+            reauthentication_window: 300,
             password_hash_concurrency: None,
             log_format: "text".into(),
             key_publish_ahead: 3600,
@@ -166,6 +171,14 @@ impl Config {
                 self.mfa_default
             );
         }
+        // Below a minute, the person could hardly sign in again and submit the form before
+        // the new sign-in is stale too.
+        if !(60..=86_400).contains(&self.reauthentication_window) {
+            bail!(
+                "invalid setting `reauthentication_window` ({}): expected 60 to 86400 seconds",
+                self.reauthentication_window
+            );
+        }
         if self.database_max_connections == 0 {
             bail!("invalid setting `database_max_connections`: expected at least 1");
         }
@@ -236,6 +249,7 @@ impl Config {
         settings.danger_allow_private_outbound = self.danger_allow_private_outbound;
         settings.password_min_length = self.password_min_length;
         settings.mfa_default = MfaPolicy::parse(&self.mfa_default).unwrap_or(MfaPolicy::Optional);
+        settings.reauthentication_window = self.reauthentication_window;
         if let Some(n) = self.password_hash_concurrency {
             settings.password_hash_concurrency = n.max(1);
         }

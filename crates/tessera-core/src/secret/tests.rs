@@ -28,3 +28,22 @@ fn csrf_token_is_bound_to_the_interaction() {
     assert!(!csrf_matches("interaction-b", &token));
     assert!(!csrf_matches("interaction-a", ""));
 }
+
+#[test]
+fn keyed_tokens_differ_by_key_and_by_label() {
+    let token = keyed_token("session-a", b"label one");
+    assert!(keyed_token_matches("session-a", b"label one", &token));
+    assert!(!keyed_token_matches("session-b", b"label one", &token));
+    assert!(!keyed_token_matches("session-a", b"label two", &token));
+    assert!(!keyed_token_matches("session-a", b"label one", ""));
+}
+
+/// RFC 4231 §4.3 test case 2: HMAC-SHA-256 with key "Jefe" over "what do ya want for
+/// nothing?", here base64url without padding.
+#[test]
+fn keyed_tokens_are_hmac_sha256() {
+    assert_eq!(
+        keyed_token("Jefe", b"what do ya want for nothing?"),
+        "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM"
+    );
+}

@@ -94,6 +94,15 @@ pub(crate) fn next_response(
             );
             return response;
         }
+        Next::Account => {
+            let mut response = see_other(&issuer.endpoint(&["account"]));
+            // The account login is over: its interaction cookie is no longer needed.
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                state.cookies.clear(CookieName::Interaction),
+            );
+            return response;
+        }
         Next::Login(cookie) => (issuer.endpoint(&["login"]), cookie),
         Next::Consent(cookie) => (issuer.endpoint(&["consent"]), cookie),
     };

@@ -1,4 +1,4 @@
-//! The hosted login and consent pages.
+//! The hosted login, second-factor and consent pages.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -209,7 +209,7 @@ fn factor_response(
                 see_other(&settings.issuer.endpoint(&["resume"]))
             } else {
                 let shown: Vec<&str> = recovery_codes.iter().map(|c| c.expose()).collect();
-                pages::recovery_codes(&shown)
+                pages::recovery_codes(&shown, "resume")
             };
             let cookie =
                 state

@@ -1,5 +1,6 @@
 //! The routes, one module per endpoint group, and the extractors they share.
 
+mod account;
 mod authorize;
 mod client_call;
 mod interaction;
@@ -68,6 +69,10 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route(
             "/consent",
             get(interaction::consent_page).post(interaction::consent_submit),
+        )
+        .route(
+            "/account",
+            get(account::account_page).post(account::account_submit),
         )
         .route(paths::INTROSPECTION, post(introspection::introspect))
         .route(

@@ -90,3 +90,30 @@ fn mfa_default_is_required_or_optional() {
     let settings = config.settings().unwrap();
     assert_eq!(settings.mfa_default, tessera_core::mfa::MfaPolicy::Required);
 }
+
+#[test]
+fn reauthentication_window_is_a_minute_to_a_day() {
+    for refused_value in [59, 86_401] {
+        let config = Config {
+            reauthentication_window: refused_value,
+            ..Config::default()
+        };
+        let message = refused(&config);
+        assert!(
+            message.contains(&format!("`reauthentication_window` ({refused_value})")),
+            "{message}"
+        );
+    }
+    assert_eq!(
+        Config::default()
+            .settings()
+            .unwrap()
+            .reauthentication_window,
+        300
+    );
+    let config = Config {
+        reauthentication_window: 900,
+        ..Config::default()
+    };
+    assert_eq!(config.settings().unwrap().reauthentication_window, 900);
+}

@@ -1,0 +1,177 @@
+//! Changing the password from the account page.
+//!
+//! Enforces, in order: the new password and its confirmation are the same; the new password
+//! meets the policy (NIST SP 800-63B §3.1.1.2, [`crate::password_policy`]); the current
+//! password is right, and a wrong one is recorded as a failed login; the hash replaced is the
+//! one just verified. On success, in one transaction: the new argon2id hash, the end of every
+//! other session of the person, the revocation of every refresh and access token they hold
+//! (whoever knew the old password may hold any of them), and the audit event.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use subtle::ConstantTimeEq;
+use tessera_store::AuditEvent;
+
+use super::{
+    account_event, done, failed, succeeded, AccountOutcome, Acting, Notice, PasswordErrors,
+};
+use crate::authorize::audit_context;
+use crate::password_policy::{PasswordPolicy, PasswordRefusal};
+use crate::secret::digest;
+use crate::{Provider, ProviderError, RequestContext};
+
+/// The password form's fields.
+pub struct PasswordChange {
+    pub current: SecretString,
+    pub new: SecretString,
+    pub confirm: SecretString,
+}
+
+const WRONG_CURRENT: &str = "Incorrect password.";
+const CONFIRMATION_DIFFERS: &str = "The two new passwords differ. Type the same one twice.";
+const CHANGED_ELSEWHERE: &str =
+    "Your password was changed in another window meanwhile. Type the current one again.";
+
+/// Why a new password was refused, in the page's words; never repeats the password.
+fn refusal_message(refusal: &PasswordRefusal) -> String {
+    match refusal {
+        PasswordRefusal::TooShort(min) => format!("Use at least {min} characters."),
+        PasswordRefusal::TooLong(max) => format!("Use at most {max} characters."),
+        PasswordRefusal::Common => {
+            "That password is too common: it appears in lists of breached passwords. \
+             Choose another."
+                .to_string()
+        }
+    }
+}
+
+/// The new password's refusals, if any: the policy's and the confirmation's.
+fn new_password_errors(change: &PasswordChange, policy: &PasswordPolicy) -> PasswordErrors {
+    let mut errors = PasswordErrors::default();
+
+    // The new password, as the policy sees it (§3.1.1.2).
+    if let Err(refusal) = policy.check(&change.new) {
+        errors.new = Some(refusal_message(&refusal));
+    }
+
+    // The confirmation: the same characters, compared without a timing signal.
+    let same = change
+        .new
+        .expose_secret()
+        .as_bytes()
+        .ct_eq(change.confirm.expose_secret().as_bytes());
+    if !bool::from(same) {
+        errors.confirm = Some(CONFIRMATION_DIFFERS);
+    }
+    errors
+}
+
+impl Provider {
+    pub(super) async fn change_password(
+        &self,
+        acting: &Acting<'_>,
+        change: PasswordChange,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<AccountOutcome, ProviderError> {
+        let event = account_event(acting, "account.password_change", now, ctx);
+
+        // Steps 1 and 2: the new password meets the policy and its confirmation matches.
+        let errors = new_password_errors(&change, &self.inner.settings.password_policy());
+        if errors.any() {
+            let reason = if errors.new.is_some() {
+                "policy"
+            } else {
+                "confirmation_differs"
+            };
+            let refused = failed(event, json!({ "reason": reason }));
+            self.inner.store.record(&refused).await?;
+            return self.refused_form(acting, errors).await;
+        }
+
+        // Step 3: the current password.
+        let stored = acting.user.password_hash.clone();
+        let verified = self
+            .inner
+            .passwords
+            .verify(change.current, stored.clone())
+            .await;
+        let (true, Some(old_hash)) = (verified, stored) else {
+            return self.wrong_current_password(acting, event, now, ctx).await;
+        };
+
+        // Step 4: the change, with everything it ends, in one transaction.
+        let new_hash = self.inner.passwords.hash(change.new).await?;
+        let user_id = acting.user.id.as_str();
+        let mut tx = self.inner.store.begin().await?;
+        if !tx
+            .replace_password_hash(user_id, &old_hash, &new_hash, now)
+            .await?
+        {
+            tx.rollback().await?;
+            let refused = failed(event, json!({ "reason": "changed_concurrently" }));
+            self.inner.store.record(&refused).await?;
+            let errors = PasswordErrors {
+                current: Some(CHANGED_ELSEWHERE),
+                ..PasswordErrors::default()
+            };
+            return self.refused_form(acting, errors).await;
+        }
+        let ended = tx
+            .delete_other_sessions(user_id, &digest(acting.session_id))
+            .await?;
+        let revoked = tx.revoke_user_tokens(user_id, now).await?;
+        let detail = json!({
+            "ended_sessions": ended,
+            "revoked_refresh_tokens": revoked.refresh_tokens,
+            "revoked_access_tokens": revoked.access_tokens,
+        });
+        tx.record(&succeeded(event, detail)).await?;
+        tx.commit().await?;
+        Ok(done(acting, Notice::PasswordChanged))
+    }
+
+    /// A wrong current password is a failed login as well as a refused change: whoever holds
+    /// the session is guessing the password. Both events commit together.
+    async fn wrong_current_password(
+        &self,
+        acting: &Acting<'_>,
+        event: AuditEvent,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<AccountOutcome, ProviderError> {
+        let login = AuditEvent {
+            occurred_at: now,
+            event_type: "login.password",
+            user_id: Some(acting.user.id.clone()),
+            detail: json!({ "reason": "bad_password", "via": "account" }),
+            ..audit_context(ctx)
+        };
+        let refused = failed(event, json!({ "reason": "wrong_current_password" }));
+        let mut tx = self.inner.store.begin().await?;
+        tx.record(&login).await?;
+        tx.record(&refused).await?;
+        tx.commit().await?;
+        let errors = PasswordErrors {
+            current: Some(WRONG_CURRENT),
+            ..PasswordErrors::default()
+        };
+        self.refused_form(acting, errors).await
+    }
+
+    /// The page again, with the password form's errors.
+    async fn refused_form(
+        &self,
+        acting: &Acting<'_>,
+        errors: PasswordErrors,
+    ) -> Result<AccountOutcome, ProviderError> {
+        let view = self.account_view(acting, None, errors).await?;
+        Ok(AccountOutcome::Page {
+            view,
+            refused: true,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! The account page: `GET /account` shows it (or logs in first), `POST /account` runs the
+//! action its form names. Every page is one level below the issuer, so one path serves
+//! every form and relative links keep working wherever the issuer is mounted.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
+use secrecy::SecretString;
+use tessera_core::account::{AccountAction, AccountForm, AccountOutcome, PasswordChange};
+use tessera_core::authorize::BrowserState;
+use tessera_protocol::params::Params;
+use tessera_protocol::OAuthError;
+
+use super::authorize::see_other;
+use super::{form, Meta};
+use crate::cookies::CookieName;
+use crate::error::{no_store, ErrorPage, ServerFault};
+use crate::{pages, AppState};
+
+fn browser<'h>(state: &AppState, headers: &'h HeaderMap) -> BrowserState<'h> {
+    BrowserState {
+        session_id: state.cookies.get(headers, CookieName::Session),
+        interaction_id: state.cookies.get(headers, CookieName::Interaction),
+    }
+}
+
+pub(crate) async fn account_page(
+    State(state): State<AppState>,
+    meta: Meta,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    // The notice after an action and its proof; a query that does not parse shows none.
+    let params = Params::parse(query.unwrap_or_default().as_bytes()).ok();
+    let notice = params
+        .as_ref()
+        .and_then(|p| Some((p.get("done")?, p.get("proof")?)));
+    let result = state
+        .provider
+        .account_page(&browser(&state, &headers), notice, meta.now)
+        .await;
+    account_response(&state, result, meta.request_id)
+}
+
+pub(crate) async fn account_submit(
+    State(state): State<AppState>,
+    meta: Meta,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let submitted = form(&headers, body).and_then(account_form);
+    let submitted = match submitted {
+        Ok(submitted) => submitted,
+        Err(error) => {
+            return ErrorPage {
+                error,
+                request_id: meta.request_id,
+            }
+            .into_response()
+        }
+    };
+    let result = state
+        .provider
+        .account_action(&browser(&state, &headers), submitted, meta.now, &meta.ctx)
+        .await;
+    account_response(&state, result, meta.request_id)
+}
+
+/// The form's `action` and its fields, as the domain's types.
+fn account_form(mut params: Params) -> Result<AccountForm, OAuthError> {
+    let csrf = params.take("csrf").unwrap_or_default();
+    let action = params.take("action");
+    let mut secret = |name| SecretString::from(params.take(name).unwrap_or_default());
+    let action = match action.as_deref() {
+        Some("change_password") => AccountAction::ChangePassword(PasswordChange {
+            current: secret("current_password"),
+            new: secret("new_password"),
+            confirm: secret("confirm_password"),
+        }),
+        Some("add_totp") => AccountAction::AddTotp,
+        Some("remove_totp") => AccountAction::RemoveTotp,
+        Some("regenerate_recovery_codes") => AccountAction::RegenerateRecoveryCodes,
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "The form names no known action.",
+            ))
+        }
+    };
+    Ok(AccountForm { csrf, action })
+}
+
+fn account_response(
+    state: &AppState,
+    result: Result<AccountOutcome, tessera_core::ProviderError>,
+    request_id: String,
+) -> Response {
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(cause) => {
+            return ServerFault {
+                cause,
+                page: true,
+                request_id,
+            }
+            .into_response()
+        }
+    };
+    let settings = state.provider.settings();
+    let issuer = &settings.issuer;
+    let interaction = |path: &str, id: tessera_core::secret::RandomSecret| {
+        let mut response = see_other(&issuer.endpoint(&[path]));
+        let cookie = state.cookies.set(
+            CookieName::Interaction,
+            id.expose(),
+            settings.interaction_ttl,
+        );
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+        response
+    };
+    match outcome {
+        AccountOutcome::Page { view, refused } => pages::account(&view, refused),
+        AccountOutcome::Login(id) => interaction("login", id),
+        AccountOutcome::Enrol(id) => interaction("factor", id),
+        AccountOutcome::RecoveryCodes(codes) => {
+            let shown: Vec<&str> = codes.iter().map(|c| c.expose()).collect();
+            let mut response = pages::recovery_codes(&shown, "account");
+            no_store(&mut response);
+            response
+        }
+        AccountOutcome::Done { notice, proof } => {
+            let mut url = match url::Url::parse(&issuer.endpoint(&["account"])) {
+                Ok(url) => url,
+                Err(_) => return see_other(&issuer.endpoint(&["account"])),
+            };
+            url.query_pairs_mut()
+                .append_pair("done", notice.as_str())
+                .append_pair("proof", &proof);
+            see_other(url.as_str())
+        }
+        AccountOutcome::Reload => see_other(&issuer.endpoint(&["account"])),
+        AccountOutcome::ErrorPage(error) => ErrorPage { error, request_id }.into_response(),
+    }
+}
