@@ -60,14 +60,14 @@ try {
   const alicePage = await appPage(scripted);
   const bobPage = await appPage(unscripted);
 
-  const aliceFirst = await signIn({ page: alicePage, app, person: alice, album, label: 'alice-first' });
+  const aliceFirst = await logIn(alicePage, alice, 'alice-first');
   assert.deepEqual(aliceFirst.seen, FIRST_LOGIN);
   assert.deepEqual(aliceFirst.claims.amr, PASSWORD_AND_TOTP);
   assert.equal(await alicePage.title(), SCRIPTS_RAN, 'the first context runs scripts');
 
   await signOutThroughApp(alicePage, aliceFirst.idToken);
 
-  const bobFirst = await signIn({ page: bobPage, app, person: bob, album, label: 'noscript-bob-first' });
+  const bobFirst = await logIn(bobPage, bob, 'noscript-bob-first');
   assert.deepEqual(bobFirst.seen, FIRST_LOGIN);
   assert.deepEqual(bobFirst.claims.amr, PASSWORD_AND_TOTP);
   assert.equal(await bobPage.title(), SCRIPTS_OFF, 'the second context runs no script');
@@ -75,13 +75,13 @@ try {
   await signOutOnConfirmationPage(bobPage);
 
   // Both sessions are over, so each login starts again at the password.
-  const aliceAgain = await signIn({ page: alicePage, app, person: alice, album, label: 'alice-again' });
+  const aliceAgain = await logIn(alicePage, alice, 'alice-again');
   assert.deepEqual(aliceAgain.seen, LATER_LOGIN);
   assert.deepEqual(aliceAgain.claims.amr, PASSWORD_AND_TOTP);
   assert.equal(aliceAgain.claims.sub, aliceFirst.claims.sub);
   assert.ok(aliceAgain.claims.auth_time > aliceFirst.claims.auth_time, 'a new authentication');
 
-  const bobAgain = await signIn({ page: bobPage, app, person: bob, album, label: 'noscript-bob-again' });
+  const bobAgain = await logIn(bobPage, bob, 'noscript-bob-again');
   assert.deepEqual(bobAgain.seen, LATER_LOGIN);
   assert.deepEqual(bobAgain.claims.amr, PASSWORD_AND_TOTP);
   assert.equal(bobAgain.claims.sub, bobFirst.claims.sub);
@@ -105,6 +105,11 @@ try {
   step('done');
 } finally {
   await browser.close();
+}
+
+/** One sign-in through the app, screenshots labelled `label`. */
+function logIn(page, person, label) {
+  return signIn({ page, app, person, album, label });
 }
 
 /** A new tab in `context` in which the app's origin answers. */
@@ -154,8 +159,9 @@ async function framedLoginDoesNotRender(page) {
   const site = await startFramingSite();
   try {
     const { url } = await app.authorizationRequest();
-    const outcome = await frameOutcome(page, site.framingUrl(url), new URL(env.TESSERA_ISSUER).origin);
-    assert.equal(outcome.error, 'net::ERR_BLOCKED_BY_RESPONSE', `the frame's document: ${outcome.error}`);
+    const issuerOrigin = new URL(env.TESSERA_ISSUER).origin;
+    const outcome = await frameOutcome(page, site.framingUrl(url), issuerOrigin);
+    assert.equal(outcome.error, 'net::ERR_BLOCKED_BY_RESPONSE', 'why the frame failed');
     assert.match(outcome.refusal, /frame-ancestors 'none'/);
     assert.equal(outcome.passwordFields, 0, `a password field in the frame at ${outcome.frameUrl}`);
     await album.shot(page, 'framed-login-refused');

@@ -39,7 +39,11 @@ function createPasskey(page, rpId) {
           },
         });
         const data = new Uint8Array(credential.response.getAuthenticatorData());
-        return { id: credential.id, attachment: credential.authenticatorAttachment, flags: data[32] };
+        return {
+          id: credential.id,
+          attachment: credential.authenticatorAttachment,
+          flags: data[32],
+        };
       } catch (error) {
         return { error: error.name };
       }

@@ -34,5 +34,7 @@ export async function serveAppSite(page, origin) {
       })
       .catch((error) => step(`the app page for ${request.url} was not served: ${error.message}`)),
   );
-  await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${origin}/*`, requestStage: 'Request' }] });
+  await cdp.send('Fetch.enable', {
+    patterns: [{ urlPattern: `${origin}/*`, requestStage: 'Request' }],
+  });
 }

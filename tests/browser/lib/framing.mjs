@@ -16,7 +16,8 @@ function escapeHtml(text) {
 /** Starts the other site; `framingUrl(src)` is its page that frames `src`. */
 export async function startFramingSite() {
   const server = createServer((request, response) => {
-    const src = new URL(request.url, 'http://framing.invalid').searchParams.get('src') ?? 'about:blank';
+    const query = new URL(request.url, 'http://framing.invalid').searchParams;
+    const src = query.get('src') ?? 'about:blank';
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     response.end(`<!doctype html><title>Another site</title><h1>Another site</h1>
 <iframe name="${FRAME_NAME}" src="${escapeHtml(src)}" width="480" height="600"></iframe>`);

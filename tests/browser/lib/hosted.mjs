@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 
 import { step } from './env.mjs';
-import { base32Decode, DIGITS, STEP_SECONDS, timeStep, totpAtStep, unixNow, waitForStepAfter } from './totp.mjs';
+import {
+  base32Decode,
+  DIGITS,
+  STEP_SECONDS,
+  timeStep,
+  totpAtStep,
+  unixNow,
+  waitForStepAfter,
+} from './totp.mjs';
 
 /** Each hosted page's heading (templates/*.html) and the name the screenshots use. */
 const PAGES = new Map([
@@ -21,9 +29,16 @@ const PAGES = new Map([
 /** Recovery codes shown after enrolment. */
 const RECOVERY_CODES = 10;
 
+/** More pages than any sign-in has: a loop between pages, not a login. */
+const MAX_PAGES = 8;
+
 /** Which hosted page `page` shows; throws, with the page's text, on anything else. */
 export async function pageKind(page) {
-  const heading = await page.locator('h1').first().textContent({ timeout: 5_000 }).catch(() => null);
+  const heading = await page
+    .locator('h1')
+    .first()
+    .textContent({ timeout: 5_000 })
+    .catch(() => null);
   const kind = PAGES.get(heading?.trim());
   if (!kind) {
     const text = await page.locator('body').innerText().catch(() => '(no body)');
@@ -57,7 +72,8 @@ export class Person {
     // assume, written out: SHA-1, 6 digits, 30-second steps (RFC 6238 §4 and §5.3).
     assert.equal(uri.protocol, 'otpauth:');
     assert.equal(uri.host, 'totp');
-    assert.match(decodeURIComponent(uri.pathname), new RegExp(`:${this.username}$`));
+    const label = decodeURIComponent(uri.pathname);
+    assert.ok(label.endsWith(`:${this.username}`), `the label ${label} names the account`);
     assert.equal(uri.searchParams.get('algorithm'), 'SHA1');
     assert.equal(uri.searchParams.get('digits'), String(DIGITS));
     assert.equal(uri.searchParams.get('period'), String(STEP_SECONDS));
@@ -130,9 +146,10 @@ export async function signIn({ page, app, person, album, label }) {
     seen.push(kind);
     await album.shot(page, `${label}-${kind}`);
     const action = ACTIONS[kind];
-    if (!action || seen.length > 8) {
+    if (!action || seen.length > MAX_PAGES) {
       const text = await page.locator('main').innerText();
-      throw new Error(`sign-in of ${person.username} stopped at ${kind} (${seen.join(' > ')}): ${text}`);
+      const path = seen.join(' > ');
+      throw new Error(`sign-in of ${person.username} stopped at ${kind} (${path}): ${text}`);
     }
     await action(page, person);
   }

@@ -31,7 +31,10 @@ export class VirtualAuthenticator {
     this.#id = id;
   }
 
-  /** The credentials it holds: `{ credentialId, isResidentCredential, rpId, userHandle, signCount }`. */
+  /**
+   * The credentials it holds, each with `credentialId`, `isResidentCredential`, `rpId`,
+   * `userHandle` (base64) and `signCount`.
+   */
   async credentials() {
     const { credentials } = await this.#cdp.send('WebAuthn.getCredentials', {
       authenticatorId: this.#id,
