@@ -31,6 +31,28 @@ pub struct TestServer {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+/// The host name in the issuer, and so in every URL a browser or an app is given. The server
+/// listens on 127.0.0.1 either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IssuerHost {
+    /// `http://127.0.0.1:PORT`.
+    #[default]
+    Loopback,
+    /// `http://localhost:PORT`, for browser tests: WebAuthn needs the page's effective domain
+    /// to be a valid domain, which an IP address is not (WebAuthn Level 2 §5.1.3), and
+    /// browsers treat `localhost` as a secure context without TLS (W3C Secure Contexts §3.2).
+    Localhost,
+}
+
+impl IssuerHost {
+    fn name(self) -> &'static str {
+        match self {
+            IssuerHost::Loopback => "127.0.0.1",
+            IssuerHost::Localhost => "localhost",
+        }
+    }
+}
+
 /// A registered client as the test sees it.
 #[derive(Clone, Debug)]
 pub struct TestClient {
@@ -67,12 +89,34 @@ impl TestServer {
         options: ServerOptions,
         configure: impl FnOnce(&mut Settings),
     ) -> Self {
+        Self::start_as(engine, IssuerHost::Loopback, options, configure).await
+    }
+
+    /// Starts with the issuer `http://localhost:PORT`, as browser tests need.
+    pub async fn start_localhost(engine: Engine) -> Self {
+        Self::start_as(
+            engine,
+            IssuerHost::Localhost,
+            ServerOptions::default(),
+            |_| {},
+        )
+        .await
+    }
+
+    /// Starts on a random port of 127.0.0.1, with `host` in the issuer and settings adjusted
+    /// by `configure` (the issuer is already set).
+    pub async fn start_as(
+        engine: Engine,
+        host: IssuerHost,
+        options: ServerOptions,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
         let db = TestDatabase::create(engine).await;
         let store = db.store().await;
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let issuer = format!("http://127.0.0.1:{}", addr.port());
+        let issuer = format!("http://{}:{}", host.name(), addr.port());
         let mut settings = Settings::new(Issuer::parse(&issuer).unwrap());
         settings.password_hash_concurrency = 2;
         configure(&mut settings);
