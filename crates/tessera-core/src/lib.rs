@@ -5,6 +5,7 @@
 //! argument, so expiry rules are tested with a fixed clock.
 
 pub mod accounts;
+pub mod acr;
 pub mod authorize;
 pub mod backchannel;
 pub mod client_assertion;
