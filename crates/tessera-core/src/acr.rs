@@ -6,8 +6,11 @@
 //! (OIDC Core §3.1.2.1) and the client's MFA policy; see [`required`] for the rule.
 
 use tessera_protocol::acr::Acr;
+use tessera_protocol::authorize::AuthorizationRequest;
+use tessera_store::Client;
 
 use crate::mfa::MfaPolicy;
+use crate::{Provider, ProviderError};
 
 /// The highest class a person can reach within a login today: a second factor, TOTP, which
 /// Tessera verifies or, for a person without one, enrols on the spot.
@@ -66,6 +69,24 @@ pub fn required(requested: &[Acr], mfa: MfaPolicy, reachable: Acr) -> Acr {
         MfaPolicy::Optional => Acr::Password,
     };
     asked.max(floor)
+}
+
+impl Provider {
+    /// The class a login for `request` to `client` must reach ([`required`]).
+    pub(crate) fn required_acr(&self, request: &AuthorizationRequest, client: &Client) -> Acr {
+        let mfa = MfaPolicy::for_client(client, self.inner.settings.mfa_default);
+        required(&request.acr_values, mfa, REACHABLE)
+    }
+
+    /// [`Provider::required_acr`] for a request whose client is known only by id; a client
+    /// that no longer exists asks for nothing (its interaction will end at the next step).
+    pub(crate) async fn required_acr_of(
+        &self,
+        request: &AuthorizationRequest,
+    ) -> Result<Acr, ProviderError> {
+        let client = self.inner.store.client(request.client_id.as_str()).await?;
+        Ok(client.map_or(Acr::Password, |client| self.required_acr(request, &client)))
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ pub mod revocation;
 pub mod second_factor;
 pub mod secret;
 pub mod settings;
+pub mod step_up;
 pub mod token;
 pub mod totp;
 pub mod userinfo;
