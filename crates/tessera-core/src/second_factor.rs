@@ -177,17 +177,6 @@ impl Provider {
         }
 
         let totp = self.inner.store.totp_factor(&user.id).await?;
-
-        // A step-up verifies an authenticator the person has; it never enrols one, which
-        // needs the password within this interaction (see `crate::step_up`). The factor may
-        // have been removed since the step began.
-        if interaction.step_up_session.is_some() {
-            let confirmed = totp.as_ref().is_some_and(|f| f.confirmed_at.is_some());
-            if !confirmed {
-                return Ok(Err(Next::Login(None)));
-            }
-        }
-
         Ok(Ok(Pending {
             interaction_hash,
             request,

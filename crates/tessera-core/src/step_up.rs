@@ -111,6 +111,13 @@ impl Provider {
             return Ok(Err(Next::Login(None)));
         }
 
+        // A step-up verifies a factor the person has and never enrols one, which needs the
+        // password within the interaction (see the module's docs). The factor may have been
+        // removed since the step began.
+        if !self.has_second_factor(pending_user).await? {
+            return Ok(Err(Next::Login(None)));
+        }
+
         Ok(Ok(()))
     }
 }
