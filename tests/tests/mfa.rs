@@ -337,8 +337,9 @@ async fn the_factor_step_without_a_password_goes_to_login() {
 }
 
 /// A password-only session, from a client that does not require a factor, does not serve
-/// one that does: the person is asked to log in again, and `prompt=none` gets
-/// `login_required` (OIDC Core §3.1.2.6) instead of a silently weaker login.
+/// one that does: the person is asked to log in again (to enrol; see step_up.rs), and
+/// `prompt=none` gets `interaction_required` (OIDC Core §3.1.2.6) instead of a silently
+/// weaker login.
 #[tokio::test]
 async fn a_password_only_session_does_not_serve_a_client_that_requires_mfa() {
     for engine in engines() {
@@ -356,7 +357,7 @@ async fn a_password_only_session_does_not_serve_a_client_that_requires_mfa() {
         assert_sent_to_login(&server, &response);
         let silent = server.authorize_url(&required, &[("prompt", "none")]);
         let response = browser.get(&silent).await;
-        assert_error_redirect(&server, &response, "login_required");
+        assert_error_redirect(&server, &response, "interaction_required");
         server.stop().await;
     }
 }

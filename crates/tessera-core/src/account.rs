@@ -231,7 +231,7 @@ impl Provider {
     ) -> Result<AccountOutcome, ProviderError> {
         let Some(acting) = self.acting(browser, now).await? else {
             let id = self
-                .open_interaction(&Purpose::Account(AccountLogin::default()), now)
+                .open_interaction(&Purpose::Account(AccountLogin::default()), None, now)
                 .await?;
             return Ok(AccountOutcome::Login(id));
         };
@@ -396,7 +396,8 @@ impl Provider {
         let id = RandomSecret::generate();
         let event = account_event(acting, event_type, now, ctx);
         let mut tx = self.inner.store.begin().await?;
-        self.insert_interaction(&mut tx, &id, &purpose, now).await?;
+        self.insert_interaction(&mut tx, &id, &purpose, None, now)
+            .await?;
         tx.record(&failed(event, json!({ "reason": reason })))
             .await?;
         tx.commit().await?;

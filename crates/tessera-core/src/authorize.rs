@@ -2,9 +2,11 @@
 //!
 //! Enforces, in order: the client and redirect URI are trusted before any redirect
 //! (RFC 6749 §4.1.2.1); the request is valid for that client; the person is authenticated
-//! recently enough (`prompt=login`, `max_age`); they consented to the scopes (`prompt=consent`,
-//! remembered consent, first-party clients); `prompt=none` never shows a page. Only then is
-//! a single-use code issued, bound to the client, redirect URI, PKCE challenge and nonce.
+//! recently enough (`prompt=login`, `max_age`); the login reached the class the request
+//! needs (`acr_values`, the client's MFA policy), or the person steps up to it
+//! ([`crate::step_up`]); they consented to the scopes (`prompt=consent`, remembered
+//! consent, first-party clients); `prompt=none` never shows a page. Only then is a
+//! single-use code issued, bound to the client, redirect URI, PKCE challenge and nonce.
 
 use serde_json::json;
 use tessera_protocol::authorize::{AuthorizationRequest, ClientAndRedirect, ClientPolicy};
@@ -17,9 +19,10 @@ use tessera_store::{
 };
 use url::Url;
 
-use crate::mfa::{is_multi_factor, MfaPolicy};
+use crate::acr::acr_of;
 use crate::purpose::Purpose;
 use crate::secret::{digest, RandomSecret};
+use crate::step_up::{is_stale, StepUp};
 use crate::{Provider, ProviderError, RequestContext, Settings};
 
 /// Where the browser goes next.
@@ -36,11 +39,20 @@ pub enum Next {
     Consent(Option<RandomSecret>),
     /// Go to the account page: an account interaction's login is complete.
     Account,
+    /// Show the second-factor step of a step-up: the person's session is live but weaker
+    /// than the request needs.
+    SecondFactor(Option<RandomSecret>),
 }
 
 /// What the flow needs to decide, for one request.
 pub(crate) enum Decision {
     Login,
+    /// The session is live and recent enough, but its class is below what the request
+    /// needs, and its person has a second factor: they give it, not the password again.
+    StepUp,
+    /// As for `StepUp`, but the person has no second factor yet: they log in with the
+    /// password again and enrol one ([`crate::step_up`] says why).
+    Enrol,
     Consent,
     Issue,
 }
@@ -143,10 +155,13 @@ impl Provider {
 
         let decision = decide(&request, &client, session.as_ref(), false, self, now).await?;
 
-        // Step 6: prompt=none must answer without showing a page (OIDC Core §3.1.2.6).
+        // Step 6: prompt=none must answer without showing a page (OIDC Core §3.1.2.6). A
+        // live session that needs a second factor is not a missing login: the person is
+        // known and must interact, so that is `interaction_required`.
         if request.prompt.none {
             let code = match decision {
                 Decision::Login => Some(ErrorCode::LoginRequired),
+                Decision::StepUp | Decision::Enrol => Some(ErrorCode::InteractionRequired),
                 Decision::Consent => Some(ErrorCode::ConsentRequired),
                 Decision::Issue => None,
             };
@@ -160,22 +175,25 @@ impl Provider {
             }
         }
 
-        match (decision, session) {
-            (Decision::Issue, Some((session, user))) => {
+        match (decision, session, browser.session_id) {
+            (Decision::Issue, Some((session, user)), _) => {
                 self.issue_code(&request, &user, &session, None, now, ctx)
                     .await
             }
-            (decision, _) => {
-                let consent = matches!(decision, Decision::Consent);
-                let id = self
-                    .open_interaction(&Purpose::Authorization(request), now)
-                    .await?;
-                Ok(if consent {
-                    Next::Consent(Some(id))
-                } else {
-                    Next::Login(Some(id))
-                })
+            (Decision::StepUp, Some((session, _)), Some(session_id)) => {
+                let step_up = StepUp::of(session_id, &session);
+                let purpose = Purpose::Authorization(request);
+                let id = self.open_interaction(&purpose, Some(&step_up), now).await?;
+                Ok(Next::SecondFactor(Some(id)))
             }
+            (Decision::Consent, _, _) => Ok(Next::Consent(Some(
+                self.open_interaction(&Purpose::Authorization(request), None, now)
+                    .await?,
+            ))),
+            _ => Ok(Next::Login(Some(
+                self.open_interaction(&Purpose::Authorization(request), None, now)
+                    .await?,
+            ))),
         }
     }
 
@@ -208,12 +226,18 @@ impl Provider {
         match (
             decide(&request, &client, session.as_ref(), fresh, self, now).await?,
             session,
+            browser.session_id,
         ) {
-            (Decision::Issue, Some((session, user))) => {
+            (Decision::Issue, Some((session, user)), _) => {
                 self.issue_code(&request, &user, &session, Some(interaction_id), now, ctx)
                     .await
             }
-            (Decision::Consent, _) => Ok(Next::Consent(None)),
+            (Decision::StepUp, Some((session, _)), Some(session_id)) => {
+                let step_up = StepUp::of(session_id, &session);
+                self.begin_step_up(&interaction_id, &step_up).await?;
+                Ok(Next::SecondFactor(None))
+            }
+            (Decision::Consent, _, _) => Ok(Next::Consent(None)),
             _ => Ok(Next::Login(None)),
         }
     }
@@ -280,15 +304,18 @@ impl Provider {
         Ok(Some((id_hash, interaction, purpose)))
     }
 
-    /// Opens an interaction for `purpose` and returns the id its cookie carries.
+    /// Opens an interaction for `purpose` and returns the id its cookie carries; with
+    /// `step_up`, one whose first step is the second factor of that session's person.
     pub(crate) async fn open_interaction(
         &self,
         purpose: &Purpose,
+        step_up: Option<&StepUp>,
         now: i64,
     ) -> Result<RandomSecret, ProviderError> {
         let id = RandomSecret::generate();
         let mut tx = self.inner.store.begin().await?;
-        self.insert_interaction(&mut tx, &id, purpose, now).await?;
+        self.insert_interaction(&mut tx, &id, purpose, step_up, now)
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -299,6 +326,7 @@ impl Provider {
         tx: &mut Tx,
         id: &RandomSecret,
         purpose: &Purpose,
+        step_up: Option<&StepUp>,
         now: i64,
     ) -> Result<(), ProviderError> {
         let (name, request) = purpose.to_stored()?;
@@ -307,8 +335,9 @@ impl Provider {
             request,
             authenticated_at: None,
             expires_at: now + self.inner.settings.interaction_ttl,
-            pending_user_id: None,
-            password_verified_at: None,
+            pending_user_id: step_up.map(|s| s.user_id.clone()),
+            password_verified_at: step_up.map(|s| s.authenticated_at),
+            step_up_session: step_up.map(|s| s.session_hash.to_vec()),
         };
         tx.insert_interaction(&id.digest(), &interaction, now)
             .await?;
@@ -414,6 +443,10 @@ impl Provider {
 
 /// Decides what the request still needs. `fresh` is true when the person authenticated
 /// within this very interaction, which satisfies `prompt=login` and `max_age`.
+///
+/// The order matters: a session too old for the request is a full login (password and
+/// every factor the person has) before any question of its class, so a step-up never
+/// refreshes a stale password.
 pub(crate) async fn decide(
     request: &AuthorizationRequest,
     client: &Client,
@@ -431,20 +464,19 @@ pub(crate) async fn decide(
         return Ok(Decision::Login);
     }
 
-    // OIDC Core §3.1.2.1: max_age bounds the time since the last active authentication,
-    // and "max_age=0 is equivalent to prompt=login" even within the second of a login.
-    if let Some(max_age) = request.max_age {
-        let stale = max_age == 0 || now - session.auth_time > max_age;
-        if stale && !fresh {
-            return Ok(Decision::Login);
-        }
+    // OIDC Core §3.1.2.1: max_age bounds the time since the last active authentication.
+    if is_stale(request.max_age, session.auth_time, now) && !fresh {
+        return Ok(Decision::Login);
     }
 
-    // A client that requires a second factor is not served by a password-only session:
-    // the person logs in again and gives one (or enrols), before any code is issued.
-    let mfa = MfaPolicy::for_client(client, provider.inner.settings.mfa_default);
-    if mfa == MfaPolicy::Required && !is_multi_factor(&session.amr) {
-        return Ok(Decision::Login);
+    // OIDC Core §3.1.2.1 `acr_values`, and a client that requires a second factor: a
+    // session below the class the request needs steps up before any code is issued.
+    if acr_of(&session.amr) < provider.required_acr(request, client) {
+        return Ok(if provider.has_second_factor(&user.id).await? {
+            Decision::StepUp
+        } else {
+            Decision::Enrol
+        });
     }
 
     // OIDC Core §3.1.2.1: prompt=consent asks for consent, even from first-party clients.

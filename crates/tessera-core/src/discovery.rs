@@ -1,5 +1,6 @@
 //! The discovery document (OIDC Discovery 1.0 §3), built from what the code supports.
 
+use tessera_protocol::acr::Acr;
 use tessera_protocol::authorize::Prompt;
 use tessera_protocol::discovery::ProviderMetadata;
 use tessera_protocol::types::Issuer;
@@ -22,7 +23,7 @@ pub mod paths {
 }
 
 /// Claims that userinfo and ID tokens can return (see [`crate::userinfo`]).
-pub const CLAIMS_SUPPORTED: [&str; 14] = [
+pub const CLAIMS_SUPPORTED: [&str; 15] = [
     "iss",
     "sub",
     "aud",
@@ -32,6 +33,7 @@ pub const CLAIMS_SUPPORTED: [&str; 14] = [
     "nonce",
     "at_hash",
     "amr",
+    "acr",
     "azp",
     "sid",
     "name",
@@ -81,6 +83,7 @@ pub fn metadata(issuer: &Issuer) -> String {
         token_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS.to_vec(),
         code_challenge_methods_supported: vec!["S256"],
         claims_supported: claims,
+        acr_values_supported: Acr::ALL.iter().map(|acr| acr.as_str()).collect(),
         prompt_values_supported: Prompt::SUPPORTED.to_vec(),
         claims_parameter_supported: false,
         request_parameter_supported: false,

@@ -21,6 +21,7 @@ use crate::mfa::AMR_PASSWORD;
 use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
+use crate::step_up::StepUp;
 use crate::username::username_key;
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -49,8 +50,12 @@ pub struct ConsentView {
 enum ConsentStep {
     /// Expired, never existed, or already finished.
     Gone,
-    /// No live session, or one that `prompt=login` or `max_age` does not accept.
+    /// No live session, or one that `prompt=login` or `max_age` does not accept, or one
+    /// whose person must enrol a second factor.
     NeedsLogin,
+    /// A live session below the class the request needs; the interaction is now its
+    /// step-up.
+    NeedsStepUp,
     Ready {
         interaction_hash: [u8; 32],
         request: AuthorizationRequest,
@@ -64,6 +69,7 @@ impl ConsentStep {
     fn elsewhere(&self) -> Next {
         match self {
             Self::NeedsLogin => Next::Login(None),
+            Self::NeedsStepUp => Next::SecondFactor(None),
             Self::Gone | Self::Ready { .. } => Next::ErrorPage(interaction_gone()),
         }
     }
@@ -178,8 +184,9 @@ impl Provider {
         event.outcome = Outcome::Success;
         event.user_id = Some(user.id.clone());
 
-        // A second factor is owed when the person has one or the client requires one: the
-        // password then creates no session, only a pending step on the interaction row.
+        // A second factor is owed when the person has one, or an app's request needs two
+        // (the client's policy, `acr_values`): the password then creates no session, only a
+        // pending step on the interaction row.
         if let Some(step) = self.second_factor_owed(&user, &purpose).await? {
             event.detail = json!({ "second_factor": step.as_str() });
             let mut tx = self.inner.store.begin().await?;
@@ -258,9 +265,18 @@ impl Provider {
             return Ok(ConsentStep::NeedsLogin);
         };
         let fresh = interaction.authenticated_at.is_some();
-        let decision = decide(&request, &client, Some(&live), fresh, self, now).await?;
-        if matches!(decision, Decision::Login) {
-            return Ok(ConsentStep::NeedsLogin);
+        match decide(&request, &client, Some(&live), fresh, self, now).await? {
+            Decision::Login | Decision::Enrol => return Ok(ConsentStep::NeedsLogin),
+            Decision::StepUp => {
+                // A live session implies its cookie; without one there is nothing to bind.
+                let Some(session_id) = browser.session_id else {
+                    return Ok(ConsentStep::NeedsLogin);
+                };
+                let step_up = StepUp::of(session_id, &live.0);
+                self.begin_step_up(&interaction_hash, &step_up).await?;
+                return Ok(ConsentStep::NeedsStepUp);
+            }
+            Decision::Consent | Decision::Issue => {}
         }
         let (session, user) = live;
         Ok(ConsentStep::Ready {

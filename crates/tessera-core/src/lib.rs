@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod accounts;
+pub mod acr;
 pub mod authorize;
 pub mod backchannel;
 pub mod client_assertion;
@@ -32,6 +33,7 @@ pub mod revocation;
 pub mod second_factor;
 pub mod secret;
 pub mod settings;
+pub mod step_up;
 pub mod token;
 pub mod totp;
 pub mod userinfo;

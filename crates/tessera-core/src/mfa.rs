@@ -53,6 +53,18 @@ pub fn is_multi_factor(amr: &str) -> bool {
     amr.split(' ').any(|value| value == "mfa")
 }
 
+/// The methods of a login that added `factor` to a session whose methods were `session`:
+/// each value once, the session's first (space-separated RFC 8176 §2 values).
+pub fn combined_amr(session: &str, factor: &str) -> String {
+    let mut methods: Vec<&str> = Vec::new();
+    for method in session.split(' ').chain(factor.split(' ')) {
+        if !method.is_empty() && !methods.contains(&method) {
+            methods.push(method);
+        }
+    }
+    methods.join(" ")
+}
+
 /// Codes one interaction may check; the last of them, if wrong, ends it.
 pub const MAX_FAILURES_PER_INTERACTION: i64 = 5;
 /// Consecutive wrong codes on an account after which its second-factor step is refused

@@ -8,24 +8,29 @@
 //! "Incorrect code." whichever factors the person has, and counts against the interaction
 //! (five end it) and the account (a hundred in a row lock the step until an administrator
 //! resets the factors); enrolment confirms a TOTP authenticator only with a valid code,
-//! then shows ten recovery codes once. Each attempt is an audit event.
+//! then shows ten recovery codes once. Each attempt is an audit event. A step-up
+//! ([`crate::step_up`]) reaches this step from a live session instead of a password, under
+//! that module's guards.
 //!
 //! The account page reuses this step to set up an authenticator: it opens an account
 //! interaction whose password step its fresh session stands for (see [`crate::account`]).
 
 use serde_json::json;
+use tessera_protocol::acr::Acr;
 use tessera_protocol::{ErrorCode, OAuthError};
 use tessera_store::{AuditEvent, Outcome, Session, TotpFactor, Tx, User};
 
+use crate::acr::acr_of;
 use crate::authorize::{audit_context, interaction_gone, BrowserState, Next};
 use crate::interaction::csrf_refused;
 use crate::mfa::{
-    MfaPolicy, AMR_PASSWORD_RECOVERY, AMR_PASSWORD_TOTP, MAX_FAILURES_PER_ACCOUNT,
+    combined_amr, AMR_PASSWORD_RECOVERY, AMR_PASSWORD_TOTP, MAX_FAILURES_PER_ACCOUNT,
     MAX_FAILURES_PER_INTERACTION,
 };
 use crate::purpose::Purpose;
 use crate::recovery::{self, RecoveryCode};
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
+use crate::step_up::take_upgraded_session;
 use crate::totp::{self, TotpSecret};
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -101,6 +106,17 @@ struct Pending {
     totp: Option<TotpFactor>,
     /// Second-factor attempts taken in this interaction, this one included.
     attempts: i64,
+    /// For a step-up, the hash of the session it upgrades.
+    step_up: Option<Vec<u8>>,
+}
+
+/// What a verified factor adds to the login.
+struct Verified {
+    /// The `amr` of a password login with this factor.
+    amr: &'static str,
+    events: Vec<AuditEvent>,
+    /// Whether the person's other sessions end (after an enrolment).
+    end_other_sessions: bool,
 }
 
 /// Whether an unconfirmed secret was drawn by this interaction.
@@ -116,9 +132,10 @@ fn too_many_codes() -> OAuthError {
 }
 
 impl Provider {
-    /// Which second-factor step, if any, a person who just gave the right password owes.
-    /// A login for the account page owes the factor the person has, and never an enrolment:
-    /// no client demands one there.
+    /// Which second-factor step, if any, a person who just gave the right password owes:
+    /// the code when they have an authenticator; enrolment when an app's request needs two
+    /// factors (`acr_values`, or the client's policy) and they have none yet. An account
+    /// login never enrols: it asks for the factor the person has, if any.
     pub(crate) async fn second_factor_owed(
         &self,
         user: &User,
@@ -128,14 +145,11 @@ impl Provider {
         if factor.is_some_and(|f| f.confirmed_at.is_some()) {
             return Ok(Some(FactorStep::Verify));
         }
-        let Some(client_id) = purpose.client_id() else {
+        let Purpose::Authorization(request) = purpose else {
             return Ok(None);
         };
-        let Some(client) = self.inner.store.client(client_id).await? else {
-            return Ok(None);
-        };
-        let policy = MfaPolicy::for_client(&client, self.inner.settings.mfa_default);
-        Ok((policy == MfaPolicy::Required).then_some(FactorStep::Enrol))
+        let required = self.required_acr_of(request).await?;
+        Ok((required >= Acr::MultiFactor).then_some(FactorStep::Enrol))
     }
 
     /// The interaction's pending second factor, or where the browser goes instead.
@@ -163,6 +177,22 @@ impl Provider {
             Some(user) if !user.disabled => user,
             _ => return Ok(Err(Next::ErrorPage(interaction_gone()))),
         };
+
+        // A step-up stands on a session instead of a password: its guards, every time.
+        // Only an app's request opens a step-up; an account interaction bound to a session
+        // is not one this code wrote, and finishes nothing.
+        if let Some(bound) = &interaction.step_up_session {
+            let Purpose::Authorization(request) = &purpose else {
+                return Ok(Err(Next::ErrorPage(interaction_gone())));
+            };
+            if let Err(next) = self
+                .step_up_holds(bound, &user.id, request, browser, now)
+                .await?
+            {
+                return Ok(Err(next));
+            }
+        }
+
         let totp = self.inner.store.totp_factor(&user.id).await?;
         Ok(Ok(Pending {
             interaction_hash,
@@ -170,6 +200,7 @@ impl Provider {
             user,
             totp,
             attempts: 0,
+            step_up: interaction.step_up_session,
         }))
     }
 
@@ -345,9 +376,13 @@ impl Provider {
                 let event = self.factor_event(pending, "login.totp", now, ctx, reason);
                 return self.wrong_code(tx, interaction_id, pending, event).await;
             }
-            let event = self.factor_event(pending, "login.totp", now, ctx, "");
+            let verified = Verified {
+                amr: AMR_PASSWORD_TOTP,
+                events: vec![self.factor_event(pending, "login.totp", now, ctx, "")],
+                end_other_sessions: false,
+            };
             return self
-                .complete(tx, pending, AMR_PASSWORD_TOTP, vec![event], browser, now)
+                .complete(tx, pending, verified, browser, now, ctx)
                 .await;
         }
 
@@ -360,16 +395,13 @@ impl Provider {
             let event = self.factor_event(pending, "login.recovery_code", now, ctx, "wrong_code");
             return self.wrong_code(tx, interaction_id, pending, event).await;
         }
-        let event = self.factor_event(pending, "login.recovery_code", now, ctx, "");
-        self.complete(
-            tx,
-            pending,
-            AMR_PASSWORD_RECOVERY,
-            vec![event],
-            browser,
-            now,
-        )
-        .await
+        let verified = Verified {
+            amr: AMR_PASSWORD_RECOVERY,
+            events: vec![self.factor_event(pending, "login.recovery_code", now, ctx, "")],
+            end_other_sessions: false,
+        };
+        self.complete(tx, pending, verified, browser, now, ctx)
+            .await
     }
 
     /// The first code from a newly scanned authenticator: confirms it, issues recovery
@@ -415,16 +447,19 @@ impl Provider {
         let codes = recovery::generate_set();
         let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
         tx.replace_recovery_codes(user_id, &digests, now).await?;
-        // Sessions opened with the password alone, before the person had a factor, end
-        // now: one may be an intruder's, signed in with a stolen password.
-        tx.delete_user_sessions(user_id).await?;
-        let events = vec![
-            self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
-            self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, ""),
-            self.factor_event(pending, "login.totp", now, ctx, ""),
-        ];
+        let verified = Verified {
+            amr: AMR_PASSWORD_TOTP,
+            events: vec![
+                self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
+                self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, ""),
+                self.factor_event(pending, "login.totp", now, ctx, ""),
+            ],
+            // Sessions opened with the password alone, before the person had a factor,
+            // end now: one may be an intruder's, signed in with a stolen password.
+            end_other_sessions: true,
+        };
         match self
-            .complete(tx, pending, AMR_PASSWORD_TOTP, events, browser, now)
+            .complete(tx, pending, verified, browser, now, ctx)
             .await?
         {
             FactorOutcome::LoggedIn { session, .. } => Ok(FactorOutcome::LoggedIn {
@@ -464,10 +499,10 @@ impl Provider {
         &self,
         mut tx: Tx,
         pending: &Pending,
-        amr: &str,
-        events: Vec<AuditEvent>,
+        verified: Verified,
         browser: &BrowserState<'_>,
         now: i64,
+        ctx: &RequestContext,
     ) -> Result<FactorOutcome, ProviderError> {
         let user_id = pending.user.id.as_str();
         // Of two submissions of one form, only the first finishes the step.
@@ -482,27 +517,61 @@ impl Provider {
         }
         tx.clear_factor_failures(user_id).await?;
 
-        let session_id = RandomSecret::generate();
-        let session = Session {
-            user_id: user_id.to_string(),
-            auth_time: now,
-            amr: amr.to_string(),
-            sid: Some(uuid::Uuid::new_v4().simple().to_string()),
-            expires_at: now + self.inner.settings.session_ttl,
+        // A step-up replaces the session it upgrades, taken within this transaction: a
+        // logout that won the race leaves nothing to upgrade.
+        let upgraded = match &pending.step_up {
+            Some(bound) => {
+                let Some(old) = take_upgraded_session(&mut tx, bound, user_id, now).await? else {
+                    tx.rollback().await?;
+                    return Ok(FactorOutcome::Elsewhere(Next::Login(None)));
+                };
+                Some(old)
+            }
+            None => None,
         };
+        if verified.end_other_sessions {
+            tx.delete_user_sessions(user_id).await?;
+        }
+
+        let session_id = RandomSecret::generate();
+        let session = self.successor(user_id, verified.amr, upgraded.as_ref(), now);
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
-        for event in &events {
+        for event in &verified.events {
             tx.record(event).await?;
+        }
+        if upgraded.is_some() {
+            let mut event = self.factor_event(pending, "login.step_up", now, ctx, "");
+            let acr = acr_of(&session.amr);
+            event.detail = json!({ "amr": session.amr, "acr": acr.as_str() });
+            tx.record(&event).await?;
         }
         tx.commit().await?;
         Ok(FactorOutcome::LoggedIn {
             session: session_id,
             recovery_codes: Vec::new(),
         })
+    }
+
+    /// The session a verified factor opens: new in every case, with `auth_time` now. After
+    /// a step-up it has the methods of both logins and keeps the upgraded session's public
+    /// `sid`, so back-channel logout still reaches the clients that session served
+    /// (Back-Channel Logout §2.7); its secret id is never reused.
+    fn successor(&self, user_id: &str, amr: &str, upgraded: Option<&Session>, now: i64) -> Session {
+        let (amr, sid) = match upgraded {
+            Some(old) => (combined_amr(&old.amr, amr), old.sid.clone()),
+            None => (amr.to_string(), None),
+        };
+        Session {
+            user_id: user_id.to_string(),
+            auth_time: now,
+            amr,
+            sid: sid.or_else(|| Some(uuid::Uuid::new_v4().simple().to_string())),
+            expires_at: now + self.inner.settings.session_ttl,
+        }
     }
 
     /// An audit event about this step; an empty `failure` means success.

@@ -18,6 +18,7 @@ use tessera_store::{
     AccessTokenRecord, AuditEvent, AuthorizationCode, Client, Outcome, Redemption, Tx,
 };
 
+use crate::acr::acr_of;
 use crate::authorize::audit_context;
 use crate::keys::Alg;
 use crate::refresh::{new_family_id, offers_refresh};
@@ -243,6 +244,9 @@ impl Provider {
                 nonce: grant.nonce.map(str::to_string),
                 at_hash: at_hash(&access_token),
                 amr: grant.amr.split(' ').map(str::to_string).collect(),
+                // Derived from the grant's `amr` on every issue, refresh included, so the
+                // class can never say more than the methods the login used.
+                acr: acr_of(grant.amr).as_str().to_string(),
                 sid: grant.sid.map(str::to_string),
                 azp: client.id.clone(),
             };

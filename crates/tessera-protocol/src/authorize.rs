@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::acr::{parse_acr_values, Acr};
 use crate::params::{repeated_error, Params};
 use crate::pkce::CodeChallenge;
 use crate::scope::Scope;
@@ -91,6 +92,11 @@ pub struct AuthorizationRequest {
     /// Seconds since the last active authentication that the client will accept.
     pub max_age: Option<i64>,
     pub login_hint: Option<LoginHint>,
+    /// The known classes of `acr_values`, in the client's order of preference (OIDC Core
+    /// §3.1.2.1). Empty when none was asked for; absent from interactions stored before
+    /// step-up existed.
+    #[serde(default)]
+    pub acr_values: Vec<Acr>,
     /// An ID token Tessera issued earlier, naming the person the client expects (OIDC Core
     /// §3.1.2.1). Only the first decision reads it, so it is not kept in the interaction.
     #[serde(skip)]
@@ -206,6 +212,12 @@ impl AuthorizationRequest {
             None => None,
         };
 
+        let acr_values = params
+            .get("acr_values")
+            .map(parse_acr_values)
+            .transpose()?
+            .unwrap_or_default();
+
         Ok(Self {
             client_id,
             redirect_uri,
@@ -216,6 +228,7 @@ impl AuthorizationRequest {
             prompt,
             max_age,
             login_hint,
+            acr_values,
             id_token_hint,
         })
     }

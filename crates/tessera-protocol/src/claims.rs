@@ -18,6 +18,9 @@ pub struct IdTokenClaims {
     pub nonce: Option<String>,
     pub at_hash: String,
     pub amr: Vec<String>,
+    /// The authentication context class the login actually reached (OIDC Core §2), on every
+    /// ID token, whatever `acr_values` asked for: the relying party decides what it accepts.
+    pub acr: String,
     /// The session's public id (OIDC Back-Channel Logout §2.4, Front-Channel Logout §3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,

@@ -31,6 +31,8 @@ pub struct ProviderMetadata {
     pub token_endpoint_auth_signing_alg_values_supported: Vec<&'static str>,
     pub code_challenge_methods_supported: Vec<&'static str>,
     pub claims_supported: Vec<&'static str>,
+    /// OIDC Discovery §3: the classes `acr_values` may name and ID tokens' `acr` reports.
+    pub acr_values_supported: Vec<&'static str>,
     pub prompt_values_supported: Vec<&'static str>,
     pub claims_parameter_supported: bool,
     pub request_parameter_supported: bool,

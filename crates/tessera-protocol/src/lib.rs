@@ -5,6 +5,7 @@
 //! the specifications put on them. It performs no I/O and knows nothing of storage or HTTP,
 //! so every rule here can be tested from the spec text alone.
 
+pub mod acr;
 pub mod authorize;
 pub mod claims;
 pub mod client_assertion;

@@ -20,15 +20,19 @@ pub struct Interaction {
     pub expires_at: i64,
     /// The person whose password was verified here and who still owes a second factor.
     pub pending_user_id: Option<String>,
-    /// When that password was verified.
+    /// When that password was verified (for a step-up: when the session being stepped up
+    /// was authenticated).
     pub password_verified_at: Option<i64>,
+    /// For a step-up, the SHA-256 of the session whose person owes the second factor: the
+    /// step finishes only while that session is live and presented.
+    pub step_up_session: Option<Vec<u8>>,
 }
 
 impl Store {
     pub async fn interaction(&self, id_hash: &[u8], now: i64) -> Result<Option<Interaction>> {
         let row = sqlx::query(
             "SELECT purpose, request, authenticated_at, expires_at, pending_user_id, \
-             password_verified_at FROM interactions \
+             password_verified_at, step_up_session FROM interactions \
              WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash.to_vec())
@@ -43,6 +47,7 @@ impl Store {
                 expires_at: row.try_get("expires_at")?,
                 pending_user_id: row.try_get("pending_user_id")?,
                 password_verified_at: row.try_get("password_verified_at")?,
+                step_up_session: row.try_get("step_up_session")?,
             })
         })
         .transpose()
@@ -58,7 +63,8 @@ impl Tx {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO interactions (id_hash, purpose, request, authenticated_at, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+             expires_at, pending_user_id, password_verified_at, step_up_session) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(id_hash.to_vec())
         .bind(&interaction.purpose)
@@ -66,6 +72,9 @@ impl Tx {
         .bind(interaction.authenticated_at)
         .bind(now)
         .bind(interaction.expires_at)
+        .bind(&interaction.pending_user_id)
+        .bind(interaction.password_verified_at)
+        .bind(&interaction.step_up_session)
         .execute(&mut *self.0)
         .await?;
         Ok(())
@@ -81,7 +90,8 @@ impl Tx {
     }
 
     /// Records that `user_id` gave the right password and owes a second factor. No session
-    /// exists for them until [`Tx::finish_second_factor`].
+    /// exists for them until [`Tx::finish_second_factor`]. A step-up begun earlier in the
+    /// interaction is over: this login stands on its own password.
     pub async fn set_interaction_pending(
         &mut self,
         id_hash: &[u8],
@@ -90,10 +100,33 @@ impl Tx {
     ) -> Result<()> {
         sqlx::query(
             "UPDATE interactions SET pending_user_id = $1, password_verified_at = $2, \
-             authenticated_at = NULL WHERE id_hash = $3",
+             authenticated_at = NULL, step_up_session = NULL WHERE id_hash = $3",
         )
         .bind(user_id)
         .bind(now)
+        .bind(id_hash.to_vec())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that the person of the session `session_hash`, authenticated at
+    /// `authenticated_at`, owes a second factor here without giving the password again
+    /// (a step-up). The interaction is no longer a fresh login until the factor is given.
+    pub async fn set_interaction_step_up(
+        &mut self,
+        id_hash: &[u8],
+        user_id: &str,
+        session_hash: &[u8],
+        authenticated_at: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE interactions SET pending_user_id = $1, password_verified_at = $2, \
+             step_up_session = $3, authenticated_at = NULL WHERE id_hash = $4",
+        )
+        .bind(user_id)
+        .bind(authenticated_at)
+        .bind(session_hash.to_vec())
         .bind(id_hash.to_vec())
         .execute(&mut *self.0)
         .await?;
@@ -110,8 +143,8 @@ impl Tx {
         now: i64,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE interactions SET authenticated_at = $1, pending_user_id = NULL \
-             WHERE id_hash = $2 AND pending_user_id = $3",
+            "UPDATE interactions SET authenticated_at = $1, pending_user_id = NULL, \
+             step_up_session = NULL WHERE id_hash = $2 AND pending_user_id = $3",
         )
         .bind(now)
         .bind(id_hash.to_vec())

@@ -1,5 +1,6 @@
 //! Browser sessions of people who logged in, found by the SHA-256 of their cookie value.
 
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::{Result, Store, Tx};
@@ -15,6 +16,16 @@ pub struct Session {
     pub expires_at: i64,
 }
 
+fn session_of(row: &AnyRow) -> Result<Session> {
+    Ok(Session {
+        user_id: row.try_get("user_id")?,
+        auth_time: row.try_get("auth_time")?,
+        amr: row.try_get("amr")?,
+        sid: row.try_get("sid")?,
+        expires_at: row.try_get("expires_at")?,
+    })
+}
+
 impl Store {
     /// The live session with this id hash, if it has not expired at `now`.
     pub async fn session(&self, id_hash: &[u8], now: i64) -> Result<Option<Session>> {
@@ -26,16 +37,7 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok(Session {
-                user_id: row.try_get("user_id")?,
-                auth_time: row.try_get("auth_time")?,
-                amr: row.try_get("amr")?,
-                sid: row.try_get("sid")?,
-                expires_at: row.try_get("expires_at")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(session_of).transpose()
     }
 }
 
@@ -80,6 +82,20 @@ impl Tx {
             .execute(&mut *self.0)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Ends the session with this id hash if it is live at `now`, and returns it: of two
+    /// transactions taking the same session, only one gets it.
+    pub async fn take_live_session(&mut self, id_hash: &[u8], now: i64) -> Result<Option<Session>> {
+        let row = sqlx::query(
+            "DELETE FROM sessions WHERE id_hash = $1 AND expires_at > $2 \
+             RETURNING user_id, auth_time, amr, sid, expires_at",
+        )
+        .bind(id_hash.to_vec())
+        .bind(now)
+        .fetch_optional(&mut *self.0)
+        .await?;
+        row.as_ref().map(session_of).transpose()
     }
 
     pub async fn delete_session(&mut self, id_hash: &[u8]) -> Result<()> {

@@ -44,6 +44,7 @@ async fn an_interaction_keeps_its_purpose() {
             expires_at: NOW + 600,
             pending_user_id: None,
             password_verified_at: None,
+            step_up_session: None,
         };
         let mut tx = store.begin().await.unwrap();
         tx.insert_interaction(&[1u8; 32], &interaction, NOW)

@@ -234,6 +234,7 @@ async fn sessions_and_interactions_expire() {
             expires_at: NOW + 10,
             pending_user_id: None,
             password_verified_at: None,
+            step_up_session: None,
         };
         let mut tx = store.begin().await.unwrap();
         tx.insert_session(&[5u8; 32], &session, NOW).await.unwrap();

@@ -50,7 +50,8 @@ impl Provider {
         let id = RandomSecret::generate();
         let purpose = Purpose::Account(AccountLogin::default());
         let mut tx = self.inner.store.begin().await?;
-        self.insert_interaction(&mut tx, &id, &purpose, now).await?;
+        self.insert_interaction(&mut tx, &id, &purpose, None, now)
+            .await?;
         tx.set_interaction_pending(&id.digest(), user_id, acting.session.auth_time)
             .await?;
         tx.record(&succeeded(

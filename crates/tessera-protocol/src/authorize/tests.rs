@@ -68,3 +68,36 @@ fn negative_max_age_is_refused() {
     let err = validate("response_type=code&scope=openid&max_age=-1", false).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidRequest);
 }
+
+#[test]
+fn acr_values_keep_the_known_classes_in_order() {
+    let query = concat!(
+        "response_type=code&scope=openid",
+        "&acr_values=phrh%20urn%3Aexample%3Agold%20urn%3Atessera%3Aacr%3Amfa"
+    );
+    let request = validate(query, false).unwrap();
+    assert_eq!(
+        request.acr_values,
+        [
+            crate::acr::Acr::PhishingResistantHardware,
+            crate::acr::Acr::MultiFactor
+        ]
+    );
+    let without = validate("response_type=code&scope=openid", false).unwrap();
+    assert!(without.acr_values.is_empty());
+}
+
+#[test]
+fn acr_values_with_control_characters_are_invalid() {
+    let err = validate("response_type=code&scope=openid&acr_values=phr%0A", false).unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn an_interaction_stored_before_acr_values_existed_still_reads() {
+    let stored = r#"{"client_id":"app","redirect_uri":"https://app.example/cb","state":null,
+        "scope":"openid","nonce":null,"code_challenge":null,
+        "prompt":{"none":false,"login":false,"consent":false},"max_age":null,"login_hint":null}"#;
+    let request: AuthorizationRequest = serde_json::from_str(stored).unwrap();
+    assert!(request.acr_values.is_empty());
+}

@@ -105,6 +105,7 @@ pub(crate) fn next_response(
         }
         Next::Login(cookie) => (issuer.endpoint(&["login"]), cookie),
         Next::Consent(cookie) => (issuer.endpoint(&["consent"]), cookie),
+        Next::SecondFactor(cookie) => (issuer.endpoint(&["factor"]), cookie),
     };
     let mut response = see_other(&location);
     if let Some(id) = cookie {
