@@ -22,6 +22,8 @@ const ACCOUNT: &str = "account";
 pub const ACCOUNT_AUDIENCE: &str = "your account";
 
 /// Why an interaction exists.
+// One short-lived value per request; boxing the request would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Purpose {
     /// An app's validated authorization request, waiting for login and consent.
