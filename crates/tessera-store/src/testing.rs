@@ -125,3 +125,14 @@ where
         db.drop_database().await;
     }
 }
+
+/// Sets the stored signature counter of a WebAuthn credential, as a cloned authenticator
+/// that another copy has run ahead of would find it.
+pub async fn set_webauthn_sign_count(store: &Store, credential_id: &[u8], sign_count: i64) {
+    sqlx::query("UPDATE webauthn_credentials SET sign_count = $1 WHERE credential_id = $2")
+        .bind(sign_count)
+        .bind(credential_id.to_vec())
+        .execute(&store.pool)
+        .await
+        .expect("set a credential's signature counter");
+}
