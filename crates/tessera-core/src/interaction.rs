@@ -27,6 +27,10 @@ pub struct LoginView {
     pub client_name: String,
     pub username: String,
     pub error: Option<&'static str>,
+    /// Whether to offer signing in with a passkey (WebAuthn is offered).
+    pub passkey: bool,
+    /// Why the last passkey attempt failed, shown beside the passkey button.
+    pub passkey_error: Option<&'static str>,
 }
 
 /// What the consent page shows.
@@ -110,6 +114,8 @@ impl Provider {
                 .map(|h| h.to_string())
                 .unwrap_or_default(),
             error: None,
+            passkey: self.webauthn_offered(),
+            passkey_error: None,
         }))
     }
 
@@ -172,6 +178,8 @@ impl Provider {
                     .take(256)
                     .collect(),
                 error: Some(LOGIN_FAILED),
+                passkey: self.webauthn_offered(),
+                passkey_error: None,
             }));
         };
 
