@@ -2,7 +2,7 @@
 //! fresh database of its own, and a cookie-keeping HTTP client that plays the browser.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use reqwest::cookie::{CookieStore, Jar};
@@ -20,6 +20,19 @@ pub use tessera_store::testing::engines;
 
 pub mod expect;
 pub mod lifecycle;
+pub mod webauthn;
+
+/// The host named in a test server's issuer. The server always listens on 127.0.0.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssuerHost {
+    /// `http://127.0.0.1:PORT`. An IP address cannot be a WebAuthn RP ID, so this server
+    /// offers no passkeys.
+    Loopback,
+    /// `http://localhost:PORT`: a domain, and one that browsers treat as a secure origin over
+    /// plain http, so this server offers passkeys. The kit's clients resolve `localhost` to
+    /// 127.0.0.1.
+    Localhost,
+}
 
 /// A running Tessera.
 pub struct TestServer {
@@ -66,12 +79,37 @@ impl TestServer {
         options: ServerOptions,
         configure: impl FnOnce(&mut Settings),
     ) -> Self {
+        Self::start_at(engine, IssuerHost::Loopback, options, configure).await
+    }
+
+    /// Starts with the issuer `http://localhost:PORT`, where WebAuthn is offered.
+    pub async fn start_localhost(engine: Engine) -> Self {
+        Self::start_at(
+            engine,
+            IssuerHost::Localhost,
+            ServerOptions::default(),
+            |_| {},
+        )
+        .await
+    }
+
+    /// Starts with its issuer on `host`, and settings adjusted by `configure`.
+    pub async fn start_at(
+        engine: Engine,
+        host: IssuerHost,
+        options: ServerOptions,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Self {
         let db = TestDatabase::create(engine).await;
         let store = db.store().await;
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        let issuer = format!("http://127.0.0.1:{}", addr.port());
+        let name = match host {
+            IssuerHost::Loopback => "127.0.0.1",
+            IssuerHost::Localhost => "localhost",
+        };
+        let issuer = format!("http://{name}:{}", addr.port());
         let mut settings = Settings::new(Issuer::parse(&issuer).unwrap());
         settings.password_hash_concurrency = 2;
         configure(&mut settings);
@@ -134,7 +172,7 @@ impl TestServer {
         basic: Option<(&str, &str)>,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        let mut request = reqwest::Client::new().post(self.url("/token")).form(form);
+        let mut request = http_client().post(self.url("/token")).form(form);
         // RFC 6749 §2.3.1 form-encodes id and secret first; ours are base64url, which that
         // encoding leaves unchanged.
         if let Some((id, secret)) = basic {
@@ -247,12 +285,25 @@ impl Default for Browser {
     }
 }
 
+/// Where the kit's clients find `localhost`: the address every test server listens on,
+/// whatever the machine's resolver says first (it may say ::1).
+const LOCALHOST: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// An HTTP client for requests outside a browser (a client's back channel).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .resolve("localhost", LOCALHOST)
+        .build()
+        .unwrap()
+}
+
 impl Browser {
     pub fn new() -> Self {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .resolve("localhost", LOCALHOST)
             .build()
             .unwrap();
         Self { http, jar }
