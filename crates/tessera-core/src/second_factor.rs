@@ -253,7 +253,7 @@ impl Provider {
             .and_then(|u| u.host_str().map(str::to_string))
             .unwrap_or_else(|| "Tessera".to_string());
         let otpauth_uri = secret.otpauth_uri(&label, &pending.user.username);
-        let qr_svg = qr_svg(&otpauth_uri);
+        let qr_svg = totp::qr_svg(&otpauth_uri);
         Ok(FactorOutcome::Enrol(EnrolView {
             csrf,
             client_name,
@@ -600,18 +600,4 @@ impl Notice {
             Self::Passkey(message) => (None, Some(message)),
         }
     }
-}
-
-/// The QR code of `text` as an inline SVG element (the XML declaration dropped), drawn on
-/// the server: the pages' CSP allows no script and no image from elsewhere.
-fn qr_svg(text: &str) -> zeroize::Zeroizing<String> {
-    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
-        return zeroize::Zeroizing::new(String::new());
-    };
-    let svg = code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .build();
-    let start = svg.find("<svg").unwrap_or(0);
-    zeroize::Zeroizing::new(svg[start..].to_string())
 }

@@ -5,7 +5,7 @@
 //! for [`ACCOUNT_CEREMONY_TTL`] seconds, and answers once.
 
 use serde_json::json;
-use tessera_store::{AuditEvent, Outcome, WebauthnCredential};
+use tessera_store::{AuditEvent, Outcome, Tx, WebauthnCredential};
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
 use webauthn_rs::DEFAULT_AUTHENTICATOR_TIMEOUT;
 
@@ -17,6 +17,9 @@ use crate::{Provider, ProviderError, RequestContext};
 /// How long a registration started from the account page can be finished, seconds: the
 /// time webauthn-rs gives the browser (`timeout`, five minutes).
 pub const ACCOUNT_CEREMONY_TTL: i64 = DEFAULT_AUTHENTICATOR_TIMEOUT.as_secs() as i64;
+
+/// The audit event of a registration from the account page.
+const REGISTER: &str = "factor.webauthn_register";
 
 /// A registered key as the account page lists it. Nothing in it is secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,31 +103,24 @@ impl Provider {
             || self.inner.store.has_webauthn_credential(user_id).await?;
 
         let mut tx = self.inner.store.begin().await?;
-        let registered = if active.is_some_and(|u| !u.disabled) {
-            let purpose = Purpose::Account;
-            self.register_in(
-                &mut tx,
-                user_id,
-                state_key,
-                purpose,
-                credential.as_ref(),
-                name,
-                now,
-            )
-            .await?
-        } else {
-            Err(KeyRefusal::AccountDisabled)
+        let (owner, purpose, presented) = (state_key, Purpose::Account, credential.as_ref());
+        let registered = match active {
+            Some(user) if !user.disabled => {
+                self.register_in(&mut tx, user_id, owner, purpose, presented, name, now)
+                    .await?
+            }
+            _ => Err(KeyRefusal::AccountDisabled),
         };
         let registered = match registered {
             Ok(registered) => registered,
             Err(refusal) => {
                 let detail = json!({ "via": "account", "reason": refusal.reason() });
-                let event = account_event("factor.webauthn_register", user_id, detail, now, ctx);
-                tx.record(&AuditEvent {
+                let event = account_event(REGISTER, user_id, detail, now, ctx);
+                let event = AuditEvent {
                     outcome: Outcome::Failure,
                     ..event
-                })
-                .await?;
+                };
+                tx.record(&event).await?;
                 tx.commit().await?;
                 return Ok(Err(refusal));
             }
@@ -132,25 +128,13 @@ impl Provider {
 
         let id = key_id(&registered.credential_id);
         let detail = json!({ "via": "account", "credential": id });
-        tx.record(&account_event(
-            "factor.webauthn_register",
-            user_id,
-            detail,
-            now,
-            ctx,
-        ))
-        .await?;
+        tx.record(&account_event(REGISTER, user_id, detail, now, ctx))
+            .await?;
         // The first factor comes with recovery codes, as an enrolment during login does.
         let codes = if had_factor {
             Vec::new()
         } else {
-            let codes = recovery::generate_set();
-            let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
-            tx.replace_recovery_codes(user_id, &digests, now).await?;
-            let detail = json!({ "via": "account" });
-            let event = account_event("factor.recovery_codes_generated", user_id, detail, now, ctx);
-            tx.record(&event).await?;
-            codes
+            first_recovery_codes(&mut tx, user_id, now, ctx).await?
         };
         tx.commit().await?;
 
@@ -242,6 +226,22 @@ impl Provider {
         tx.commit().await?;
         Ok(Ok(()))
     }
+}
+
+/// Gives a person whose first factor was just registered a set of recovery codes, in `tx`.
+async fn first_recovery_codes(
+    tx: &mut Tx,
+    user_id: &str,
+    now: i64,
+    ctx: &RequestContext,
+) -> Result<Vec<RecoveryCode>, ProviderError> {
+    let codes = recovery::generate_set();
+    let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
+    tx.replace_recovery_codes(user_id, &digests, now).await?;
+    let detail = json!({ "via": "account" });
+    let event = account_event("factor.recovery_codes_generated", user_id, detail, now, ctx);
+    tx.record(&event).await?;
+    Ok(codes)
 }
 
 /// A credential id from its base64url form; `None` when it is not one.

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use tessera_protocol::OAuthError;
-use tessera_store::{NewWebauthnCredential, Tx, User, WebauthnCredential};
+use tessera_store::{AuditEvent, NewWebauthnCredential, Tx, User, WebauthnCredential};
 use webauthn_rs::prelude::{
     CredentialID, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
     RegisterPublicKeyCredential, Uuid,
@@ -165,17 +165,8 @@ impl Provider {
         };
         event.detail["credential"] = json!(credential_id);
 
-        let flags = match checked {
-            Ok(flags) => flags,
-            Err(_) => {
-                return match self.count_failure(tx, &pending, event).await? {
-                    Some(ended) => Ok(ended),
-                    None => {
-                        let notice = Notice::Passkey(KEY_NOT_ACCEPTED);
-                        self.show(&pending, notice, now).await
-                    }
-                };
-            }
+        let Ok(flags) = checked else {
+            return self.key_refused(tx, &pending, event, now).await;
         };
         let amr = amr(KeyLogin::SecondFactor, flags);
         self.complete(tx, &pending, &amr, vec![event], browser, now)
@@ -293,13 +284,7 @@ impl Provider {
                 let reason = refusal.reason();
                 let event =
                     self.factor_event(&pending, "factor.webauthn_register", now, ctx, reason);
-                return match self.count_failure(tx, &pending, event).await? {
-                    Some(ended) => Ok(ended),
-                    None => {
-                        let notice = Notice::Passkey(KEY_NOT_ACCEPTED);
-                        self.show(&pending, notice, now).await
-                    }
-                };
+                return self.key_refused(tx, &pending, event, now).await;
             }
         };
 
@@ -326,6 +311,24 @@ impl Provider {
                 recovery_codes: codes,
             }),
             other => Ok(other),
+        }
+    }
+
+    /// A refused key: counted like a wrong code, then the page again with one message for
+    /// every reason, or the end of the interaction at its limit.
+    async fn key_refused(
+        &self,
+        tx: Tx,
+        pending: &Pending,
+        event: AuditEvent,
+        now: i64,
+    ) -> Result<FactorOutcome, ProviderError> {
+        match self.count_failure(tx, pending, event).await? {
+            Some(ended) => Ok(ended),
+            None => {
+                let notice = Notice::Passkey(KEY_NOT_ACCEPTED);
+                self.show(pending, notice, now).await
+            }
         }
     }
 

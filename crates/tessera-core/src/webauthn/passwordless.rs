@@ -97,19 +97,7 @@ impl Provider {
             ..audit_context(ctx)
         };
 
-        // An interaction checks a few responses at most, as it does codes (NIST SP 800-63B
-        // §5.2.2); the attempt is taken, and committed, before the response is checked.
-        let mut claim = self.inner.store.begin().await?;
-        let attempt = claim
-            .claim_factor_attempt(&hash, MAX_FAILURES_PER_INTERACTION)
-            .await?;
-        claim.commit().await?;
-        if attempt.is_none() {
-            event.detail = json!({ "reason": "too_many" });
-            let mut tx = self.inner.store.begin().await?;
-            tx.delete_interaction(&hash).await?;
-            tx.record(&event).await?;
-            tx.commit().await?;
+        if !self.claim_attempt(&hash, &mut event).await? {
             return Ok(LoginResult::ErrorPage(too_many_attempts()));
         }
 
@@ -137,11 +125,34 @@ impl Provider {
             }
         };
 
+        let amr = amr(KeyLogin::Passwordless, flags);
+        let session_id = self
+            .open_session(&mut tx, browser, &hash, &user, &amr, now)
+            .await?;
+        event.outcome = Outcome::Success;
+        event.detail = json!({ "credential": credential_id, "amr": amr });
+        tx.record(&event).await?;
+        tx.commit().await?;
+        Ok(LoginResult::LoggedIn(session_id))
+    }
+
+    /// The session of a passwordless login, within `tx`. As after a password: a new session
+    /// id replaces any earlier one (session fixation), and the interaction records that a
+    /// login was made within it (which `prompt=login` and `max_age` accept).
+    async fn open_session(
+        &self,
+        tx: &mut Tx,
+        browser: &BrowserState<'_>,
+        hash: &[u8],
+        user: &User,
+        amr: &str,
+        now: i64,
+    ) -> Result<RandomSecret, ProviderError> {
         let session_id = RandomSecret::generate();
         let session = Session {
             user_id: user.id.clone(),
             auth_time: now,
-            amr: amr(KeyLogin::Passwordless, flags),
+            amr: amr.to_string(),
             sid: Some(uuid::Uuid::new_v4().simple().to_string()),
             expires_at: now + self.inner.settings.session_ttl,
         };
@@ -150,12 +161,32 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
-        tx.mark_interaction_authenticated(&hash, now).await?;
-        event.outcome = Outcome::Success;
-        event.detail = json!({ "credential": credential_id, "amr": session.amr });
-        tx.record(&event).await?;
+        tx.mark_interaction_authenticated(hash, now).await?;
+        Ok(session_id)
+    }
+
+    /// Takes one of the interaction's attempts before a response is checked, committed at
+    /// once (NIST SP 800-63B §5.2.2, as for codes); when none is left the interaction ends,
+    /// `event` records why, and this returns false.
+    async fn claim_attempt(
+        &self,
+        hash: &[u8],
+        event: &mut AuditEvent,
+    ) -> Result<bool, ProviderError> {
+        let mut claim = self.inner.store.begin().await?;
+        let attempt = claim
+            .claim_factor_attempt(hash, MAX_FAILURES_PER_INTERACTION)
+            .await?;
+        claim.commit().await?;
+        if attempt.is_some() {
+            return Ok(true);
+        }
+        event.detail = json!({ "reason": "too_many" });
+        let mut tx = self.inner.store.begin().await?;
+        tx.delete_interaction(hash).await?;
+        tx.record(event).await?;
         tx.commit().await?;
-        Ok(LoginResult::LoggedIn(session_id))
+        Ok(false)
     }
 
     /// Everything about a response that is read outside the transaction: the credential it
