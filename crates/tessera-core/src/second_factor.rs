@@ -125,7 +125,7 @@ fn drawn_by(factor: &TotpFactor, pending: &Pending) -> bool {
     factor.enrolling_interaction.as_deref() == Some(pending.interaction_hash.as_slice())
 }
 
-pub(crate) fn too_many_codes() -> OAuthError {
+fn too_many_codes() -> OAuthError {
     OAuthError::new(
         ErrorCode::AccessDenied,
         "Too many incorrect codes. Return to the application and start again.",
