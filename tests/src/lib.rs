@@ -2,7 +2,7 @@
 //! fresh database of its own, and a cookie-keeping HTTP client that plays the browser.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
 use reqwest::cookie::{CookieStore, Jar};
@@ -22,6 +22,7 @@ pub mod account;
 pub mod expect;
 pub mod factors;
 pub mod lifecycle;
+pub mod webauthn;
 
 /// A running Tessera.
 pub struct TestServer {
@@ -180,7 +181,7 @@ impl TestServer {
         basic: Option<(&str, &str)>,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        let mut request = reqwest::Client::new().post(self.url("/token")).form(form);
+        let mut request = http_client().post(self.url("/token")).form(form);
         // RFC 6749 §2.3.1 form-encodes id and secret first; ours are base64url, which that
         // encoding leaves unchanged.
         if let Some((id, secret)) = basic {
@@ -293,12 +294,25 @@ impl Default for Browser {
     }
 }
 
+/// Where the kit's clients find `localhost`: the address every test server listens on,
+/// whatever the machine's resolver says first (it may say ::1).
+const LOCALHOST: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+
+/// An HTTP client for requests outside a browser (a client's back channel).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .resolve("localhost", LOCALHOST)
+        .build()
+        .unwrap()
+}
+
 impl Browser {
     pub fn new() -> Self {
         let jar = Arc::new(Jar::default());
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
+            .resolve("localhost", LOCALHOST)
             .build()
             .unwrap();
         Self { http, jar }

@@ -12,9 +12,11 @@ use tessera_store::Client;
 use crate::mfa::MfaPolicy;
 use crate::{Provider, ProviderError};
 
-/// The highest class a person can reach within a login today: a second factor, TOTP, which
-/// Tessera verifies or, for a person without one, enrols on the spot.
-// TODO: phr and phrh become reachable for people with a WebAuthn credential (issue 3).
+/// The highest class Tessera insists on within a login: a second factor, which it verifies
+/// or, for a person without one, enrols on the spot. A person who signs in with a WebAuthn
+/// key reaches `phr` or `phrh` and the ID token says so, but a request for them is met by
+/// any second factor, since the factor page also takes a code.
+// TODO: demand a key for phr/phrh from people who hold one (factor page offering keys only).
 pub const REACHABLE: Acr = Acr::MultiFactor;
 
 /// The class of a login whose methods were `amr` (space-separated RFC 8176 §2 values).

@@ -33,6 +33,10 @@ pub struct LoginView {
     pub client_name: String,
     pub username: String,
     pub error: Option<&'static str>,
+    /// Whether to offer signing in with a passkey (WebAuthn is offered).
+    pub passkey: bool,
+    /// Why the last passkey attempt failed, shown beside the passkey button.
+    pub passkey_error: Option<&'static str>,
 }
 
 /// What the consent page shows.
@@ -117,6 +121,8 @@ impl Provider {
             client_name: self.audience_name(&purpose).await?,
             username: purpose.login_hint().unwrap_or_default(),
             error: None,
+            passkey: self.webauthn_offered(),
+            passkey_error: None,
         }))
     }
 
@@ -178,6 +184,8 @@ impl Provider {
                     .take(256)
                     .collect(),
                 error: Some(LOGIN_FAILED),
+                passkey: self.webauthn_offered(),
+                passkey_error: None,
             }));
         };
 

@@ -38,6 +38,7 @@ pub mod token;
 pub mod totp;
 pub mod userinfo;
 pub mod username;
+pub mod webauthn;
 
 pub use context::RequestContext;
 pub use provider::{Provider, ProviderError};

@@ -10,6 +10,7 @@ use crate::outbound::{OutboundClient, OutboundError};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::published::Published;
 use crate::settings::Settings;
+use crate::webauthn::RelyingParty;
 
 /// A failure that is the server's fault. The client sees only `server_error`; the operator
 /// sees this value, with its source, in the request's log span.
@@ -25,6 +26,8 @@ pub enum ProviderError {
     CorruptInteraction,
     #[error("the outbound HTTP client failed")]
     Outbound(#[from] OutboundError),
+    #[error("WebAuthn failed: {0}")]
+    Webauthn(&'static str),
 }
 
 /// Shared state of one Tessera process.
@@ -46,6 +49,8 @@ pub(crate) struct Inner {
     pub outbound: OutboundClient,
     /// Client JWKS fetched from `jwks_uri`, for `private_key_jwt`.
     pub client_keys: ClientKeyCache,
+    /// The WebAuthn relying party; `None` when the issuer's host cannot be an RP ID.
+    pub webauthn: Option<RelyingParty>,
 }
 
 impl Provider {
@@ -67,6 +72,13 @@ impl Provider {
         let discovery = crate::discovery::metadata(&settings.issuer);
         let discovery_document = Published::new(discovery.clone());
         let outbound = OutboundClient::new(settings.danger_allow_private_outbound)?;
+        let webauthn = match RelyingParty::for_issuer(&settings.issuer) {
+            Ok(rp) => Some(rp),
+            Err(reason) => {
+                tracing::warn!(%reason, "passkeys and security keys are not offered");
+                None
+            }
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -78,6 +90,7 @@ impl Provider {
                 discovery_document,
                 outbound,
                 client_keys: ClientKeyCache::default(),
+                webauthn,
             }),
         })
     }

@@ -14,6 +14,10 @@
 //!
 //! The account page reuses this step to set up an authenticator: it opens an account
 //! interaction whose password step its fresh session stands for (see [`crate::account`]).
+//!
+//! A WebAuthn credential counts as a factor too; its assertions and registrations (in
+//! [`crate::webauthn`]) take their attempts and count their failures through the same
+//! [`Provider::begin_attempt`] and [`Provider::count_failure`] as codes do.
 
 use serde_json::json;
 use tessera_protocol::acr::Acr;
@@ -55,13 +59,18 @@ impl FactorStep {
     }
 }
 
-/// The code page: a TOTP code or a recovery code.
+/// The code page: a TOTP code or a recovery code, or the person's passkey.
 #[derive(Debug)]
 pub struct FactorView {
     pub csrf: String,
     /// Who the login is for: the client's name, or the account page.
     pub client_name: String,
     pub error: Option<&'static str>,
+    /// Whether to offer the person's passkey or security key (they have one, and WebAuthn
+    /// is offered at all).
+    pub passkey: bool,
+    /// Why the last passkey attempt failed, shown beside the passkey button.
+    pub passkey_error: Option<&'static str>,
 }
 
 /// The enrolment page. It holds the secret (in the URI and the QR code), so it has no
@@ -77,6 +86,9 @@ pub struct EnrolView {
     /// An SVG element drawing the QR code of `otpauth_uri`; generated here, never input.
     pub qr_svg: zeroize::Zeroizing<String>,
     pub error: Option<&'static str>,
+    /// Whether registering a passkey or security key is offered beside the authenticator.
+    pub passkey: bool,
+    pub passkey_error: Option<&'static str>,
 }
 
 /// What a request to the second-factor step leads to.
@@ -99,24 +111,36 @@ pub struct FactorForm {
 }
 
 /// An interaction whose password step is done and whose second factor is owed.
-struct Pending {
-    interaction_hash: [u8; 32],
-    purpose: Purpose,
-    user: User,
-    totp: Option<TotpFactor>,
+pub(crate) struct Pending {
+    pub interaction_hash: [u8; 32],
+    /// The interaction's CSRF token, for the pages shown again.
+    pub csrf: String,
+    pub expires_at: i64,
+    pub purpose: Purpose,
+    pub user: User,
+    pub totp: Option<TotpFactor>,
+    /// Whether the person has a WebAuthn credential.
+    pub has_key: bool,
     /// Second-factor attempts taken in this interaction, this one included.
-    attempts: i64,
+    pub attempts: i64,
     /// For a step-up, the hash of the session it upgrades.
-    step_up: Option<Vec<u8>>,
+    pub step_up: Option<Vec<u8>>,
+}
+
+impl Pending {
+    /// Whether the person has a factor to verify: a confirmed authenticator or a key.
+    pub fn has_factor(&self) -> bool {
+        self.has_key || self.totp.as_ref().is_some_and(|f| f.confirmed_at.is_some())
+    }
 }
 
 /// What a verified factor adds to the login.
-struct Verified {
-    /// The `amr` of a password login with this factor.
-    amr: &'static str,
-    events: Vec<AuditEvent>,
+pub(crate) struct Verified {
+    /// The `amr` of a password login with this factor (RFC 8176 values, space-separated).
+    pub amr: String,
+    pub events: Vec<AuditEvent>,
     /// Whether the person's other sessions end (after an enrolment).
-    end_other_sessions: bool,
+    pub end_other_sessions: bool,
 }
 
 /// Whether an unconfirmed secret was drawn by this interaction.
@@ -145,6 +169,11 @@ impl Provider {
         if factor.is_some_and(|f| f.confirmed_at.is_some()) {
             return Ok(Some(FactorStep::Verify));
         }
+        // A key counts whether or not WebAuthn is offered now: a person whose only factor is
+        // a key is then asked for a recovery code, never let in with the password alone.
+        if self.inner.store.has_webauthn_credential(&user.id).await? {
+            return Ok(Some(FactorStep::Verify));
+        }
         let Purpose::Authorization(request) = purpose else {
             return Ok(None);
         };
@@ -153,13 +182,15 @@ impl Provider {
     }
 
     /// The interaction's pending second factor, or where the browser goes instead.
-    async fn pending(
+    pub(crate) async fn pending(
         &self,
         browser: &BrowserState<'_>,
         now: i64,
     ) -> Result<Result<Pending, Next>, ProviderError> {
-        let Some((interaction_hash, interaction, purpose)) = self.interaction(browser, now).await?
-        else {
+        let (Some(id), Some((interaction_hash, interaction, purpose))) = (
+            browser.interaction_id,
+            self.interaction(browser, now).await?,
+        ) else {
             return Ok(Err(Next::ErrorPage(interaction_gone())));
         };
 
@@ -194,11 +225,15 @@ impl Provider {
         }
 
         let totp = self.inner.store.totp_factor(&user.id).await?;
+        let has_key = self.inner.store.has_webauthn_credential(&user.id).await?;
         Ok(Ok(Pending {
             interaction_hash,
+            csrf: csrf_token(id),
+            expires_at: interaction.expires_at,
             purpose,
             user,
             totp,
+            has_key,
             attempts: 0,
             step_up: interaction.step_up_session,
         }))
@@ -210,37 +245,30 @@ impl Provider {
         browser: &BrowserState<'_>,
         now: i64,
     ) -> Result<FactorOutcome, ProviderError> {
-        let (Some(id), pending) = (browser.interaction_id, self.pending(browser, now).await?)
-        else {
-            return Ok(FactorOutcome::Elsewhere(
-                Next::ErrorPage(interaction_gone()),
-            ));
-        };
-        let pending = match pending {
+        let pending = match self.pending(browser, now).await? {
             Ok(pending) => pending,
             Err(next) => return Ok(FactorOutcome::Elsewhere(next)),
         };
-        self.show(id, &pending, None, now).await
+        self.show(&pending, Notice::None, now).await
     }
 
-    async fn show(
+    /// The page of the step the person is at, with `notice` on it.
+    pub(crate) async fn show(
         &self,
-        interaction_id: &str,
         pending: &Pending,
-        error: Option<&'static str>,
+        notice: Notice,
         now: i64,
     ) -> Result<FactorOutcome, ProviderError> {
         let client_name = self.audience_name(&pending.purpose).await?;
-        let csrf = csrf_token(interaction_id);
-        if pending
-            .totp
-            .as_ref()
-            .is_some_and(|f| f.confirmed_at.is_some())
-        {
+        let csrf = pending.csrf.clone();
+        let (error, passkey_error) = notice.split();
+        if pending.has_factor() {
             return Ok(FactorOutcome::Verify(FactorView {
                 csrf,
                 client_name,
                 error,
+                passkey: pending.has_key && self.webauthn_offered(),
+                passkey_error,
             }));
         }
 
@@ -269,7 +297,7 @@ impl Provider {
             .and_then(|u| u.host_str().map(str::to_string))
             .unwrap_or_else(|| "Tessera".to_string());
         let otpauth_uri = secret.otpauth_uri(&label, &pending.user.username);
-        let qr_svg = qr_svg(&otpauth_uri);
+        let qr_svg = totp::qr_svg(&otpauth_uri);
         Ok(FactorOutcome::Enrol(EnrolView {
             csrf,
             client_name,
@@ -278,6 +306,8 @@ impl Provider {
             otpauth_uri,
             qr_svg,
             error,
+            passkey: self.webauthn_offered(),
+            passkey_error,
         }))
     }
 
@@ -289,17 +319,47 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<FactorOutcome, ProviderError> {
-        let Some(id) = browser.interaction_id else {
-            return Ok(FactorOutcome::Elsewhere(
-                Next::ErrorPage(interaction_gone()),
-            ));
+        let pending = match self.begin_attempt(browser, &form.csrf, now, ctx).await? {
+            Ok(pending) => pending,
+            Err(outcome) => return Ok(outcome),
         };
-        if !csrf_matches(id, &form.csrf) {
-            return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(csrf_refused())));
+
+        if pending.has_factor() {
+            let confirmed = pending.totp.as_ref().filter(|f| f.confirmed_at.is_some());
+            return self
+                .verify(&pending, confirmed, &form, browser, now, ctx)
+                .await;
+        }
+        match &pending.totp {
+            Some(factor) => self.enrol(&pending, factor, &form, browser, now, ctx).await,
+            None => self.show(&pending, Notice::None, now).await,
+        }
+    }
+
+    /// The checks before any submitted factor is looked at, in order: the interaction and
+    /// its CSRF token, the password verified within it, the account's lock, and one of the
+    /// interaction's attempts, taken before the factor is checked. Returns the pending step
+    /// with the attempt counted, or where the browser goes instead.
+    pub(crate) async fn begin_attempt(
+        &self,
+        browser: &BrowserState<'_>,
+        csrf: &str,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Result<Pending, FactorOutcome>, ProviderError> {
+        let Some(id) = browser.interaction_id else {
+            return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
+                interaction_gone(),
+            ))));
+        };
+        if !csrf_matches(id, csrf) {
+            return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
+                csrf_refused(),
+            ))));
         }
         let mut pending = match self.pending(browser, now).await? {
             Ok(pending) => pending,
-            Err(next) => return Ok(FactorOutcome::Elsewhere(next)),
+            Err(next) => return Ok(Err(FactorOutcome::Elsewhere(next))),
         };
 
         // NIST SP 800-63B §5.2.2: consecutive failures on one account are limited.
@@ -309,7 +369,9 @@ impl Provider {
             tx.record(&self.factor_event(&pending, "login.second_factor", now, ctx, "locked"))
                 .await?;
             tx.commit().await?;
-            return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(too_many_codes())));
+            return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
+                too_many_codes(),
+            ))));
         }
 
         // NIST SP 800-63B §5.2.2: an interaction checks at most a few codes. The attempt is
@@ -326,31 +388,21 @@ impl Provider {
             tx.record(&self.factor_event(&pending, "login.second_factor", now, ctx, "too_many"))
                 .await?;
             tx.commit().await?;
-            return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(too_many_codes())));
+            return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
+                too_many_codes(),
+            ))));
         };
         pending.attempts = attempt;
-
-        let confirmed = pending.totp.as_ref().filter(|f| f.confirmed_at.is_some());
-        match (confirmed, &pending.totp) {
-            (Some(factor), _) => {
-                self.verify(id, &pending, factor, &form, browser, now, ctx)
-                    .await
-            }
-            (None, Some(factor)) => {
-                self.enrol(id, &pending, factor, &form, browser, now, ctx)
-                    .await
-            }
-            (None, None) => self.show(id, &pending, None, now).await,
-        }
+        Ok(Ok(pending))
     }
 
-    /// A code from the authenticator, or a recovery code, for a person who has a factor.
-    #[allow(clippy::too_many_arguments)]
+    /// A code from the authenticator, or a recovery code, for a person who has a factor. A
+    /// code shaped like a TOTP code is wrong when the person has no authenticator, with the
+    /// same answer as any wrong code.
     async fn verify(
         &self,
-        interaction_id: &str,
         pending: &Pending,
-        factor: &TotpFactor,
+        factor: Option<&TotpFactor>,
         form: &FactorForm,
         browser: &BrowserState<'_>,
         now: i64,
@@ -360,8 +412,13 @@ impl Provider {
         let mut tx = self.inner.store.begin().await?;
 
         if totp::is_totp_shaped(&form.code) {
-            let secret = TotpSecret::open(&factor.secret_sealed, &self.inner.kek, user_id)?;
-            let step = totp::matching_step(&secret, &form.code, now);
+            let step = match factor {
+                Some(factor) => {
+                    let secret = TotpSecret::open(&factor.secret_sealed, &self.inner.kek, user_id)?;
+                    totp::matching_step(&secret, &form.code, now)
+                }
+                None => None,
+            };
             // RFC 6238 §5.2: the step must be later than the last accepted one.
             let accepted = match step {
                 Some(step) => tx.accept_totp_step(user_id, step).await?,
@@ -374,10 +431,10 @@ impl Provider {
                     "wrong_code"
                 };
                 let event = self.factor_event(pending, "login.totp", now, ctx, reason);
-                return self.wrong_code(tx, interaction_id, pending, event).await;
+                return self.wrong_code(tx, pending, event, now).await;
             }
             let verified = Verified {
-                amr: AMR_PASSWORD_TOTP,
+                amr: AMR_PASSWORD_TOTP.to_string(),
                 events: vec![self.factor_event(pending, "login.totp", now, ctx, "")],
                 end_other_sessions: false,
             };
@@ -393,10 +450,10 @@ impl Provider {
         };
         if !spent {
             let event = self.factor_event(pending, "login.recovery_code", now, ctx, "wrong_code");
-            return self.wrong_code(tx, interaction_id, pending, event).await;
+            return self.wrong_code(tx, pending, event, now).await;
         }
         let verified = Verified {
-            amr: AMR_PASSWORD_RECOVERY,
+            amr: AMR_PASSWORD_RECOVERY.to_string(),
             events: vec![self.factor_event(pending, "login.recovery_code", now, ctx, "")],
             end_other_sessions: false,
         };
@@ -406,10 +463,8 @@ impl Provider {
 
     /// The first code from a newly scanned authenticator: confirms it, issues recovery
     /// codes, and logs the person in.
-    #[allow(clippy::too_many_arguments)]
     async fn enrol(
         &self,
-        interaction_id: &str,
         pending: &Pending,
         factor: &TotpFactor,
         form: &FactorForm,
@@ -420,9 +475,7 @@ impl Provider {
         let user_id = pending.user.id.as_str();
         if !drawn_by(factor, pending) {
             // Another interaction drew this secret: this one gets a secret of its own.
-            return self
-                .show(interaction_id, pending, Some(INCORRECT_CODE), now)
-                .await;
+            return self.show(pending, Notice::Code(INCORRECT_CODE), now).await;
         }
         let secret = TotpSecret::open(&factor.secret_sealed, &self.inner.kek, user_id)?;
         let mut tx = self.inner.store.begin().await?;
@@ -434,13 +487,12 @@ impl Provider {
         };
         if !accepted {
             let event = self.factor_event(pending, "factor.totp_enrol", now, ctx, "wrong_code");
-            let outcome = self.wrong_code(tx, interaction_id, pending, event).await?;
-            return Ok(match outcome {
-                FactorOutcome::Verify(_) => {
-                    self.show(interaction_id, pending, Some(INCORRECT_CODE), now)
+            return Ok(match self.count_failure(tx, pending, event).await? {
+                Some(ended) => ended,
+                None => {
+                    self.show(pending, Notice::Code(INCORRECT_CODE), now)
                         .await?
                 }
-                other => other,
             });
         }
 
@@ -448,7 +500,7 @@ impl Provider {
         let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
         tx.replace_recovery_codes(user_id, &digests, now).await?;
         let verified = Verified {
-            amr: AMR_PASSWORD_TOTP,
+            amr: AMR_PASSWORD_TOTP.to_string(),
             events: vec![
                 self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
                 self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, ""),
@@ -474,28 +526,40 @@ impl Provider {
     /// form again or, at the interaction's limit, ends it.
     async fn wrong_code(
         &self,
-        mut tx: Tx,
-        interaction_id: &str,
+        tx: Tx,
         pending: &Pending,
         event: AuditEvent,
+        now: i64,
     ) -> Result<FactorOutcome, ProviderError> {
+        match self.count_failure(tx, pending, event).await? {
+            Some(ended) => Ok(ended),
+            None => self.show(pending, Notice::Code(INCORRECT_CODE), now).await,
+        }
+    }
+
+    /// Counts a failed factor against the account, records `event` and commits `tx`; at the
+    /// interaction's limit the interaction ends, and this returns where the browser goes.
+    pub(crate) async fn count_failure(
+        &self,
+        mut tx: Tx,
+        pending: &Pending,
+        event: AuditEvent,
+    ) -> Result<Option<FactorOutcome>, ProviderError> {
         tx.count_factor_failure(&pending.user.id).await?;
         tx.record(&event).await?;
         if pending.attempts >= MAX_FAILURES_PER_INTERACTION {
             tx.delete_interaction(&pending.interaction_hash).await?;
             tx.commit().await?;
-            return Ok(FactorOutcome::Elsewhere(Next::ErrorPage(too_many_codes())));
+            return Ok(Some(FactorOutcome::Elsewhere(Next::ErrorPage(
+                too_many_codes(),
+            ))));
         }
         tx.commit().await?;
-        Ok(FactorOutcome::Verify(FactorView {
-            csrf: csrf_token(interaction_id),
-            client_name: self.audience_name(&pending.purpose).await?,
-            error: Some(INCORRECT_CODE),
-        }))
+        Ok(None)
     }
 
     /// The factor was verified: the session is created now, and only now.
-    async fn complete(
+    pub(crate) async fn complete(
         &self,
         mut tx: Tx,
         pending: &Pending,
@@ -534,7 +598,7 @@ impl Provider {
         }
 
         let session_id = RandomSecret::generate();
-        let session = self.successor(user_id, verified.amr, upgraded.as_ref(), now);
+        let session = self.successor(user_id, &verified.amr, upgraded.as_ref(), now);
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;
         }
@@ -575,7 +639,7 @@ impl Provider {
     }
 
     /// An audit event about this step; an empty `failure` means success.
-    fn factor_event(
+    pub(crate) fn factor_event(
         &self,
         pending: &Pending,
         event_type: &'static str,
@@ -603,16 +667,20 @@ impl Provider {
     }
 }
 
-/// The QR code of `text` as an inline SVG element (the XML declaration dropped), drawn on
-/// the server: the pages' CSP allows no script and no image from elsewhere.
-fn qr_svg(text: &str) -> zeroize::Zeroizing<String> {
-    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
-        return zeroize::Zeroizing::new(String::new());
-    };
-    let svg = code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .build();
-    let start = svg.find("<svg").unwrap_or(0);
-    zeroize::Zeroizing::new(svg[start..].to_string())
+/// A message for the page shown again: beside the code form, or beside the passkey button.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Notice {
+    None,
+    Code(&'static str),
+    Passkey(&'static str),
+}
+
+impl Notice {
+    fn split(self) -> (Option<&'static str>, Option<&'static str>) {
+        match self {
+            Self::None => (None, None),
+            Self::Code(message) => (Some(message), None),
+            Self::Passkey(message) => (None, Some(message)),
+        }
+    }
 }

@@ -51,10 +51,13 @@ impl StepUp {
 
 impl Provider {
     /// Whether the person has a second factor a step-up can verify: a confirmed TOTP
-    /// authenticator (an unconfirmed one is an enrolment still under way).
+    /// authenticator (an unconfirmed one is an enrolment still under way) or a WebAuthn key.
     pub(crate) async fn has_second_factor(&self, user_id: &str) -> Result<bool, ProviderError> {
         let factor = self.inner.store.totp_factor(user_id).await?;
-        Ok(factor.is_some_and(|f| f.confirmed_at.is_some()))
+        if factor.is_some_and(|f| f.confirmed_at.is_some()) {
+            return Ok(true);
+        }
+        Ok(self.inner.store.has_webauthn_credential(user_id).await?)
     }
 
     /// Makes an open interaction the step-up of a session: its person owes a second factor.

@@ -138,5 +138,19 @@ pub fn matching_step(secret: &TotpSecret, code: &str, now: i64) -> Option<i64> {
     found
 }
 
+/// The QR code of `text` (an `otpauth://` URI) as an inline SVG element, the XML declaration
+/// dropped: drawn on the server, since the pages' CSP loads no image from elsewhere.
+pub(crate) fn qr_svg(text: &str) -> zeroize::Zeroizing<String> {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M) else {
+        return zeroize::Zeroizing::new(String::new());
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .build();
+    let start = svg.find("<svg").unwrap_or(0);
+    zeroize::Zeroizing::new(svg[start..].to_string())
+}
+
 #[cfg(test)]
 mod tests;

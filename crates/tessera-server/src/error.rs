@@ -2,7 +2,8 @@
 //!
 //! - a JSON error for the token endpoint (RFC 6749 §5.2),
 //! - a bearer-token challenge for protected resources (RFC 6750 §3),
-//! - an HTML error page, for what must never be redirected (RFC 6749 §4.1.2.1).
+//! - an HTML error page, for what must never be redirected (RFC 6749 §4.1.2.1),
+//! - the same JSON shape as the token endpoint's, for the hosted pages' own script.
 //!
 //! Server faults are logged with their cause chain on the request's span and answered with
 //! `server_error` and no detail: library and database text never reaches a client.
@@ -20,6 +21,9 @@ pub(crate) struct TokenError(pub OAuthError);
 
 /// An error answered with a `WWW-Authenticate: Bearer` challenge.
 pub(crate) struct BearerError(pub Option<OAuthError>);
+
+/// An error answered as JSON to a hosted page's script (the WebAuthn options requests).
+pub(crate) struct ScriptError(pub OAuthError);
 
 /// An error shown to the person as a page.
 pub(crate) struct ErrorPage {
@@ -98,6 +102,14 @@ impl IntoResponse for BearerError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
+        no_store(&mut response);
+        response
+    }
+}
+
+impl IntoResponse for ScriptError {
+    fn into_response(self) -> Response {
+        let mut response = (status_of(self.0.code), Json(self.0.response())).into_response();
         no_store(&mut response);
         response
     }

@@ -24,6 +24,13 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
                    frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy of the pages that offer passkeys: as [`CSP`], plus our own script file (no
+/// inline script, no `eval`) and `fetch` to our own origin for the ceremony's options.
+pub(crate) const CSP_WITH_SCRIPT: &str = "default-src 'none'; script-src 'self'; \
+                                          connect-src 'self'; style-src 'self'; \
+                                          img-src 'self'; frame-ancestors 'none'; \
+                                          base-uri 'none'";
+
 pub(crate) fn wrap(app: Router, options: &ServerOptions) -> Router {
     app.layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -1,7 +1,7 @@
 //! The hosted pages, rendered with askama from `templates/`.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use tessera_core::account::AccountView;
 use tessera_core::interaction::{ConsentView, LoginView};
@@ -9,10 +9,14 @@ use tessera_core::logout::LogoutView;
 use tessera_core::second_factor::{EnrolView, FactorView};
 use tessera_protocol::OAuthError;
 
+use crate::middleware::CSP_WITH_SCRIPT;
+
 /// Every page lives one level below the issuer (`/authorize`, `/login`, `/consent`,
 /// `/resume`, `/account`), so relative links resolve under the issuer's path wherever it is
 /// mounted.
 const STYLESHEET: &str = "static/tessera.css";
+/// The script of the pages that offer passkeys, relative like the stylesheet.
+const SCRIPT: &str = "static/webauthn.js";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -23,6 +27,30 @@ struct LoginPage<'a> {
     csrf: &'a str,
     username: &'a str,
     error: Option<&'a str>,
+    passkey: Passkey<'a>,
+}
+
+/// The passkey part of a page: shown only when offered, and then only by the script.
+struct Passkey<'a> {
+    offered: bool,
+    script: &'a str,
+    /// Where the script asks for the ceremony's options.
+    options: &'a str,
+    /// Where the script posts the credential.
+    action: &'a str,
+    error: Option<&'a str>,
+}
+
+impl<'a> Passkey<'a> {
+    fn new(offered: bool, path: &'a str, options: &'a str, error: Option<&'a str>) -> Self {
+        Self {
+            offered,
+            script: SCRIPT,
+            options,
+            action: path,
+            error,
+        }
+    }
 }
 
 #[derive(Template)]
@@ -44,6 +72,7 @@ struct FactorPage<'a> {
     client_name: &'a str,
     csrf: &'a str,
     error: Option<&'a str>,
+    passkey: Passkey<'a>,
 }
 
 #[derive(Template)]
@@ -58,6 +87,7 @@ struct EnrolPage<'a> {
     otpauth_uri: &'a str,
     qr_svg: &'a str,
     error: Option<&'a str>,
+    passkey: Passkey<'a>,
 }
 
 #[derive(Template)]
@@ -77,6 +107,19 @@ struct ErrorTemplate<'a> {
     request_id: &'a str,
 }
 
+/// Renders a page that offers passkeys when `offered`: its CSP then lets it run our script
+/// and call our origin (see [`CSP_WITH_SCRIPT`]); any other page runs nothing.
+fn render_offering(template: &impl Template, offered: bool) -> Response {
+    let mut response = render(template);
+    if offered {
+        response.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP_WITH_SCRIPT),
+        );
+    }
+    response
+}
+
 /// Renders a template, or a bare 500 if rendering itself fails (it cannot, for these
 /// templates, short of running out of memory).
 fn render(template: &impl Template) -> Response {
@@ -90,28 +133,50 @@ fn render(template: &impl Template) -> Response {
 }
 
 pub(crate) fn login(view: &LoginView) -> Response {
-    render(&LoginPage {
+    let passkey = Passkey::new(
+        view.passkey,
+        "passkey-login",
+        "passkey-login/options",
+        view.passkey_error,
+    );
+    let page = LoginPage {
         stylesheet: STYLESHEET,
         action: "login",
         client_name: &view.client_name,
         csrf: &view.csrf,
         username: &view.username,
         error: view.error,
-    })
+        passkey,
+    };
+    render_offering(&page, view.passkey)
 }
 
 pub(crate) fn factor(view: &FactorView) -> Response {
-    render(&FactorPage {
+    let passkey = Passkey::new(
+        view.passkey,
+        "passkey-factor",
+        "passkey-factor/options",
+        view.passkey_error,
+    );
+    let page = FactorPage {
         stylesheet: STYLESHEET,
         action: "factor",
         client_name: &view.client_name,
         csrf: &view.csrf,
         error: view.error,
-    })
+        passkey,
+    };
+    render_offering(&page, view.passkey)
 }
 
 pub(crate) fn enrol(view: &EnrolView) -> Response {
-    render(&EnrolPage {
+    let passkey = Passkey::new(
+        view.passkey,
+        "passkey-enrol",
+        "passkey-enrol/options",
+        view.passkey_error,
+    );
+    let page = EnrolPage {
         stylesheet: STYLESHEET,
         action: "factor",
         client_name: &view.client_name,
@@ -121,7 +186,9 @@ pub(crate) fn enrol(view: &EnrolView) -> Response {
         otpauth_uri: &view.otpauth_uri,
         qr_svg: &view.qr_svg,
         error: view.error,
-    })
+        passkey,
+    };
+    render_offering(&page, view.passkey)
 }
 
 /// The recovery codes, shown this once, with a link on to `continue_to`; the page is not

@@ -217,11 +217,13 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Removes every second factor of a person, as an administrator's reset does.
+    /// Removes every second factor of a person (TOTP, recovery codes, WebAuthn credentials),
+    /// as an administrator's reset does.
     pub async fn delete_factors(&mut self, user_id: &str) -> Result<()> {
         for sql in [
             "DELETE FROM totp_factors WHERE user_id = $1",
             "DELETE FROM recovery_codes WHERE user_id = $1",
+            "DELETE FROM webauthn_credentials WHERE user_id = $1",
             "UPDATE users SET factor_failures = 0 WHERE id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *self.0).await?;

@@ -7,11 +7,16 @@ use crate::{Result, Store};
 pub const SPENT_CODE_RETENTION: i64 = 24 * 3600;
 
 impl Store {
-    /// Deletes expired interactions, sessions, access- and refresh-token records and old
-    /// codes; returns how many rows went. Safe to run from several instances at once.
+    /// Deletes expired interactions, WebAuthn ceremonies, sessions, access- and refresh-token
+    /// records and old codes; returns how many rows went. Safe to run from several instances
+    /// at once.
     pub async fn purge_expired(&self, now: i64) -> Result<u64> {
-        let statements: [(&str, i64); 5] = [
+        let statements: [(&str, i64); 6] = [
             ("DELETE FROM interactions WHERE expires_at <= $1", now),
+            (
+                "DELETE FROM webauthn_ceremonies WHERE expires_at <= $1",
+                now,
+            ),
             ("DELETE FROM sessions WHERE expires_at <= $1", now),
             ("DELETE FROM access_tokens WHERE expires_at <= $1", now),
             // A family's absolute end is shared by all its tokens: until then a spent token

@@ -22,6 +22,7 @@ mod refresh;
 mod sessions;
 mod tokens;
 mod users;
+mod webauthn;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -43,6 +44,7 @@ pub use refresh::{RefreshClaim, RefreshTokenRecord, Revoked, StoredRefreshToken}
 pub use sessions::Session;
 pub use tokens::{AccessTokenRecord, StoredAccessToken};
 pub use users::{NewUser, User};
+pub use webauthn::{NewWebauthnCredential, WebauthnCeremony, WebauthnCredential, WebauthnUse};
 
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/postgres");
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../../migrations/sqlite");

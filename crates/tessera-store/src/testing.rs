@@ -136,3 +136,14 @@ pub async fn backdate_sessions(store: &Store, user_id: &str, seconds: i64) {
         .await
         .expect("backdate the sessions");
 }
+
+/// Sets the stored signature counter of a WebAuthn credential, as a cloned authenticator
+/// that another copy has run ahead of would find it.
+pub async fn set_webauthn_sign_count(store: &Store, credential_id: &[u8], sign_count: i64) {
+    sqlx::query("UPDATE webauthn_credentials SET sign_count = $1 WHERE credential_id = $2")
+        .bind(sign_count)
+        .bind(credential_id.to_vec())
+        .execute(&store.pool)
+        .await
+        .expect("set a credential's signature counter");
+}

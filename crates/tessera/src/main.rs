@@ -304,9 +304,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The log filter unless `RUST_LOG` says otherwise. webauthn-rs logs every malformed
+/// response a browser (or anyone) sends at level error; Tessera records each refusal itself,
+/// as an audit event and an info line, so the library's own lines are off by default.
+const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,webauthn_rs_core=off,webauthn_rs=off";
+
 fn init_logging(config: &Config) {
     let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

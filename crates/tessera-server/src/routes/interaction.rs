@@ -16,7 +16,7 @@ use crate::cookies::CookieName;
 use crate::error::{ErrorPage, ServerFault};
 use crate::{pages, AppState};
 
-fn browser<'h>(state: &AppState, headers: &'h HeaderMap) -> BrowserState<'h> {
+pub(super) fn browser<'h>(state: &AppState, headers: &'h HeaderMap) -> BrowserState<'h> {
     BrowserState {
         session_id: state.cookies.get(headers, CookieName::Session),
         interaction_id: state.cookies.get(headers, CookieName::Interaction),
@@ -74,6 +74,15 @@ pub(crate) async fn login_submit(
         .provider
         .login(&browser(&state, &headers), login, meta.now, &meta.ctx)
         .await;
+    login_response(&state, result, meta.request_id)
+}
+
+/// The answer to a login attempt, by password or by passkey.
+pub(super) fn login_response(
+    state: &AppState,
+    result: Result<LoginResult, tessera_core::ProviderError>,
+    request_id: String,
+) -> Response {
     match result {
         Ok(LoginResult::LoggedIn(session)) => {
             let issuer = &state.provider.settings().issuer;
@@ -91,15 +100,11 @@ pub(crate) async fn login_submit(
         // The same page for every failure, whichever part was wrong. A 200, as for any form
         // shown again: a 401 would need an HTTP challenge, which a form login has not.
         Ok(LoginResult::Retry(view)) => pages::login(&view),
-        Ok(LoginResult::ErrorPage(error)) => ErrorPage {
-            error,
-            request_id: meta.request_id,
-        }
-        .into_response(),
+        Ok(LoginResult::ErrorPage(error)) => ErrorPage { error, request_id }.into_response(),
         Err(cause) => ServerFault {
             cause,
             page: true,
-            request_id: meta.request_id,
+            request_id,
         }
         .into_response(),
     }
@@ -192,7 +197,7 @@ pub(crate) async fn factor_submit(
     factor_response(&state, result, meta.request_id)
 }
 
-fn factor_response(
+pub(super) fn factor_response(
     state: &AppState,
     result: Result<FactorOutcome, tessera_core::ProviderError>,
     request_id: String,

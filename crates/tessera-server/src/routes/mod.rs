@@ -10,6 +10,7 @@ mod metadata;
 mod revocation;
 mod token;
 mod userinfo;
+mod webauthn;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -53,6 +54,7 @@ pub(crate) fn routes(state: AppState) -> Router {
     Router::new()
         .merge(cross_origin)
         .route("/static/tessera.css", get(metadata::stylesheet))
+        .route("/static/webauthn.js", get(webauthn::script))
         .route(
             paths::AUTHORIZE,
             get(authorize::authorize_get).post(authorize::authorize_post),
@@ -66,6 +68,12 @@ pub(crate) fn routes(state: AppState) -> Router {
             "/factor",
             get(interaction::factor_page).post(interaction::factor_submit),
         )
+        .route("/passkey-login/options", post(webauthn::login_options))
+        .route("/passkey-login", post(webauthn::login_finish))
+        .route("/passkey-factor/options", post(webauthn::factor_options))
+        .route("/passkey-factor", post(webauthn::factor_finish))
+        .route("/passkey-enrol/options", post(webauthn::enrol_options))
+        .route("/passkey-enrol", post(webauthn::enrol_finish))
         .route(
             "/consent",
             get(interaction::consent_page).post(interaction::consent_submit),

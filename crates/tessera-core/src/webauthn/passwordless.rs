@@ -1,0 +1,288 @@
+//! Signing in with a passkey alone: the authenticator discovers the credential, and its user
+//! handle says whose it is (W3C WebAuthn L2 §7.2, the person not identified beforehand).
+//! The login page asks for one through its button or through the browser's autofill
+//! (conditional mediation); both answer the one ceremony saved on the interaction.
+
+use serde_json::json;
+use tessera_protocol::{ErrorCode, OAuthError};
+use tessera_store::{AuditEvent, Outcome, Session, Tx, User, WebauthnCredential};
+use webauthn_rs::prelude::{DiscoverableAuthentication, DiscoverableKey, PublicKeyCredential};
+
+use super::{
+    amr, key_id, passkey_of, record_assertion, take_ceremony, to_json, unavailable, KeyForm,
+    KeyLogin, KeyRefusal, Purpose, PASSKEY_LOGIN_FAILED,
+};
+use crate::authorize::{audit_context, interaction_gone, BrowserState};
+use crate::interaction::{csrf_refused, LoginResult, LoginView};
+use crate::mfa::MAX_FAILURES_PER_INTERACTION;
+use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
+use crate::{Provider, ProviderError, RequestContext};
+
+fn too_many_attempts() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::AccessDenied,
+        "Too many failed sign-in attempts. Return to the application and start again.",
+    )
+}
+
+/// What the reads before the transaction found about a response.
+struct Found {
+    credential: Option<PublicKeyCredential>,
+    record: Option<WebauthnCredential>,
+    /// The person the response's user handle names, if any.
+    owner: Option<String>,
+    /// The owner of the credential.
+    user: Option<User>,
+}
+
+impl Provider {
+    /// The options of a passwordless assertion (JSON for `navigator.credentials.get`): no
+    /// credentials listed, user verification required, a new challenge saved on the
+    /// interaction.
+    pub async fn passkey_login_options(
+        &self,
+        browser: &BrowserState<'_>,
+        csrf: &str,
+        now: i64,
+    ) -> Result<Result<String, OAuthError>, ProviderError> {
+        let Some(rp) = self.relying_party() else {
+            return Ok(Err(unavailable()));
+        };
+        let (Some(id), Some((hash, interaction, _))) = (
+            browser.interaction_id,
+            self.interaction(browser, now).await?,
+        ) else {
+            return Ok(Err(interaction_gone()));
+        };
+        if !csrf_matches(id, csrf) {
+            return Ok(Err(csrf_refused()));
+        }
+        let (options, state) = rp
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(|_| ProviderError::Webauthn("an assertion could not start"))?;
+        self.save_ceremony(
+            &hash,
+            Purpose::Passwordless,
+            None,
+            &state,
+            interaction.expires_at,
+        )
+        .await?;
+        Ok(Ok(to_json(&options)?))
+    }
+
+    /// A passwordless assertion: on success a session, as after a password; on failure the
+    /// login page again, with one message whatever failed.
+    pub async fn passkey_login(
+        &self,
+        browser: &BrowserState<'_>,
+        form: KeyForm,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<LoginResult, ProviderError> {
+        let (Some(id), Some((hash, _, request))) = (
+            browser.interaction_id,
+            self.interaction(browser, now).await?,
+        ) else {
+            return Ok(LoginResult::ErrorPage(interaction_gone()));
+        };
+        if !csrf_matches(id, &form.csrf) {
+            return Ok(LoginResult::ErrorPage(csrf_refused()));
+        }
+        let mut event = AuditEvent {
+            occurred_at: now,
+            event_type: "login.passwordless",
+            client_id: request.client_id().map(str::to_string),
+            ..audit_context(ctx)
+        };
+
+        if !self.claim_attempt(&hash, &mut event).await? {
+            return Ok(LoginResult::ErrorPage(too_many_attempts()));
+        }
+
+        let found = self.find(&form.credential).await?;
+        let mut tx = self.inner.store.begin().await?;
+        let checked = self.check_passwordless(&mut tx, &hash, &found, now).await?;
+        event.user_id = found.record.as_ref().map(|r| r.user_id.clone());
+        let credential_id = found.record.as_ref().map(|r| key_id(&r.credential_id));
+
+        let (user, flags) = match checked {
+            Ok(accepted) => accepted,
+            Err(refusal) => {
+                event.detail = json!({ "reason": refusal.reason(), "credential": credential_id });
+                tx.record(&event).await?;
+                tx.commit().await?;
+                let client_name = self.audience_name(&request).await?;
+                return Ok(LoginResult::Retry(LoginView {
+                    csrf: csrf_token(id),
+                    client_name,
+                    username: String::new(),
+                    error: None,
+                    passkey: true,
+                    passkey_error: Some(PASSKEY_LOGIN_FAILED),
+                }));
+            }
+        };
+
+        let amr = amr(KeyLogin::Passwordless, flags);
+        let session_id = self
+            .open_session(&mut tx, browser, &hash, &user, &amr, now)
+            .await?;
+        event.outcome = Outcome::Success;
+        event.detail = json!({ "credential": credential_id, "amr": amr });
+        tx.record(&event).await?;
+        tx.commit().await?;
+        Ok(LoginResult::LoggedIn(session_id))
+    }
+
+    /// The session of a passwordless login, within `tx`. As after a password: a new session
+    /// id replaces any earlier one (session fixation), and the interaction records that a
+    /// login was made within it (which `prompt=login` and `max_age` accept).
+    async fn open_session(
+        &self,
+        tx: &mut Tx,
+        browser: &BrowserState<'_>,
+        hash: &[u8],
+        user: &User,
+        amr: &str,
+        now: i64,
+    ) -> Result<RandomSecret, ProviderError> {
+        let session_id = RandomSecret::generate();
+        let session = Session {
+            user_id: user.id.clone(),
+            auth_time: now,
+            amr: amr.to_string(),
+            sid: Some(uuid::Uuid::new_v4().simple().to_string()),
+            expires_at: now + self.inner.settings.session_ttl,
+        };
+        if let Some(old) = browser.session_id {
+            tx.delete_session(&digest(old)).await?;
+        }
+        tx.insert_session(&session_id.digest(), &session, now)
+            .await?;
+        tx.mark_interaction_authenticated(hash, now).await?;
+        Ok(session_id)
+    }
+
+    /// Takes one of the interaction's attempts before a response is checked, committed at
+    /// once (NIST SP 800-63B §5.2.2, as for codes); when none is left the interaction ends,
+    /// `event` records why, and this returns false.
+    async fn claim_attempt(
+        &self,
+        hash: &[u8],
+        event: &mut AuditEvent,
+    ) -> Result<bool, ProviderError> {
+        let mut claim = self.inner.store.begin().await?;
+        let attempt = claim
+            .claim_factor_attempt(hash, MAX_FAILURES_PER_INTERACTION)
+            .await?;
+        claim.commit().await?;
+        if attempt.is_some() {
+            return Ok(true);
+        }
+        event.detail = json!({ "reason": "too_many" });
+        let mut tx = self.inner.store.begin().await?;
+        tx.delete_interaction(hash).await?;
+        tx.record(event).await?;
+        tx.commit().await?;
+        Ok(false)
+    }
+
+    /// Everything about a response that is read outside the transaction: the credential it
+    /// names, the person its user handle names, and the credential's owner.
+    async fn find(&self, text: &str) -> Result<Found, ProviderError> {
+        let credential: Option<PublicKeyCredential> = serde_json::from_str(text).ok();
+        let Some(presented) = &credential else {
+            return Ok(Found {
+                credential,
+                record: None,
+                owner: None,
+                user: None,
+            });
+        };
+        let record = self
+            .inner
+            .store
+            .webauthn_credential(presented.raw_id.as_slice())
+            .await?;
+        let handle = presented
+            .get_user_unique_id()
+            .and_then(|bytes| uuid::Uuid::from_slice(bytes).ok());
+        let owner = match handle {
+            Some(handle) => {
+                let text = handle.hyphenated().to_string();
+                self.inner.store.user_id_by_webauthn_handle(&text).await?
+            }
+            None => None,
+        };
+        let user = match &record {
+            Some(record) => self.inner.store.user_by_id(&record.user_id).await?,
+            None => None,
+        };
+        Ok(Found {
+            credential,
+            record,
+            owner,
+            user,
+        })
+    }
+
+    /// The checks of a passwordless assertion, in order, each its own guard.
+    async fn check_passwordless(
+        &self,
+        tx: &mut Tx,
+        hash: &[u8],
+        found: &Found,
+        now: i64,
+    ) -> Result<Result<(User, super::KeyFlags), KeyRefusal>, ProviderError> {
+        let Some(rp) = self.relying_party() else {
+            return Ok(Err(KeyRefusal::Unavailable));
+        };
+
+        // Single use: the ceremony is taken, whatever follows.
+        let state: DiscoverableAuthentication =
+            match take_ceremony(tx, hash, Purpose::Passwordless, None, now).await? {
+                Ok(state) => state,
+                Err(refusal) => return Ok(Err(refusal)),
+            };
+
+        let Some(credential) = &found.credential else {
+            return Ok(Err(KeyRefusal::Malformed));
+        };
+
+        let Some(record) = &found.record else {
+            return Ok(Err(KeyRefusal::UnknownCredential));
+        };
+
+        // W3C WebAuthn L2 §7.2 step 6: the person was not identified before the ceremony, so
+        // the user handle must be present and name the credential's owner.
+        if found.owner.as_deref() != Some(record.user_id.as_str()) {
+            return Ok(Err(KeyRefusal::WrongUser));
+        }
+
+        let Some(user) = found.user.as_ref().filter(|u| !u.disabled) else {
+            return Ok(Err(KeyRefusal::AccountDisabled));
+        };
+
+        let key = DiscoverableKey::from(passkey_of(record)?);
+        let result = match rp
+            .webauthn
+            .finish_discoverable_authentication(credential, state, &[key])
+        {
+            Ok(result) => result,
+            Err(err) => return Ok(Err(KeyRefusal::from_library(&err))),
+        };
+
+        // W3C WebAuthn L2 §7.2 step 17: a passkey alone is a login only when the
+        // authenticator verified the person (PIN or biometric); presence is not enough.
+        if !result.user_verified() {
+            return Ok(Err(KeyRefusal::NotVerified));
+        }
+
+        match record_assertion(tx, record, &result, now).await? {
+            Ok(flags) => Ok(Ok((user.clone(), flags))),
+            Err(refusal) => Ok(Err(refusal)),
+        }
+    }
+}
