@@ -209,17 +209,20 @@ impl Provider {
             _ => return Ok(Err(Next::ErrorPage(interaction_gone()))),
         };
 
-        // A step-up stands on a session instead of a password: its guards, every time.
-        // Only an app's request opens a step-up; an account interaction bound to a session
-        // is not one this code wrote, and finishes nothing.
+        // A step-up, or an authenticator added from the account page, stands on a session
+        // instead of a password: its guards, every time.
         if let Some(bound) = &interaction.step_up_session {
-            let Purpose::Authorization(request) = &purpose else {
-                return Ok(Err(Next::ErrorPage(interaction_gone())));
+            let holds = match &purpose {
+                Purpose::Authorization(request) => {
+                    self.step_up_holds(bound, &user.id, request, browser, now)
+                        .await?
+                }
+                Purpose::Account(_) => {
+                    self.account_enrolment_holds(bound, &user.id, browser, now)
+                        .await?
+                }
             };
-            if let Err(next) = self
-                .step_up_holds(bound, &user.id, request, browser, now)
-                .await?
-            {
+            if let Err(next) = holds {
                 return Ok(Err(next));
             }
         }
@@ -607,7 +610,8 @@ impl Provider {
         for event in &verified.events {
             tx.record(event).await?;
         }
-        if upgraded.is_some() {
+        let app_step_up = matches!(pending.purpose, Purpose::Authorization(_));
+        if upgraded.is_some() && app_step_up {
             let mut event = self.factor_event(pending, "login.step_up", now, ctx, "");
             let acr = acr_of(&session.amr);
             event.detail = json!({ "amr": session.amr, "acr": acr.as_str() });

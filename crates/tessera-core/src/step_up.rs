@@ -20,6 +20,7 @@
 use tessera_protocol::authorize::AuthorizationRequest;
 use tessera_store::{Session, Tx};
 
+use crate::account::authenticated_recently;
 use crate::authorize::{interaction_gone, BrowserState, Next};
 use crate::secret::{digest, matches_digest};
 use crate::{Provider, ProviderError};
@@ -119,6 +120,48 @@ impl Provider {
         // removed since the step began.
         if !self.has_second_factor(pending_user).await? {
             return Ok(Err(Next::Login(None)));
+        }
+
+        Ok(Ok(()))
+    }
+}
+
+impl Provider {
+    /// Whether an authenticator set up from the account page, bound to the session `bound`
+    /// that opened it, may still be confirmed in `browser`; if not, where the browser goes.
+    ///
+    /// NIST SP 800-63B §6.1.2.1: binding an authenticator needs an authenticated subscriber.
+    /// Here that is the session that passed the account page's fresh-authentication rules,
+    /// so each of them is checked again when the code arrives, each its own guard.
+    pub(crate) async fn account_enrolment_holds(
+        &self,
+        bound: &[u8],
+        pending_user: &str,
+        browser: &BrowserState<'_>,
+        now: i64,
+    ) -> Result<Result<(), Next>, ProviderError> {
+        // The same browser, presenting the session that opened the enrolment.
+        let same = browser
+            .session_id
+            .is_some_and(|session_id| matches_digest(session_id, bound));
+        if !same {
+            return Ok(Err(Next::ErrorPage(interaction_gone())));
+        }
+
+        // That session is still live: signing out or a password change ends the enrolment.
+        let Some((session, _)) = self.live_session(browser.session_id, now).await? else {
+            return Ok(Err(Next::ErrorPage(interaction_gone())));
+        };
+
+        // It is the session of the person enrolling.
+        if session.user_id != pending_user {
+            return Ok(Err(Next::ErrorPage(interaction_gone())));
+        }
+
+        // Its authentication is still recent enough to change factors.
+        let window = self.inner.settings.reauthentication_window;
+        if !authenticated_recently(&session, now, window) {
+            return Ok(Err(Next::ErrorPage(interaction_gone())));
         }
 
         Ok(Ok(()))

@@ -15,6 +15,7 @@ use super::{account_event, done, succeeded, AccountAction, AccountOutcome, Actin
 use crate::purpose::{AccountLogin, Purpose};
 use crate::recovery::{self, RecoveryCode};
 use crate::secret::RandomSecret;
+use crate::step_up::StepUp;
 use crate::{Provider, ProviderError, RequestContext};
 
 impl Provider {
@@ -47,12 +48,15 @@ impl Provider {
                 .await;
         }
 
+        // The enrolment stands on this session, not on a password given within it, so it is
+        // bound to the session exactly as a step-up is: it finishes only in this browser,
+        // while this session is live and still recent (see `account_enrolment_holds`). A
+        // browser that signed out, or whose session a password change ended, binds nothing.
         let id = RandomSecret::generate();
         let purpose = Purpose::Account(AccountLogin::default());
+        let binding = StepUp::of(acting.session_id, &acting.session);
         let mut tx = self.inner.store.begin().await?;
-        self.insert_interaction(&mut tx, &id, &purpose, None, now)
-            .await?;
-        tx.set_interaction_pending(&id.digest(), user_id, acting.session.auth_time)
+        self.insert_interaction(&mut tx, &id, &purpose, Some(&binding), now)
             .await?;
         tx.record(&succeeded(
             account_event(acting, event_type, now, ctx),
