@@ -405,12 +405,13 @@ impl Ended {
     }
 }
 
-/// Revokes every token a person holds and ends their browser sessions, within `tx`.
+/// Revokes every token a person holds, ends their browser sessions and the logins still
+/// owing a second factor, within `tx`.
 async fn end_access(tx: &mut Tx, user_id: &str, now: i64) -> Result<Ended, StoreError> {
-    Ok(Ended {
-        revoked: tx.revoke_user_tokens(user_id, now).await?,
-        sessions: tx.delete_user_sessions(user_id).await?,
-    })
+    let revoked = tx.revoke_user_tokens(user_id, now).await?;
+    let sessions = tx.delete_user_sessions(user_id).await?;
+    tx.delete_pending_logins(user_id).await?;
+    Ok(Ended { revoked, sessions })
 }
 
 /// Removes every second factor of a person (their TOTP authenticator and recovery codes),

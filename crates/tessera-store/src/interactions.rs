@@ -172,6 +172,17 @@ impl Tx {
             .map_err(Into::into)
     }
 
+    /// Ends every login in which `user_id`'s password was verified and a second factor is
+    /// still owed: after a password change or an administrator's action, a login begun with
+    /// the old password, or before the action, must not finish. Returns how many ended.
+    pub async fn delete_pending_logins(&mut self, user_id: &str) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM interactions WHERE pending_user_id = $1")
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Removes a finished interaction; false when it was already gone, so that of two
     /// transactions finishing the same interaction only one can go on.
     pub async fn delete_interaction(&mut self, id_hash: &[u8]) -> Result<bool> {

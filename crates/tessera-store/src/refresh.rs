@@ -219,8 +219,9 @@ impl Tx {
         Ok(())
     }
 
-    /// Revokes every refresh and access token a person holds, for every client: called
-    /// when an account is disabled, and by password changes and factor removal.
+    /// Revokes every refresh and access token a person holds, for every client, and deletes
+    /// their codes not yet redeemed: called when an account is disabled, and by password
+    /// changes and factor removal.
     pub async fn revoke_user_tokens(&mut self, user_id: &str, now: i64) -> Result<Revoked> {
         let refresh = sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
@@ -236,6 +237,16 @@ impl Tx {
         .bind(user_id)
         .execute(&mut *self.0)
         .await?;
+        // A code issued before and not yet redeemed would mint new tokens afterwards.
+        sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND redeemed_at IS NULL")
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
+        // A code issued before and not yet redeemed would mint new tokens afterwards.
+        sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND redeemed_at IS NULL")
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
         Ok(Revoked {
             refresh_tokens: refresh.rows_affected(),
             access_tokens: access.rows_affected(),

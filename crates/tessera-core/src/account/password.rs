@@ -121,8 +121,11 @@ impl Provider {
             .delete_other_sessions(user_id, &digest(acting.session_id))
             .await?;
         let revoked = tx.revoke_user_tokens(user_id, now).await?;
+        // A login that verified the old password and still owes its second factor ends too.
+        let ended_logins = tx.delete_pending_logins(user_id).await?;
         let detail = json!({
             "ended_sessions": ended,
+            "ended_pending_logins": ended_logins,
             "revoked_refresh_tokens": revoked.refresh_tokens,
             "revoked_access_tokens": revoked.access_tokens,
         });
