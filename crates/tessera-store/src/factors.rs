@@ -147,6 +147,13 @@ impl Tx {
         digests: &[[u8; 32]],
         now: i64,
     ) -> Result<()> {
+        // Two replacements at once must not both insert: the person's row is locked first
+        // (PostgreSQL, read committed), so the second waits and then deletes the first's set.
+        // SQLite serialises writers already.
+        sqlx::query("UPDATE users SET factor_failures = factor_failures WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
         sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
             .bind(user_id)
             .execute(&mut *self.0)
