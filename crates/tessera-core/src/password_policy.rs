@@ -1,7 +1,7 @@
 //! Which passwords may be set: NIST SP 800-63B §3.1.1.2 (memorized secret verifiers).
 //!
 //! Enforces, one rule per guard: at least `password_min_length` characters (never fewer
-//! than 8), at most 256, no composition rules, and refusal of passwords found in a list of
+//! than 8) both as typed and after NFKC, at most 256, no composition rules, and refusal of passwords found in a list of
 //! common and breached passwords shipped with Tessera (`data/common-passwords.txt`; source
 //! and licence in `data/README.md`). Characters are Unicode code points counted after NFKC
 //! normalisation, as §3.1.1.2 asks; the list is compared case-insensitively after NFKC, so
@@ -71,7 +71,16 @@ impl PasswordPolicy {
             zeroize::Zeroizing::new(password.expose_secret().nfkc().collect());
         let chars = normalized.chars().count();
 
-        // §3.1.1.2: "at least 8 characters in length" (or the configured minimum).
+        // §3.1.1.2: "at least 8 characters in length" (or the configured minimum), each code
+        // point one character. Counted as typed, since NFKC can turn one typed character
+        // into many (U+FDFA becomes 18), which would let a one-key password pass.
+        let typed = password.expose_secret().chars().count();
+        if typed < self.min_chars {
+            return Err(PasswordRefusal::TooShort(self.min_chars));
+        }
+
+        // And counted after NFKC, since it can also join several into one (a letter and a
+        // combining accent): the hashed form must be as long.
         if chars < self.min_chars {
             return Err(PasswordRefusal::TooShort(self.min_chars));
         }

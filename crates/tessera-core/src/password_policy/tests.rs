@@ -19,14 +19,28 @@ fn seven_characters_are_too_few_and_eight_enough() {
 
 /// Characters, not bytes: eight accented letters are eight characters.
 #[test]
-fn length_counts_characters_after_nfkc() {
+fn length_counts_characters_not_bytes() {
     assert_eq!(check("éèêëēėęě"), Ok(()));
-    // U+FB01 (the "fi" ligature) becomes two characters under NFKC.
-    assert_eq!(check("\u{fb01}\u{fb01}\u{fb01}x9"), Ok(()));
+}
+
+/// The minimum holds for the password as typed: U+FDFA is one character that NFKC turns
+/// into 18, and U+FB01 (the "fi" ligature) one that it turns into two.
+#[test]
+fn the_minimum_counts_characters_as_typed() {
+    assert_eq!(check("\u{fdfa}"), Err(PasswordRefusal::TooShort(8)));
     assert_eq!(
-        check("\u{fb01}\u{fb01}x9q"),
+        check("\u{fb01}\u{fb01}\u{fb01}x9"),
         Err(PasswordRefusal::TooShort(8))
     );
+    assert_eq!(check("\u{fb01}\u{fb01}\u{fb01}x9qz7"), Ok(()));
+}
+
+/// And after NFKC: eight typed code points that compose into seven are too few.
+#[test]
+fn the_minimum_counts_characters_after_nfkc() {
+    // "e" followed by U+0301 (combining acute) composes into one "é".
+    assert_eq!(check("e\u{301}q3#vZ!"), Err(PasswordRefusal::TooShort(8)));
+    assert_eq!(check("e\u{301}q3#vZ!x"), Ok(()));
 }
 
 #[test]
