@@ -105,29 +105,29 @@ const ACTIONS = {
   async login(page, person) {
     await page.locator('#username').fill(person.username);
     await page.locator('#password').fill(person.password);
-    await follow(page, page.getByRole('button', { name: 'Sign in' }));
+    await follow(page, page.getByRole('button', { name: 'Sign in', exact: true }));
   },
 
   async enrol(page, person) {
     await person.scan(page);
     await page.locator('#code').fill(await person.nextCode());
-    await follow(page, page.getByRole('button', { name: 'Turn on' }));
+    await follow(page, page.getByRole('button', { name: 'Turn on', exact: true }));
   },
 
   async 'recovery-codes'(page) {
     const codes = await page.locator('ul.codes li code').allTextContents();
     assert.equal(codes.length, RECOVERY_CODES, `recovery codes shown: ${codes.length}`);
     assert.equal(new Set(codes).size, RECOVERY_CODES, 'the recovery codes differ');
-    await follow(page, page.getByRole('link', { name: 'I saved them, continue' }));
+    await follow(page, page.getByRole('link', { name: 'I saved them, continue', exact: true }));
   },
 
   async factor(page, person) {
     await page.locator('#code').fill(await person.nextCode());
-    await follow(page, page.getByRole('button', { name: 'Verify' }));
+    await follow(page, page.getByRole('button', { name: 'Verify', exact: true }));
   },
 
   async consent(page) {
-    await follow(page, page.getByRole('button', { name: 'Allow' }));
+    await follow(page, page.getByRole('button', { name: 'Allow', exact: true }));
   },
 };
 
