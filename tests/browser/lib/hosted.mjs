@@ -134,9 +134,11 @@ const ACTIONS = {
 /**
  * Runs one sign-in: the app's authorization request, then every hosted page until the
  * browser is sent to the app's redirect URI. Screenshots each page as `<label>-<page>`.
+ * `actions` replaces what the person does on the pages it names (a passkey instead of a
+ * password or a code, say), as `async (page, person) => {}` each.
  * Returns the pages seen, in order, and what the app made of the response.
  */
-export async function signIn({ page, app, person, album, label }) {
+export async function signIn({ page, app, person, album, label, actions = {} }) {
   const request = await app.authorizationRequest();
   await page.goto(request.url);
 
@@ -145,7 +147,7 @@ export async function signIn({ page, app, person, album, label }) {
     const kind = await pageKind(page);
     seen.push(kind);
     await album.shot(page, `${label}-${kind}`);
-    const action = ACTIONS[kind];
+    const action = actions[kind] ?? ACTIONS[kind];
     if (!action || seen.length > MAX_PAGES) {
       const text = await page.locator('main').innerText();
       const path = seen.join(' > ');
