@@ -144,7 +144,7 @@ async function signOutOnConfirmationPage(page) {
   await page.goto(app.endSessionUrl({}));
   assert.equal(await pageKind(page), 'logout');
   await album.shot(page, 'noscript-bob-logout');
-  await follow(page, page.getByRole('button', { name: 'Sign out' }));
+  await follow(page, page.getByRole('button', { name: 'Sign out', exact: true }));
   assert.equal(await pageKind(page), 'signed-out');
   await album.shot(page, 'noscript-bob-signed-out');
   step('bob signed out on the confirmation page');

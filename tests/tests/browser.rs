@@ -201,6 +201,47 @@ async fn password_and_totp_in_chromium_give_amr_pwd_otp_mfa() {
     }
 }
 
+/// Passkeys in a real browser, with Chromium's virtual platform authenticator: a first login
+/// to a client that requires a second factor registers a passkey at enrolment (recovery
+/// codes, consent); the person then signs in with the passkey alone, from the login page's
+/// button and from autofill, and with password plus passkey on the factor page; with user
+/// verification failing the button starts no session; a second person still enrols TOTP.
+/// `amr` is ["pwd", "hwk", "user", "mfa"] with the password, ["hwk", "user", "mfa"] without
+/// (RFC 8176 §2), `acr` "phrh"; every hosted page sends the CSP and refuses framing.
+#[tokio::test]
+async fn passkeys_in_chromium_enrol_and_sign_in_with_amr_hwk_user() {
+    for engine in engines() {
+        let server = TestServer::start_localhost(engine).await;
+        server.create_user("carol").await;
+        server.create_user("dave").await;
+        let (client_id, client_secret) = mfa_client(&server).await;
+        let screenshots = browser_dir()
+            .join("screenshots")
+            .join(format!("passkey-login-{}", engine_name(engine)));
+
+        run_node(
+            &["passkey-login.mjs"],
+            &[
+                ("TESSERA_ISSUER", server.issuer.clone()),
+                ("TESSERA_CLIENT_ID", client_id),
+                ("TESSERA_CLIENT_SECRET", client_secret),
+                ("TESSERA_REDIRECT_URI", REDIRECT_URI.to_string()),
+                (
+                    "TESSERA_POST_LOGOUT_REDIRECT_URI",
+                    POST_LOGOUT_REDIRECT_URI.to_string(),
+                ),
+                ("TESSERA_USERNAME", "carol".to_string()),
+                ("TESSERA_TOTP_USERNAME", "dave".to_string()),
+                ("TESSERA_PASSWORD", PASSWORD.to_string()),
+                ("TESSERA_CHROMIUM", CHROMIUM.to_string()),
+                ("TESSERA_SCREENSHOTS", screenshots.display().to_string()),
+            ],
+        )
+        .await;
+        server.stop().await;
+    }
+}
+
 /// The passkey scaffolding, ahead of WebAuthn in Tessera: Chromium's virtual platform
 /// authenticator, installed over CDP, makes a discoverable, user-verified credential for the
 /// issuer's host `localhost`, finds it again without a username, and honours a failed user

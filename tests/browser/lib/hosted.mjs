@@ -105,38 +105,40 @@ const ACTIONS = {
   async login(page, person) {
     await page.locator('#username').fill(person.username);
     await page.locator('#password').fill(person.password);
-    await follow(page, page.getByRole('button', { name: 'Sign in' }));
+    await follow(page, page.getByRole('button', { name: 'Sign in', exact: true }));
   },
 
   async enrol(page, person) {
     await person.scan(page);
     await page.locator('#code').fill(await person.nextCode());
-    await follow(page, page.getByRole('button', { name: 'Turn on' }));
+    await follow(page, page.getByRole('button', { name: 'Turn on', exact: true }));
   },
 
   async 'recovery-codes'(page) {
     const codes = await page.locator('ul.codes li code').allTextContents();
     assert.equal(codes.length, RECOVERY_CODES, `recovery codes shown: ${codes.length}`);
     assert.equal(new Set(codes).size, RECOVERY_CODES, 'the recovery codes differ');
-    await follow(page, page.getByRole('link', { name: 'I saved them, continue' }));
+    await follow(page, page.getByRole('link', { name: 'I saved them, continue', exact: true }));
   },
 
   async factor(page, person) {
     await page.locator('#code').fill(await person.nextCode());
-    await follow(page, page.getByRole('button', { name: 'Verify' }));
+    await follow(page, page.getByRole('button', { name: 'Verify', exact: true }));
   },
 
   async consent(page) {
-    await follow(page, page.getByRole('button', { name: 'Allow' }));
+    await follow(page, page.getByRole('button', { name: 'Allow', exact: true }));
   },
 };
 
 /**
  * Runs one sign-in: the app's authorization request, then every hosted page until the
  * browser is sent to the app's redirect URI. Screenshots each page as `<label>-<page>`.
+ * `actions` replaces what the person does on the pages it names (a passkey instead of a
+ * password or a code, say), as `async (page, person) => {}` each.
  * Returns the pages seen, in order, and what the app made of the response.
  */
-export async function signIn({ page, app, person, album, label }) {
+export async function signIn({ page, app, person, album, label, actions = {} }) {
   const request = await app.authorizationRequest();
   await page.goto(request.url);
 
@@ -145,7 +147,7 @@ export async function signIn({ page, app, person, album, label }) {
     const kind = await pageKind(page);
     seen.push(kind);
     await album.shot(page, `${label}-${kind}`);
-    const action = ACTIONS[kind];
+    const action = actions[kind] ?? ACTIONS[kind];
     if (!action || seen.length > MAX_PAGES) {
       const text = await page.locator('main').innerText();
       const path = seen.join(' > ');
