@@ -209,3 +209,76 @@ async fn parallel_regenerations_leave_one_set_of_recovery_codes() {
         server.stop().await;
     }
 }
+
+/// The payload of a JWT, undecoded signature left alone.
+fn claims_of(jwt: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let part = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+/// Back-Channel Logout 1.0 §2.7: the sessions a password change ends are announced to the
+/// apps they served, with the `sid` those apps were given, as a logout would be.
+#[tokio::test]
+async fn a_password_change_queues_back_channel_logouts_for_the_sessions_it_ends() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let uris = vec![tessera_e2e::REDIRECT_URI.to_string()];
+        let request = accounts::NewClientRequest {
+            name: "Logout App",
+            redirect_uris: &uris,
+            first_party: true,
+            id_token_alg: "RS256",
+            scope: "openid profile",
+            grant_types: &["authorization_code".to_string()],
+            backchannel_logout_uri: Some("https://rp.example/backchannel"),
+            ..accounts::NewClientRequest::default()
+        };
+        let created = accounts::create_client(server.provider.store(), request, unix_now())
+            .await
+            .unwrap();
+        let client = tessera_e2e::TestClient {
+            id: created.client_id,
+            secret: created.client_secret.map(|s| s.expose().to_string()),
+            redirect_uri: tessera_e2e::REDIRECT_URI.to_string(),
+        };
+        let app = Browser::new();
+        let code = app
+            .authorization_code(&server, &server.authorize_url(&client, &[]), "alice")
+            .await;
+        let tokens: serde_json::Value = server
+            .redeem(&client, &code, None)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let sid = claims_of(tokens["id_token"].as_str().unwrap())["sid"].clone();
+        assert!(sid.is_string());
+
+        let owner = Browser::new();
+        let account = sign_in_to_account(&server, &owner, "alice").await;
+        let fields = password_fields(PASSWORD, NEW_PASSWORD, NEW_PASSWORD);
+        let response = submit_action(&server, &owner, &account, "change_password", &fields).await;
+        assert_eq!(response.status(), 303);
+
+        let due = server
+            .provider
+            .store()
+            .due_logout_deliveries(unix_now() + 1, 10)
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 1, "one notice, for the app's session only");
+        assert_eq!(due[0].client_id, client.id);
+        let logout = claims_of(&due[0].logout_token);
+        assert_eq!(logout["sid"], sid);
+        assert_eq!(
+            logout["events"],
+            serde_json::json!({ "http://schemas.openid.net/event/backchannel-logout": {} })
+        );
+        server.stop().await;
+    }
+}

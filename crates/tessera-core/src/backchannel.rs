@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 use tessera_protocol::client_assertion::unverified_claims;
 use tessera_protocol::logout::{LogoutTokenClaims, LOGOUT_TOKEN_TYP};
-use tessera_store::{AuditEvent, Client, LogoutDelivery, Outcome};
+use tessera_store::{AuditEvent, Client, LogoutDelivery, Outcome, Tx};
 use tokio::task::JoinSet;
 
 use crate::keys::Alg;
@@ -76,7 +76,64 @@ impl Tally {
     }
 }
 
+/// Logout tokens for the clients that ended sessions served, prepared before the
+/// transaction that ends them and queued within it ([`Provider::queue_logouts`]).
+#[derive(Debug, Default)]
+pub(crate) struct LogoutNotices {
+    /// The `sid`s of the sessions that end.
+    sids: Vec<String>,
+    /// A client id and the token it is sent.
+    tokens: Vec<(String, String)>,
+}
+
+impl LogoutNotices {
+    pub(crate) fn len(&self) -> usize {
+        self.tokens.len()
+    }
+}
+
 impl Provider {
+    /// The logout tokens owed for the sessions with these public `sid`s of `subject`: one
+    /// for each client given a code in one of them that registered a back-channel logout
+    /// URI (§2.7: the OP notifies every RP the session served).
+    pub(crate) async fn logout_notices(
+        &self,
+        subject: &str,
+        sids: Vec<String>,
+        now: i64,
+    ) -> Result<LogoutNotices, ProviderError> {
+        let mut tokens = Vec::new();
+        for sid in &sids {
+            for client_id in self.inner.store.session_clients(sid).await? {
+                let Some(client) = self.inner.store.client(&client_id).await? else {
+                    continue;
+                };
+                if client.backchannel_logout_uri.is_some() {
+                    let token = self.new_logout_token(&client, subject, sid, now)?;
+                    tokens.push((client.id, token));
+                }
+            }
+        }
+        Ok(LogoutNotices { sids, tokens })
+    }
+
+    /// Queues `notices` within `tx`, the transaction that ends their sessions, and forgets
+    /// which clients those sessions served.
+    pub(crate) async fn queue_logouts(
+        &self,
+        tx: &mut Tx,
+        notices: &LogoutNotices,
+        now: i64,
+    ) -> Result<(), ProviderError> {
+        for sid in &notices.sids {
+            tx.forget_session_clients(sid).await?;
+        }
+        for (client_id, token) in &notices.tokens {
+            tx.enqueue_logout_delivery(client_id, token, now).await?;
+        }
+        Ok(())
+    }
+
     /// A logout token (§2.4) for `client`, signed with the client's ID token algorithm.
     pub(crate) fn new_logout_token(
         &self,

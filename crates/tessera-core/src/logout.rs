@@ -185,27 +185,12 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<(), ProviderError> {
-        let mut notifications = Vec::new();
-        if let Some(sid) = &session.sid {
-            for client_id in self.inner.store.session_clients(sid).await? {
-                let Some(client) = self.inner.store.client(&client_id).await? else {
-                    continue;
-                };
-                if client.backchannel_logout_uri.is_some() {
-                    let token = self.new_logout_token(&client, &user.id, sid, now)?;
-                    notifications.push((client.id, token));
-                }
-            }
-        }
+        let sids = session.sid.iter().cloned().collect();
+        let notices = self.logout_notices(&user.id, sids, now).await?;
 
         let mut tx = self.inner.store.begin().await?;
         tx.delete_session(&digest(session_id)).await?;
-        if let Some(sid) = &session.sid {
-            tx.forget_session_clients(sid).await?;
-        }
-        for (client_id, token) in &notifications {
-            tx.enqueue_logout_delivery(client_id, token, now).await?;
-        }
+        self.queue_logouts(&mut tx, &notices, now).await?;
         tx.record(&AuditEvent {
             occurred_at: now,
             event_type: "logout",
@@ -213,7 +198,7 @@ impl Provider {
             user_id: Some(user.id.clone()),
             client_id: initiator.map(|c| c.id.clone()),
             detail: json!({
-                "backchannel_notifications": notifications.len(),
+                "backchannel_notifications": notices.len(),
                 "sid": session.sid,
             }),
             ..audit_context(ctx)

@@ -26,6 +26,7 @@ use tessera_store::{AuditEvent, Outcome, Session, TotpFactor, Tx, User};
 
 use crate::acr::acr_of;
 use crate::authorize::{audit_context, interaction_gone, BrowserState, Next};
+use crate::backchannel::LogoutNotices;
 use crate::interaction::csrf_refused;
 use crate::mfa::{
     combined_amr, AMR_PASSWORD_RECOVERY, AMR_PASSWORD_TOTP, MAX_FAILURES_PER_ACCOUNT,
@@ -572,6 +573,18 @@ impl Provider {
         ctx: &RequestContext,
     ) -> Result<FactorOutcome, ProviderError> {
         let user_id = pending.user.id.as_str();
+        // Back-Channel Logout §2.7: the apps served by the sessions an enrolment ends hear
+        // of it; a step-up's own session lives on in its successor, under the same sid.
+        let notices = if verified.end_other_sessions {
+            let sids = self
+                .inner
+                .store
+                .session_sids(user_id, pending.step_up.as_deref())
+                .await?;
+            self.logout_notices(user_id, sids, now).await?
+        } else {
+            LogoutNotices::default()
+        };
         // Of two submissions of one form, only the first finishes the step.
         if !tx
             .finish_second_factor(&pending.interaction_hash, user_id, now)
@@ -598,6 +611,7 @@ impl Provider {
         };
         if verified.end_other_sessions {
             tx.delete_user_sessions(user_id).await?;
+            self.queue_logouts(&mut tx, &notices, now).await?;
         }
 
         let session_id = RandomSecret::generate();

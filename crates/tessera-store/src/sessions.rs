@@ -41,6 +41,25 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The public `sid`s of a person's live and expired sessions, but the one with
+    /// `except_hash`: what back-channel logout must announce when they all end.
+    pub async fn session_sids(
+        &self,
+        user_id: &str,
+        except_hash: Option<&[u8]>,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT sid FROM sessions WHERE user_id = $1 AND sid IS NOT NULL AND id_hash <> $2",
+        )
+        .bind(user_id)
+        .bind(except_hash.unwrap_or_default().to_vec())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get("sid")?)).collect()
+    }
+}
+
 impl Tx {
     pub async fn insert_session(
         &mut self,

@@ -103,6 +103,14 @@ impl Provider {
         // Step 4: the change, with everything it ends, in one transaction.
         let new_hash = self.inner.passwords.hash(change.new).await?;
         let user_id = acting.user.id.as_str();
+        // Back-Channel Logout §2.7: the apps the other sessions served hear that they ended.
+        let this_session = digest(acting.session_id);
+        let others = self
+            .inner
+            .store
+            .session_sids(user_id, Some(&this_session))
+            .await?;
+        let notices = self.logout_notices(user_id, others, now).await?;
         let mut tx = self.inner.store.begin().await?;
         if !tx
             .replace_password_hash(user_id, &old_hash, &new_hash, now)
@@ -117,15 +125,15 @@ impl Provider {
             };
             return self.refused_form(acting, errors).await;
         }
-        let ended = tx
-            .delete_other_sessions(user_id, &digest(acting.session_id))
-            .await?;
+        let ended = tx.delete_other_sessions(user_id, &this_session).await?;
+        self.queue_logouts(&mut tx, &notices, now).await?;
         let revoked = tx.revoke_user_tokens(user_id, now).await?;
         // A login that verified the old password and still owes its second factor ends too.
         let ended_logins = tx.delete_pending_logins(user_id).await?;
         let detail = json!({
             "ended_sessions": ended,
             "ended_pending_logins": ended_logins,
+            "backchannel_notifications": notices.len(),
             "revoked_refresh_tokens": revoked.refresh_tokens,
             "revoked_access_tokens": revoked.access_tokens,
         });
