@@ -39,7 +39,15 @@ async fn the_account_api_registers_lists_renames_and_removes_keys() {
         let mut laptop = SoftKey::new(&server);
         let credential = laptop.register(&options);
         let elsewhere = provider
-            .finish_key_registration(&alice, b"another session", &credential, "", now, &ctx)
+            .finish_key_registration(
+                &alice,
+                b"another session",
+                &credential,
+                "",
+                b"kept",
+                now,
+                &ctx,
+            )
             .await
             .unwrap();
         assert_eq!(elsewhere.err(), Some(KeyRefusal::NoCeremony));
@@ -50,6 +58,7 @@ async fn the_account_api_registers_lists_renames_and_removes_keys() {
                 b"alice's session",
                 &credential,
                 " Laptop ",
+                b"kept",
                 now,
                 &ctx,
             )
@@ -60,7 +69,15 @@ async fn the_account_api_registers_lists_renames_and_removes_keys() {
         assert_eq!(first.key.id, URL_SAFE_NO_PAD.encode(laptop.credential_id()));
         assert_eq!(first.recovery_codes.len(), 10, "the first factor");
         let again = provider
-            .finish_key_registration(&alice, b"alice's session", &credential, "", now, &ctx)
+            .finish_key_registration(
+                &alice,
+                b"alice's session",
+                &credential,
+                "",
+                b"kept",
+                now,
+                &ctx,
+            )
             .await
             .unwrap();
         assert_eq!(again.err(), Some(KeyRefusal::NoCeremony), "answered once");
@@ -77,7 +94,15 @@ async fn the_account_api_registers_lists_renames_and_removes_keys() {
         let mut phone = SoftKey::new(&server);
         let credential = phone.register(&options);
         let second = provider
-            .finish_key_registration(&alice, b"alice's session", &credential, "", later, &ctx)
+            .finish_key_registration(
+                &alice,
+                b"alice's session",
+                &credential,
+                "",
+                b"kept",
+                later,
+                &ctx,
+            )
             .await
             .unwrap()
             .unwrap();
