@@ -574,3 +574,46 @@ async fn without_webauthn_the_page_runs_no_script() {
         server.stop().await;
     }
 }
+
+/// A key counts as the factor that recovery codes stand in for: removing the authenticator
+/// app keeps them while a key is left, and new ones can be made with a key alone.
+#[tokio::test]
+async fn recovery_codes_stay_while_a_key_is_left() {
+    for engine in engines() {
+        let server = TestServer::start_localhost(engine).await;
+        let alice = server.create_user("alice").await;
+        let (_, mut laptop, first_codes) = first_key(&server).await;
+        // An authenticator app beside the key; its secret is never read here.
+        let store = server.provider.store();
+        let now = unix_now();
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx
+            .begin_totp_enrolment(&alice, b"sealed", b"interaction", now)
+            .await
+            .unwrap());
+        assert!(tx
+            .confirm_totp_enrolment(&alice, b"interaction", 1, now)
+            .await
+            .unwrap());
+        tx.commit().await.unwrap();
+
+        let (browser, account) = passwordless_to_account(&server, &mut laptop).await;
+        let response = submit_action(&server, &browser, &account, "remove_totp", &[]).await;
+        let done = after(&server, &browser, response).await;
+        assert!(
+            done.contains("The authenticator app was removed."),
+            "{done}"
+        );
+        assert!(store.totp_factor(&alice).await.unwrap().is_none());
+        assert_eq!(store.unused_recovery_codes(&alice).await.unwrap(), 10);
+        assert!(done.contains("10 unused"), "{done}");
+
+        let response =
+            submit_action(&server, &browser, &done, "regenerate_recovery_codes", &[]).await;
+        let shown = page_of(response).await;
+        let codes = listed_codes(&shown);
+        assert_eq!(codes.len(), 10, "{shown}");
+        assert!(codes.iter().all(|c| !first_codes.contains(c)));
+        server.stop().await;
+    }
+}
