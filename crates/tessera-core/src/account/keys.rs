@@ -17,7 +17,7 @@ use tessera_protocol::OAuthError;
 use super::{account_event, done, failed, AccountOutcome, Acting, Notice, CSRF_LABEL};
 use crate::authorize::BrowserState;
 use crate::secret::{digest, keyed_token_matches};
-use crate::webauthn::KeyRefusal;
+use crate::webauthn::{unavailable, KeyRefusal};
 use crate::{Provider, ProviderError, RequestContext};
 
 /// The audit events of the three actions, as the WebAuthn calls record them.
@@ -33,10 +33,6 @@ fn sign_in_again() -> OAuthError {
         ErrorCode::AccessDenied,
         "Sign in again to add a passkey or security key.",
     )
-}
-
-fn unavailable() -> OAuthError {
-    OAuthError::invalid_request("Passkeys are not available on this server.")
 }
 
 /// The notice for a refused key action.
