@@ -1,14 +1,18 @@
 // Passkeys and security keys on Tessera's hosted pages (W3C Web Authentication Level 2).
 //
-// A page that offers them has one section marked data-webauthn="login", "factor" or
-// "enrol", whose data-options names where to ask for a ceremony's options. This script
-// asks for them (a POST with the interaction's CSRF token in the X-CSRF-Token header),
+// A page that offers them has one section marked data-webauthn="login", "factor", "enrol"
+// or "account", whose data-options names where to ask for a ceremony's options. This script
+// asks for them (a POST with the page's CSRF token in the X-CSRF-Token header),
 // runs the browser's ceremony, and posts the result as JSON in the section's form, which
 // the server answers like the page's own form. Binary fields travel as base64url
 // (RFC 4648 §5) both ways, as webauthn-rs writes and reads them.
 //
 // Without this script, or in a browser without WebAuthn, the section stays hidden and the
 // password and code forms work as before.
+//
+// On the account page, an options request answered 403 means the session must sign in again
+// first: the script then posts the section's form without a credential, and the server's
+// answer to it (a login that returns to the page) is what the person sees.
 "use strict";
 
 (function () {
@@ -29,7 +33,9 @@
     login: "Your passkey could not be used. Try again, or sign in with your password.",
     factor: "Your passkey or security key could not be used. Try again, or enter a code.",
     enrol: "No passkey or security key was set up. Try again, or use an authenticator app.",
+    account: "No passkey or security key was added. Try again.",
   };
+  const REGISTERS = mode === "enrol" || mode === "account";
 
   function bytesOf(text) {
     const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -95,7 +101,9 @@
       signal: signal,
     });
     if (!answer.ok) {
-      throw new Error("options refused: " + answer.status);
+      const error = new Error("options refused: " + answer.status);
+      error.status = answer.status;
+      throw error;
     }
     return answer.json();
   }
@@ -150,14 +158,17 @@
     button.disabled = true;
     try {
       const options = await fetchOptions(undefined);
-      const credential =
-        mode === "enrol"
+      const credential = REGISTERS
           ? await navigator.credentials.create({
               publicKey: creationOptions(options.publicKey),
             })
           : await navigator.credentials.get({ publicKey: requestOptions(options.publicKey) });
       send(credential);
     } catch (error) {
+      if (mode === "account" && error.status === 403) {
+        form.submit();
+        return;
+      }
       failed(error);
       button.disabled = false;
     }

@@ -33,8 +33,11 @@
 //!   the person has), which returns here. An authenticator is set up by the login's own
 //!   enrolment step: the page opens an account interaction whose password step this fresh
 //!   session stands for, and `/factor` enrols exactly as it does for an app that requires it.
+//! - Passkeys and security keys ([`keys`]): added by a WebAuthn registration whose options
+//!   the page's script asks for, renamed, removed; the same two rules guard all three.
 
 mod factors;
+mod keys;
 mod password;
 
 use serde_json::json;
@@ -46,6 +49,7 @@ use crate::mfa::is_multi_factor;
 use crate::purpose::{AccountLogin, Purpose};
 use crate::recovery::RecoveryCode;
 use crate::secret::{keyed_token, keyed_token_matches, RandomSecret};
+use crate::webauthn::KeySummary;
 use crate::{Provider, ProviderError, RequestContext};
 
 pub use password::PasswordChange;
@@ -59,6 +63,10 @@ pub struct AccountView {
     pub username: String,
     /// Whether a confirmed TOTP authenticator is on.
     pub totp_enabled: bool,
+    /// The person's passkeys and security keys, oldest first.
+    pub keys: Vec<KeySummary>,
+    /// Whether this server offers WebAuthn, so that a key can be added.
+    pub passkeys_offered: bool,
     pub recovery_codes_left: i64,
     /// Fewest characters a new password may have.
     pub password_min_length: usize,
@@ -89,14 +97,26 @@ pub enum Notice {
     TotpRemoved,
     TotpAlreadyOn,
     NoAuthenticator,
+    KeyAdded,
+    KeyNotAdded,
+    KeyRenamed,
+    KeyRemoved,
+    KeyNameRefused,
+    NoSuchKey,
 }
 
 impl Notice {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 10] = [
         Self::PasswordChanged,
         Self::TotpRemoved,
         Self::TotpAlreadyOn,
         Self::NoAuthenticator,
+        Self::KeyAdded,
+        Self::KeyNotAdded,
+        Self::KeyRenamed,
+        Self::KeyRemoved,
+        Self::KeyNameRefused,
+        Self::NoSuchKey,
     ];
 
     /// The name carried in the page's query string.
@@ -106,6 +126,12 @@ impl Notice {
             Self::TotpRemoved => "totp_removed",
             Self::TotpAlreadyOn => "totp_already_on",
             Self::NoAuthenticator => "no_authenticator",
+            Self::KeyAdded => "key_added",
+            Self::KeyNotAdded => "key_not_added",
+            Self::KeyRenamed => "key_renamed",
+            Self::KeyRemoved => "key_removed",
+            Self::KeyNameRefused => "key_name_refused",
+            Self::NoSuchKey => "no_such_key",
         }
     }
 
@@ -114,9 +140,17 @@ impl Notice {
             Self::PasswordChanged => {
                 "Your password was changed. You were signed out everywhere else."
             }
-            Self::TotpRemoved => "The authenticator app was removed, with its recovery codes.",
+            Self::TotpRemoved => "The authenticator app was removed.",
             Self::TotpAlreadyOn => "An authenticator app is already set up.",
-            Self::NoAuthenticator => "Set up an authenticator app first.",
+            Self::NoAuthenticator => "Set up an authenticator app or a passkey first.",
+            Self::KeyAdded => "The passkey or security key was added.",
+            Self::KeyNotAdded => "No passkey or security key was added. Try again.",
+            Self::KeyRenamed => "The key was renamed.",
+            Self::KeyRemoved => "The key was removed.",
+            Self::KeyNameRefused => {
+                "A key's name is 1 to 64 characters, without control characters."
+            }
+            Self::NoSuchKey => "That key is not on your account.",
         }
     }
 
@@ -147,6 +181,20 @@ pub enum AccountAction {
     AddTotp,
     RemoveTotp,
     RegenerateRecoveryCodes,
+    /// A WebAuthn registration's result (JSON, as the page's script posts it) and the name
+    /// typed for the key, possibly empty.
+    AddKey {
+        credential: String,
+        name: String,
+    },
+    /// A key, by [`KeySummary::id`], and its new name.
+    RenameKey {
+        id: String,
+        name: String,
+    },
+    RemoveKey {
+        id: String,
+    },
 }
 
 impl AccountAction {
@@ -157,6 +205,9 @@ impl AccountAction {
             Self::AddTotp => "account.totp_setup",
             Self::RemoveTotp => "factor.totp_remove",
             Self::RegenerateRecoveryCodes => "factor.recovery_codes_generated",
+            Self::AddKey { .. } => keys::REGISTER,
+            Self::RenameKey { .. } => keys::RENAME,
+            Self::RemoveKey { .. } => keys::REMOVE,
         }
     }
 }
@@ -279,6 +330,15 @@ impl Provider {
             AccountAction::RegenerateRecoveryCodes => {
                 self.regenerate_recovery_codes(&acting, now, ctx).await
             }
+            AccountAction::AddKey { credential, name } => {
+                self.add_key(&acting, &credential, &name, now, ctx).await
+            }
+            AccountAction::RenameKey { id, name } => {
+                self.rename_account_key(&acting, &id, &name, now, ctx).await
+            }
+            AccountAction::RemoveKey { id } => {
+                self.remove_account_key(&acting, &id, now, ctx).await
+            }
         }
     }
 
@@ -331,6 +391,8 @@ impl Provider {
             csrf: keyed_token(acting.session_id, CSRF_LABEL),
             username: acting.user.username.clone(),
             totp_enabled: totp.is_some_and(|f| f.confirmed_at.is_some()),
+            keys: self.list_keys(user_id).await?,
+            passkeys_offered: self.webauthn_offered(),
             recovery_codes_left: self.inner.store.unused_recovery_codes(user_id).await?,
             password_min_length: settings.password_policy().min_chars(),
             reauthentication_window: in_words(settings.reauthentication_window),
@@ -339,19 +401,48 @@ impl Provider {
         })
     }
 
-    /// Whether the person has a second factor: a confirmed authenticator, or recovery codes
-    /// left.
-    // TODO(passkeys): count a registered passkey too, once WebAuthn is merged.
-    async fn holds_second_factor(&self, user_id: &str) -> Result<bool, ProviderError> {
+    /// Whether the person has an authenticator: a confirmed TOTP app, or a passkey or
+    /// security key.
+    async fn has_authenticator(&self, user_id: &str) -> Result<bool, ProviderError> {
         let totp = self.inner.store.totp_factor(user_id).await?;
         if totp.is_some_and(|f| f.confirmed_at.is_some()) {
+            return Ok(true);
+        }
+        Ok(self.inner.store.has_webauthn_credential(user_id).await?)
+    }
+
+    /// Whether the person has a second factor: an authenticator, or recovery codes left.
+    async fn holds_second_factor(&self, user_id: &str) -> Result<bool, ProviderError> {
+        if self.has_authenticator(user_id).await? {
             return Ok(true);
         }
         Ok(self.inner.store.unused_recovery_codes(user_id).await? > 0)
     }
 
-    /// Checks the two rules of a fresh authentication, one guard each; on failure, records
-    /// the refused action and sends the browser to log in again, coming back here.
+    /// Which rule of a fresh authentication the session fails, as the audit trail names it;
+    /// `None` when it passes both. One guard each.
+    async fn unfresh_reason(
+        &self,
+        acting: &Acting<'_>,
+        now: i64,
+    ) -> Result<Option<&'static str>, ProviderError> {
+        let window = self.inner.settings.reauthentication_window;
+
+        // Rule 1: the last authentication is recent.
+        if !authenticated_recently(&acting.session, now, window) {
+            return Ok(Some("stale_authentication"));
+        }
+
+        // Rule 2: a person with a second factor used one in this session.
+        let holds = self.holds_second_factor(&acting.user.id).await?;
+        if !used_the_factor_held(&acting.session, holds) {
+            return Ok(Some("single_factor_session"));
+        }
+        Ok(None)
+    }
+
+    /// Checks the two rules of a fresh authentication; on failure, records the refused
+    /// action and sends the browser to log in again, coming back here.
     async fn require_fresh(
         &self,
         acting: &Acting<'_>,
@@ -359,25 +450,13 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Option<AccountOutcome>, ProviderError> {
-        let window = self.inner.settings.reauthentication_window;
-
-        // Rule 1: the last authentication is recent.
-        if !authenticated_recently(&acting.session, now, window) {
-            let outcome = self
-                .reauthenticate(acting, event_type, "stale_authentication", now, ctx)
-                .await?;
-            return Ok(Some(outcome));
-        }
-
-        // Rule 2: a person with a second factor used one in this session.
-        let holds = self.holds_second_factor(&acting.user.id).await?;
-        if !used_the_factor_held(&acting.session, holds) {
-            let outcome = self
-                .reauthenticate(acting, event_type, "single_factor_session", now, ctx)
-                .await?;
-            return Ok(Some(outcome));
-        }
-        Ok(None)
+        let Some(reason) = self.unfresh_reason(acting, now).await? else {
+            return Ok(None);
+        };
+        let outcome = self
+            .reauthenticate(acting, event_type, reason, now, ctx)
+            .await?;
+        Ok(Some(outcome))
     }
 
     /// Records a refused action and opens an account interaction that asks the person to log

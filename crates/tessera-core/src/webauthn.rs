@@ -435,7 +435,7 @@ async fn record_assertion(
 }
 
 /// The error a JSON options request gets when WebAuthn is not offered.
-fn unavailable() -> OAuthError {
+pub(crate) fn unavailable() -> OAuthError {
     OAuthError::invalid_request("Passkeys are not available on this server.")
 }
 

@@ -224,6 +224,21 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Whether the person still holds a second factor, read within this transaction: a
+    /// confirmed TOTP authenticator or a WebAuthn credential. Recovery codes do not count:
+    /// they stand in for one of these.
+    pub async fn holds_second_factor(&mut self, user_id: &str) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM totp_factors \
+                     WHERE user_id = $1 AND confirmed_at IS NOT NULL) \
+                  + (SELECT COUNT(*) FROM webauthn_credentials WHERE user_id = $1) AS n",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *self.0)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
     /// Removes every second factor of a person (TOTP, recovery codes, WebAuthn credentials),
     /// as an administrator's reset does.
     pub async fn delete_factors(&mut self, user_id: &str) -> Result<()> {

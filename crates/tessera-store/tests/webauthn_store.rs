@@ -227,3 +227,38 @@ async fn rename_and_remove_act_only_on_the_owners_credential() {
     })
     .await;
 }
+
+/// What counts as a second factor, read inside a transaction: a confirmed TOTP app or a
+/// credential; an unconfirmed TOTP secret and recovery codes alone do not.
+#[tokio::test]
+async fn a_credential_or_a_confirmed_app_is_a_second_factor() {
+    on_each_engine(|store| async move {
+        seed_user(&store, "u1").await;
+        let mut tx = store.begin().await.unwrap();
+        assert!(!tx.holds_second_factor("u1").await.unwrap());
+        tx.replace_recovery_codes("u1", &[[1; 32]], NOW)
+            .await
+            .unwrap();
+        assert!(tx
+            .begin_totp_enrolment("u1", b"s", &OWNER, NOW)
+            .await
+            .unwrap());
+        assert!(!tx.holds_second_factor("u1").await.unwrap());
+
+        assert!(tx
+            .confirm_totp_enrolment("u1", &OWNER, 1, NOW)
+            .await
+            .unwrap());
+        assert!(tx.holds_second_factor("u1").await.unwrap());
+        assert!(tx.delete_totp_factor("u1").await.unwrap());
+        assert!(!tx.holds_second_factor("u1").await.unwrap());
+
+        assert!(tx
+            .insert_webauthn_credential(&credential(b"key", "u1"), NOW)
+            .await
+            .unwrap());
+        assert!(tx.holds_second_factor("u1").await.unwrap());
+        tx.commit().await.unwrap();
+    })
+    .await;
+}

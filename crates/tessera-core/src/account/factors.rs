@@ -95,9 +95,10 @@ impl Provider {
                 .await;
         }
         // Recovery codes replace a lost authenticator; without one they would unlock nothing
-        // but could still be stolen.
-        // TODO(passkeys): keep them while the person still has a passkey they stand in for.
-        tx.replace_recovery_codes(user_id, &[], now).await?;
+        // but could still be stolen. A passkey left keeps them: they stand in for it too.
+        if !tx.holds_second_factor(user_id).await? {
+            tx.replace_recovery_codes(user_id, &[], now).await?;
+        }
         tx.record(&succeeded(
             account_event(acting, event_type, now, ctx),
             json!({}),
@@ -120,8 +121,7 @@ impl Provider {
         }
 
         let user_id = acting.user.id.as_str();
-        let factor = self.inner.store.totp_factor(user_id).await?;
-        if factor.is_none_or(|f| f.confirmed_at.is_none()) {
+        if !self.has_authenticator(user_id).await? {
             return self
                 .refuse_action(
                     acting,

@@ -86,23 +86,34 @@ impl Provider {
     }
 
     /// Finishes a registration started by [`Provider::start_key_registration`] under the
-    /// same `state_key`. `name` may be empty: the key is then named by its kind.
+    /// same `state_key`. `name` may be empty: the key is then named by its kind. When the
+    /// key is the person's first factor, every session of theirs but `keep_session` (a
+    /// session's hash) ends in the same transaction, as after an enrolment during login:
+    /// those sessions were opened with the password alone.
+    #[allow(clippy::too_many_arguments)]
     pub async fn finish_key_registration(
         &self,
         user_id: &str,
         state_key: &[u8],
         credential: &str,
         name: &str,
+        keep_session: &[u8],
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Result<RegisteredKey, KeyRefusal>, ProviderError> {
         let credential: Option<RegisterPublicKeyCredential> = serde_json::from_str(credential).ok();
         let active = self.inner.store.user_by_id(user_id).await?;
-        let totp = self.inner.store.totp_factor(user_id).await?;
-        let had_factor = totp.is_some_and(|f| f.confirmed_at.is_some())
-            || self.inner.store.has_webauthn_credential(user_id).await?;
+        // Back-Channel Logout §2.7, for the sessions a first factor ends; prepared before the
+        // transaction, queued only if the key turns out to be the first.
+        let others = self
+            .inner
+            .store
+            .session_sids(user_id, Some(keep_session))
+            .await?;
+        let notices = self.logout_notices(user_id, others, now).await?;
 
         let mut tx = self.inner.store.begin().await?;
+        let had_factor = tx.holds_second_factor(user_id).await?;
         let (owner, purpose, presented) = (state_key, Purpose::Account, credential.as_ref());
         let registered = match active {
             Some(user) if !user.disabled => {
@@ -134,6 +145,12 @@ impl Provider {
         let codes = if had_factor {
             Vec::new()
         } else {
+            let ended = tx.delete_other_sessions(user_id, keep_session).await?;
+            self.queue_logouts(&mut tx, &notices, now).await?;
+            tracing::info!(
+                ended_sessions = ended,
+                "first key registered from the account"
+            );
             first_recovery_codes(&mut tx, user_id, now, ctx).await?
         };
         tx.commit().await?;
@@ -195,7 +212,9 @@ impl Provider {
     }
 
     /// Removes one of the person's keys, named by [`KeySummary::id`]. Whether the person may
-    /// be left without a second factor is the caller's decision.
+    /// be left without a second factor is the caller's decision; when they are, their
+    /// recovery codes go too, in the same transaction: they stand in for a factor, and
+    /// without one they would unlock nothing but could still be stolen.
     pub async fn remove_key(
         &self,
         user_id: &str,
@@ -214,7 +233,11 @@ impl Provider {
             tx.rollback().await?;
             return Ok(Err(KeyRefusal::NoSuchKey));
         }
-        let detail = json!({ "via": "account", "credential": id });
+        let last = !tx.holds_second_factor(user_id).await?;
+        if last {
+            tx.replace_recovery_codes(user_id, &[], now).await?;
+        }
+        let detail = json!({ "via": "account", "credential": id, "last_factor": last });
         tx.record(&account_event(
             "factor.webauthn_remove",
             user_id,

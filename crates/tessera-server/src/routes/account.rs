@@ -1,5 +1,6 @@
 //! The account page: `GET /account` shows it (or logs in first), `POST /account` runs the
-//! action its form names. Every page is one level below the issuer, so one path serves
+//! action its form names, `POST /passkey-account/options` starts adding a key (the page's
+//! script asks, with the session's CSRF token in the `X-CSRF-Token` header). Every page is one level below the issuer, so one path serves
 //! every form and relative links keep working wherever the issuer is mounted.
 
 use axum::body::Bytes;
@@ -14,6 +15,7 @@ use tessera_protocol::params::Params;
 use tessera_protocol::OAuthError;
 
 use super::authorize::see_other;
+use super::webauthn::{csrf_header, options_response};
 use super::{form, Meta};
 use crate::cookies::CookieName;
 use crate::error::{no_store, ErrorPage, ServerFault};
@@ -68,6 +70,20 @@ pub(crate) async fn account_submit(
     account_response(&state, result, meta.request_id)
 }
 
+/// POST `/passkey-account/options`: a registration's options for the account page's script.
+pub(crate) async fn key_options(
+    State(state): State<AppState>,
+    meta: Meta,
+    headers: HeaderMap,
+) -> Response {
+    let browser = browser(&state, &headers);
+    let result = state
+        .provider
+        .account_key_options(&browser, csrf_header(&headers), meta.now, &meta.ctx)
+        .await;
+    options_response(result, meta.request_id)
+}
+
 /// The form's `action` and its fields, as the domain's types.
 fn account_form(mut params: Params) -> Result<AccountForm, OAuthError> {
     let csrf = params.take("csrf").unwrap_or_default();
@@ -82,6 +98,17 @@ fn account_form(mut params: Params) -> Result<AccountForm, OAuthError> {
         Some("add_totp") => AccountAction::AddTotp,
         Some("remove_totp") => AccountAction::RemoveTotp,
         Some("regenerate_recovery_codes") => AccountAction::RegenerateRecoveryCodes,
+        Some("add_key") => AccountAction::AddKey {
+            credential: params.take("credential").unwrap_or_default(),
+            name: params.take("name").unwrap_or_default(),
+        },
+        Some("rename_key") => AccountAction::RenameKey {
+            id: params.take("key").unwrap_or_default(),
+            name: params.take("name").unwrap_or_default(),
+        },
+        Some("remove_key") => AccountAction::RemoveKey {
+            id: params.take("key").unwrap_or_default(),
+        },
         _ => {
             return Err(OAuthError::invalid_request(
                 "The form names no known action.",

@@ -74,6 +74,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/passkey-factor", post(webauthn::factor_finish))
         .route("/passkey-enrol/options", post(webauthn::enrol_options))
         .route("/passkey-enrol", post(webauthn::enrol_finish))
+        .route("/passkey-account/options", post(account::key_options))
         .route(
             "/consent",
             get(interaction::consent_page).post(interaction::consent_submit),

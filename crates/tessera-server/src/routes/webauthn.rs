@@ -27,7 +27,7 @@ use crate::AppState;
 /// The header that carries the interaction's CSRF token on an options request.
 const CSRF_HEADER: HeaderName = HeaderName::from_static("x-csrf-token");
 
-fn csrf_header(headers: &HeaderMap) -> &str {
+pub(super) fn csrf_header(headers: &HeaderMap) -> &str {
     headers
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -35,7 +35,7 @@ fn csrf_header(headers: &HeaderMap) -> &str {
 }
 
 /// The options as JSON, or the error as JSON: only the page's script reads these.
-fn options_response(
+pub(super) fn options_response(
     result: Result<Result<String, OAuthError>, ProviderError>,
     request_id: String,
 ) -> Response {
