@@ -42,21 +42,19 @@ const env = requireEnv(
 );
 
 // The ID token's amr (RFC 8176 §2) and acr, as README's Passkeys and Authentication classes
-// rows document them. The virtual authenticator's credentials are not backup eligible: the
-// CDP option `defaultBackupEligibility` is left at its default, false, so the BE flag of
-// its authenticator data (WebAuthn Level 3 §6.1) is clear. Tessera's `webauthn::amr` gives
-// "hwk" (a hardware-bound key) for a credential with BE clear and "swk" only with BE set;
-// UV is set because user verification succeeds, hence "user". Either login is two factors
-// ("mfa"): a password and a key, or a key unlocked by the person's fingerprint or PIN.
-// A hardware-bound key in a multi-factor login gives the acr "phrh" (OpenID Connect EAP
-// ACR Values 1.0 §2); password and TOTP give Tessera's own "urn:tessera:acr:mfa".
-/** Password, then a hardware-bound key that verified the person. */
-const PASSWORD_AND_KEY = ['pwd', 'hwk', 'user', 'mfa'];
-/** A hardware-bound key alone, which verified the person: no "pwd". */
-const KEY_ALONE = ['hwk', 'user', 'mfa'];
+// rows document them. Tessera verifies no attestation, so it cannot know that a key lives in
+// hardware: every key is "swk" (a software-secured key), whatever its BE flag says. UV is set
+// because user verification succeeds, hence "user". Either login is two factors ("mfa"): a
+// password and a key, or a key unlocked by the person's fingerprint or PIN. A key in a
+// multi-factor login gives the acr "phr" (OpenID Connect EAP ACR Values 1.0 §2); password
+// and TOTP give Tessera's own "urn:tessera:acr:mfa".
+/** Password, then a key that verified the person. */
+const PASSWORD_AND_KEY = ['pwd', 'swk', 'user', 'mfa'];
+/** A key alone, which verified the person: no "pwd". */
+const KEY_ALONE = ['swk', 'user', 'mfa'];
 /** Password and a one-time password. */
 const PASSWORD_AND_TOTP = ['pwd', 'otp', 'mfa'];
-const ACR_HARDWARE_KEY = 'phrh';
+const ACR_KEY = 'phr';
 const ACR_TWO_FACTORS = 'urn:tessera:acr:mfa';
 
 /** What the login page's script says when the browser refused the ceremony. */
@@ -98,7 +96,7 @@ try {
   });
   assert.deepEqual(first.seen, ['login', 'enrol', 'recovery-codes', 'consent']);
   assert.deepEqual(first.claims.amr, PASSWORD_AND_KEY);
-  assert.equal(first.claims.acr, ACR_HARDWARE_KEY);
+  assert.equal(first.claims.acr, ACR_KEY);
   const held = await device.credentials();
   assert.equal(held.length, 1, 'one passkey on the device');
   assert.equal(held[0].rpId, 'localhost', "the RP ID is the issuer's host");
@@ -110,7 +108,7 @@ try {
   // 2. The passkey alone, through the username field's autofill.
   const byAutofill = await signInByAutofill(carolPage, 'carol-autofill');
   assert.deepEqual(byAutofill.claims.amr, KEY_ALONE);
-  assert.equal(byAutofill.claims.acr, ACR_HARDWARE_KEY);
+  assert.equal(byAutofill.claims.acr, ACR_KEY);
   assert.equal(byAutofill.claims.sub, first.claims.sub);
   await signOutThroughApp(carolPage, byAutofill.idToken, 'carol-autofill');
 
@@ -127,7 +125,7 @@ try {
   });
   assert.deepEqual(byButton.seen, ['login'], 'consent is remembered; no factor page');
   assert.deepEqual(byButton.claims.amr, KEY_ALONE);
-  assert.equal(byButton.claims.acr, ACR_HARDWARE_KEY);
+  assert.equal(byButton.claims.acr, ACR_KEY);
   assert.equal(byButton.claims.sub, first.claims.sub);
   await signOutThroughApp(carolPage, byButton.idToken, 'carol-button');
 
@@ -142,7 +140,7 @@ try {
   });
   assert.deepEqual(twoSteps.seen, ['login', 'factor']);
   assert.deepEqual(twoSteps.claims.amr, PASSWORD_AND_KEY);
-  assert.equal(twoSteps.claims.acr, ACR_HARDWARE_KEY);
+  assert.equal(twoSteps.claims.acr, ACR_KEY);
   assert.equal(twoSteps.claims.sub, first.claims.sub);
   await signOutThroughApp(carolPage, twoSteps.idToken, 'carol-factor');
 

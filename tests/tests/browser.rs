@@ -206,10 +206,10 @@ async fn password_and_totp_in_chromium_give_amr_pwd_otp_mfa() {
 /// codes, consent); the person then signs in with the passkey alone, from the login page's
 /// button and from autofill, and with password plus passkey on the factor page; with user
 /// verification failing the button starts no session; a second person still enrols TOTP.
-/// `amr` is ["pwd", "hwk", "user", "mfa"] with the password, ["hwk", "user", "mfa"] without
-/// (RFC 8176 §2), `acr` "phrh"; every hosted page sends the CSP and refuses framing.
+/// `amr` is ["pwd", "swk", "user", "mfa"] with the password, ["swk", "user", "mfa"] without
+/// (RFC 8176 §2), `acr` "phr"; every hosted page sends the CSP and refuses framing.
 #[tokio::test]
-async fn passkeys_in_chromium_enrol_and_sign_in_with_amr_hwk_user() {
+async fn passkeys_in_chromium_enrol_and_sign_in_with_amr_swk_user() {
     for engine in engines() {
         let server = TestServer::start_localhost(engine).await;
         server.create_user("carol").await;

@@ -138,7 +138,7 @@ async fn discovery_lists_the_acr_values_and_the_acr_claim() {
         .unwrap();
     assert_eq!(
         doc["acr_values_supported"],
-        json!(["urn:tessera:acr:pwd", "urn:tessera:acr:mfa", "phr", "phrh"])
+        json!(["urn:tessera:acr:pwd", "urn:tessera:acr:mfa", "phr"])
     );
     let claims = doc["claims_supported"].as_array().unwrap();
     assert!(claims.contains(&json!("acr")), "{claims:?}");

@@ -142,7 +142,7 @@ async fn callback_after(
 /// Issue 3 item 5: a person without a factor registers a key while logging in to a client
 /// that requires one. The options ask for a discoverable credential with user verification
 /// (WebAuthn L2 §5.4.4, §5.4.6) under a random user handle; the step ends as a TOTP
-/// enrolment does, and the ID token's `amr` is "pwd", "hwk", "user", "mfa" (RFC 8176 §2).
+/// enrolment does, and the ID token's `amr` is "pwd", "swk", "user", "mfa" (RFC 8176 §2).
 #[tokio::test]
 async fn a_key_registered_at_enrolment_finishes_the_login() {
     for engine in engines() {
@@ -212,7 +212,7 @@ async fn a_key_registered_at_enrolment_finishes_the_login() {
         };
         assert_eq!(
             amr_of(&server, &client, &callback).await,
-            ["pwd", "hwk", "user", "mfa"]
+            ["pwd", "swk", "user", "mfa"]
         );
 
         let stored = server.provider.list_keys(&alice).await.unwrap();
@@ -268,7 +268,7 @@ async fn a_key_is_the_second_factor_after_the_password() {
         let callback = callback_after(&server, &browser, response).await;
         assert_eq!(
             amr_of(&server, &client, &callback).await,
-            ["pwd", "hwk", "user", "mfa"]
+            ["pwd", "swk", "user", "mfa"]
         );
 
         let record = server.provider.store().webauthn_credentials(&alice).await;
@@ -281,7 +281,7 @@ async fn a_key_is_the_second_factor_after_the_password() {
 
 /// A discoverable credential with user verification signs in alone, from the button or the
 /// browser's autofill (`autocomplete="username webauthn"`): the options list no credential
-/// and require UV; the `amr` is "hwk", "user", "mfa", which a client requiring MFA accepts.
+/// and require UV; the `amr` is "swk", "user", "mfa", which a client requiring MFA accepts.
 #[tokio::test]
 async fn a_passkey_signs_in_without_a_password() {
     for engine in engines() {
@@ -317,7 +317,7 @@ async fn a_passkey_signs_in_without_a_password() {
         let callback = callback_after(&server, &browser, response).await;
         assert_eq!(
             amr_of(&server, &client, &callback).await,
-            ["hwk", "user", "mfa"]
+            ["swk", "user", "mfa"]
         );
         let logins = events(&server, "login.passwordless").await;
         assert_eq!(logins[0].outcome, "success");

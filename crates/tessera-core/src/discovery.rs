@@ -83,7 +83,7 @@ pub fn metadata(issuer: &Issuer) -> String {
         token_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS.to_vec(),
         code_challenge_methods_supported: vec!["S256"],
         claims_supported: claims,
-        acr_values_supported: Acr::ALL.iter().map(|acr| acr.as_str()).collect(),
+        acr_values_supported: Acr::REACHED.iter().map(|acr| acr.as_str()).collect(),
         prompt_values_supported: Prompt::SUPPORTED.to_vec(),
         claims_parameter_supported: false,
         request_parameter_supported: false,

@@ -323,7 +323,10 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<FactorOutcome, ProviderError> {
-        let pending = match self.begin_attempt(browser, &form.csrf, now, ctx).await? {
+        let pending = match self
+            .begin_attempt(browser, &form.csrf, true, now, ctx)
+            .await?
+        {
             Ok(pending) => pending,
             Err(outcome) => return Ok(outcome),
         };
@@ -341,13 +344,15 @@ impl Provider {
     }
 
     /// The checks before any submitted factor is looked at, in order: the interaction and
-    /// its CSRF token, the password verified within it, the account's lock, and one of the
-    /// interaction's attempts, taken before the factor is checked. Returns the pending step
-    /// with the attempt counted, or where the browser goes instead.
+    /// its CSRF token, the password verified within it, the account's lock (for a code,
+    /// `guessable`), and one of the interaction's attempts, taken before the factor is
+    /// checked. Returns the pending step with the attempt counted, or where the browser goes
+    /// instead.
     pub(crate) async fn begin_attempt(
         &self,
         browser: &BrowserState<'_>,
         csrf: &str,
+        guessable: bool,
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Result<Pending, FactorOutcome>, ProviderError> {
@@ -366,8 +371,13 @@ impl Provider {
             Err(next) => return Ok(Err(FactorOutcome::Elsewhere(next))),
         };
 
-        // NIST SP 800-63B §5.2.2: consecutive failures on one account are limited.
-        if self.inner.store.factor_failures(&pending.user.id).await? >= MAX_FAILURES_PER_ACCOUNT {
+        // NIST SP 800-63B §5.2.2: consecutive failures on one account are limited. The lock
+        // stops guessing, so it holds for codes only: a WebAuthn assertion cannot be guessed,
+        // and the owner's key still signs them in, here and passwordless alike.
+        let locked = guessable
+            && self.inner.store.factor_failures(&pending.user.id).await?
+                >= MAX_FAILURES_PER_ACCOUNT;
+        if locked {
             let mut tx = self.inner.store.begin().await?;
             tx.delete_interaction(&pending.interaction_hash).await?;
             tx.record(&self.factor_event(&pending, "login.second_factor", now, ctx, "locked"))

@@ -46,15 +46,13 @@ pub const KEY_NOT_ACCEPTED: &str = "That passkey or security key was not accepte
 pub const PASSKEY_LOGIN_FAILED: &str =
     "That passkey was not accepted. Try again, or sign in with your password.";
 
-/// RFC 8176 §2 "hwk": proof of possession of a hardware-secured key. Given for a credential
-/// that is not backup eligible (the BE flag, WebAuthn Level 3 §6.1, is clear): its private key
-/// cannot leave the authenticator, such as a security key or a device-bound platform key.
-/// The step-up work maps it to the `acr` "phrh" (phishing-resistant, hardware-protected).
-pub const AMR_HARDWARE_KEY: &str = "hwk";
-/// RFC 8176 §2 "swk": proof of possession of a software-secured key. Given for a
-/// backup-eligible credential (BE set): a synced passkey, whose private key a provider may
-/// copy to the person's other devices. The step-up work maps it to the `acr` "phr"
-/// (phishing-resistant, but not bound to one piece of hardware).
+/// RFC 8176 §2 "swk": proof of possession of a software-secured key. Given for every
+/// credential: "hwk" (a hardware-secured key) would need proof that the key lives in
+/// hardware, which only a verified attestation gives, and Tessera asks for none. The BE flag
+/// (WebAuthn Level 3 §6.1) is the authenticator's own unproven word, so a clear flag does
+/// not make a key hardware-bound either (any software authenticator can clear it). The
+/// step-up work maps "swk" in a multi-factor login to the `acr` "phr".
+// TODO: "hwk" and `phrh` for keys whose attestation verifies against trusted roots.
 pub const AMR_SOFTWARE_KEY: &str = "swk";
 /// RFC 8176 §2 "user". The RFC describes a user-presence test; every WebAuthn assertion
 /// tests presence (the UP flag, which webauthn-rs requires), so Tessera reserves "user" for
@@ -84,7 +82,7 @@ pub struct KeyFlags {
 }
 
 /// The `amr` of a login with a credential (RFC 8176 §2), space-separated: "pwd" when a
-/// password came first; "hwk" or "swk" by the BE flag; "user" when UV was set; "mfa" when
+/// password came first; "swk" (see [`AMR_SOFTWARE_KEY`]); "user" when UV was set; "mfa" when
 /// two factors were used: a password and a key, or a key unlocked by user verification
 /// (something held and something known or something one is).
 pub fn amr(login: KeyLogin, flags: KeyFlags) -> String {
@@ -92,11 +90,7 @@ pub fn amr(login: KeyLogin, flags: KeyFlags) -> String {
     if login == KeyLogin::SecondFactor {
         values.push(AMR_PASSWORD);
     }
-    values.push(if flags.backup_eligible {
-        AMR_SOFTWARE_KEY
-    } else {
-        AMR_HARDWARE_KEY
-    });
+    values.push(AMR_SOFTWARE_KEY);
     if flags.user_verified {
         values.push(AMR_USER_VERIFIED);
     }

@@ -34,7 +34,12 @@ pub enum Acr {
 }
 
 impl Acr {
-    /// Every class, weakest first, as discovery lists them (`acr_values_supported`).
+    /// The classes a login can reach today, weakest first, as discovery lists them
+    /// (`acr_values_supported`). `phrh` needs keys whose attestation proves hardware, which
+    /// Tessera does not verify yet: it is understood in `acr_values`, never advertised.
+    pub const REACHED: [Acr; 3] = [Acr::Password, Acr::MultiFactor, Acr::PhishingResistant];
+
+    /// Every class Tessera understands, weakest first.
     pub const ALL: [Acr; 4] = [
         Acr::Password,
         Acr::MultiFactor,

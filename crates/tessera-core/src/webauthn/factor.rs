@@ -127,7 +127,10 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<FactorOutcome, ProviderError> {
-        let pending = match self.begin_attempt(browser, &form.csrf, now, ctx).await? {
+        let pending = match self
+            .begin_attempt(browser, &form.csrf, false, now, ctx)
+            .await?
+        {
             Ok(pending) => pending,
             Err(outcome) => return Ok(outcome),
         };
@@ -259,7 +262,10 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<FactorOutcome, ProviderError> {
-        let pending = match self.begin_attempt(browser, &form.csrf, now, ctx).await? {
+        let pending = match self
+            .begin_attempt(browser, &form.csrf, false, now, ctx)
+            .await?
+        {
             Ok(pending) => pending,
             Err(outcome) => return Ok(outcome),
         };
