@@ -634,3 +634,40 @@ async fn the_script_is_served_as_javascript() {
         .contains("navigator.credentials"));
     server.stop().await;
 }
+
+/// NIST SP 800-63B §5.2.2: the account's lock after a hundred wrong codes stops guessing.
+/// A key cannot be guessed, so the owner's key still completes the second step while codes
+/// stay refused.
+#[tokio::test]
+async fn a_locked_factor_step_still_takes_the_owners_key() {
+    for engine in engines() {
+        let server = TestServer::start_localhost(engine).await;
+        let alice = server.create_user("alice").await;
+        let client = required_client(&server).await;
+        let mut key = SoftKey::new(&server);
+        enrol(&server, &client, "alice", &mut key).await;
+        let mut tx = server.provider.store().begin().await.unwrap();
+        for _ in 0..100 {
+            tx.count_factor_failure(&alice).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let browser = Browser::new();
+        password_step(&server, &browser, &client).await;
+        let page = factor_page(&server, &browser).await;
+        let csrf = csrf_of(&page);
+        let options = browser
+            .webauthn_options_json(&server, "/passkey-factor/options", &csrf)
+            .await;
+        let assertion = key.assert(&options);
+        let response = browser
+            .post_credential(&server, "/passkey-factor", &csrf, &assertion)
+            .await;
+        let callback = callback_after(&server, &browser, response).await;
+        assert_eq!(
+            amr_of(&server, &client, &callback).await,
+            ["pwd", "swk", "user", "mfa"]
+        );
+        server.stop().await;
+    }
+}
