@@ -501,27 +501,41 @@ impl Provider {
         };
         if !accepted {
             let event = self.factor_event(pending, "factor.totp_enrol", now, ctx, "wrong_code");
-            return Ok(match self.count_failure(tx, pending, event).await? {
-                Some(ended) => ended,
-                None => {
-                    self.show(pending, Notice::Code(INCORRECT_CODE), now)
-                        .await?
-                }
-            });
+            return self.wrong_code(tx, pending, event, now).await;
         }
 
+        let events = vec![
+            self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
+            self.factor_event(pending, "login.totp", now, ctx, ""),
+        ];
+        let amr = AMR_PASSWORD_TOTP.to_string();
+        self.complete_enrolment(tx, pending, amr, events, browser, now, ctx)
+            .await
+    }
+
+    /// Finishes an enrolment whose new factor `tx` holds: the first ten recovery codes,
+    /// shown once, and the login, after which the sessions opened with the password alone,
+    /// before the person had a factor, end: one may be an intruder's, signed in with a
+    /// stolen password.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn complete_enrolment(
+        &self,
+        mut tx: Tx,
+        pending: &Pending,
+        amr: String,
+        mut events: Vec<AuditEvent>,
+        browser: &BrowserState<'_>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<FactorOutcome, ProviderError> {
         let codes = recovery::generate_set();
         let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
-        tx.replace_recovery_codes(user_id, &digests, now).await?;
+        tx.replace_recovery_codes(&pending.user.id, &digests, now)
+            .await?;
+        events.push(self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, ""));
         let verified = Verified {
-            amr: AMR_PASSWORD_TOTP.to_string(),
-            events: vec![
-                self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
-                self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, ""),
-                self.factor_event(pending, "login.totp", now, ctx, ""),
-            ],
-            // Sessions opened with the password alone, before the person had a factor,
-            // end now: one may be an intruder's, signed in with a stolen password.
+            amr,
+            events,
             end_other_sessions: true,
         };
         match self
@@ -545,9 +559,23 @@ impl Provider {
         event: AuditEvent,
         now: i64,
     ) -> Result<FactorOutcome, ProviderError> {
+        self.refused(tx, pending, event, Notice::Code(INCORRECT_CODE), now)
+            .await
+    }
+
+    /// Counts a refused factor against the interaction and the account, then shows the page
+    /// again with `notice`, or, at the interaction's limit, ends it.
+    pub(crate) async fn refused(
+        &self,
+        tx: Tx,
+        pending: &Pending,
+        event: AuditEvent,
+        notice: Notice,
+        now: i64,
+    ) -> Result<FactorOutcome, ProviderError> {
         match self.count_failure(tx, pending, event).await? {
             Some(ended) => Ok(ended),
-            None => self.show(pending, Notice::Code(INCORRECT_CODE), now).await,
+            None => self.show(pending, notice, now).await,
         }
     }
 

@@ -18,7 +18,6 @@ use super::{
 };
 use crate::authorize::{interaction_gone, BrowserState};
 use crate::interaction::csrf_refused;
-use crate::recovery::{self, RecoveryCode};
 use crate::second_factor::{FactorOutcome, Notice, Pending, Verified};
 use crate::secret::csrf_matches;
 use crate::{Provider, ProviderError, RequestContext};
@@ -298,33 +297,16 @@ impl Provider {
             }
         };
 
-        let codes = recovery::generate_set();
-        let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
-        tx.replace_recovery_codes(user_id, &digests, now).await?;
         let mut registered_event =
             self.factor_event(&pending, "factor.webauthn_register", now, ctx, "");
         registered_event.detail = json!({ "credential": key_id(&registered.credential_id) });
         let events = vec![
             registered_event,
-            self.factor_event(&pending, "factor.recovery_codes_generated", now, ctx, ""),
             self.factor_event(&pending, "login.webauthn", now, ctx, ""),
         ];
-        // As after a TOTP enrolment: sessions opened with the password alone end now.
-        let verified = Verified {
-            amr: amr(KeyLogin::SecondFactor, registered.flags),
-            events,
-            end_other_sessions: true,
-        };
-        match self
-            .complete(tx, &pending, verified, browser, now, ctx)
-            .await?
-        {
-            FactorOutcome::LoggedIn { session, .. } => Ok(FactorOutcome::LoggedIn {
-                session,
-                recovery_codes: codes,
-            }),
-            other => Ok(other),
-        }
+        let amr = amr(KeyLogin::SecondFactor, registered.flags);
+        self.complete_enrolment(tx, &pending, amr, events, browser, now, ctx)
+            .await
     }
 
     /// A refused key: counted like a wrong code, then the page again with one message for
@@ -336,13 +318,8 @@ impl Provider {
         event: AuditEvent,
         now: i64,
     ) -> Result<FactorOutcome, ProviderError> {
-        match self.count_failure(tx, pending, event).await? {
-            Some(ended) => Ok(ended),
-            None => {
-                let notice = Notice::Passkey(KEY_NOT_ACCEPTED);
-                self.show(pending, notice, now).await
-            }
-        }
+        let notice = Notice::Passkey(KEY_NOT_ACCEPTED);
+        self.refused(tx, pending, event, notice, now).await
     }
 
     /// Starts a registration for `user`, saved under `owner` for `purpose`: a discoverable
