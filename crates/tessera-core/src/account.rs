@@ -401,19 +401,10 @@ impl Provider {
         })
     }
 
-    /// Whether the person has an authenticator: a confirmed TOTP app, or a passkey or
-    /// security key.
-    async fn has_authenticator(&self, user_id: &str) -> Result<bool, ProviderError> {
-        let totp = self.inner.store.totp_factor(user_id).await?;
-        if totp.is_some_and(|f| f.confirmed_at.is_some()) {
-            return Ok(true);
-        }
-        Ok(self.inner.store.has_webauthn_credential(user_id).await?)
-    }
-
-    /// Whether the person has a second factor: an authenticator, or recovery codes left.
+    /// Whether the person has a second factor: an authenticator (a confirmed TOTP app, or a
+    /// passkey or security key), or recovery codes left.
     async fn holds_second_factor(&self, user_id: &str) -> Result<bool, ProviderError> {
-        if self.has_authenticator(user_id).await? {
+        if self.has_second_factor(user_id).await? {
             return Ok(true);
         }
         Ok(self.inner.store.unused_recovery_codes(user_id).await? > 0)

@@ -121,7 +121,7 @@ impl Provider {
         }
 
         let user_id = acting.user.id.as_str();
-        if !self.has_authenticator(user_id).await? {
+        if !self.has_second_factor(user_id).await? {
             return self
                 .refuse_action(
                     acting,
