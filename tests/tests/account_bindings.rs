@@ -227,37 +227,7 @@ async fn a_password_change_queues_back_channel_logouts_for_the_sessions_it_ends(
     for engine in engines() {
         let server = TestServer::start(engine).await;
         server.create_user("alice").await;
-        let uris = vec![tessera_e2e::REDIRECT_URI.to_string()];
-        let request = accounts::NewClientRequest {
-            name: "Logout App",
-            redirect_uris: &uris,
-            first_party: true,
-            id_token_alg: "RS256",
-            scope: "openid profile",
-            grant_types: &["authorization_code".to_string()],
-            backchannel_logout_uri: Some("https://rp.example/backchannel"),
-            ..accounts::NewClientRequest::default()
-        };
-        let created = accounts::create_client(server.provider.store(), request, unix_now())
-            .await
-            .unwrap();
-        let client = tessera_e2e::TestClient {
-            id: created.client_id,
-            secret: created.client_secret.map(|s| s.expose().to_string()),
-            redirect_uri: tessera_e2e::REDIRECT_URI.to_string(),
-        };
-        let app = Browser::new();
-        let code = app
-            .authorization_code(&server, &server.authorize_url(&client, &[]), "alice")
-            .await;
-        let tokens: serde_json::Value = server
-            .redeem(&client, &code, None)
-            .await
-            .json()
-            .await
-            .unwrap();
-        let sid = claims_of(tokens["id_token"].as_str().unwrap())["sid"].clone();
-        assert!(sid.is_string());
+        let (client, sid) = app_session_with_backchannel(&server).await;
 
         let owner = Browser::new();
         let account = sign_in_to_account(&server, &owner, "alice").await;
@@ -265,20 +235,88 @@ async fn a_password_change_queues_back_channel_logouts_for_the_sessions_it_ends(
         let response = submit_action(&server, &owner, &account, "change_password", &fields).await;
         assert_eq!(response.status(), 303);
 
-        let due = server
-            .provider
-            .store()
-            .due_logout_deliveries(unix_now() + 1, 10)
-            .await
-            .unwrap();
-        assert_eq!(due.len(), 1, "one notice, for the app's session only");
-        assert_eq!(due[0].client_id, client.id);
-        let logout = claims_of(&due[0].logout_token);
-        assert_eq!(logout["sid"], sid);
-        assert_eq!(
-            logout["events"],
-            serde_json::json!({ "http://schemas.openid.net/event/backchannel-logout": {} })
-        );
+        assert_one_logout_queued(&server, &client, &sid).await;
         server.stop().await;
+    }
+}
+
+/// An app registered for back-channel logout, and the `sid` of alice's session with it.
+async fn app_session_with_backchannel(
+    server: &TestServer,
+) -> (tessera_e2e::TestClient, serde_json::Value) {
+    let uris = vec![tessera_e2e::REDIRECT_URI.to_string()];
+    let request = accounts::NewClientRequest {
+        name: "Logout App",
+        redirect_uris: &uris,
+        first_party: true,
+        id_token_alg: "RS256",
+        scope: "openid profile",
+        grant_types: &["authorization_code".to_string()],
+        backchannel_logout_uri: Some("https://rp.example/backchannel"),
+        ..accounts::NewClientRequest::default()
+    };
+    let created = accounts::create_client(server.provider.store(), request, unix_now())
+        .await
+        .unwrap();
+    let client = tessera_e2e::TestClient {
+        id: created.client_id,
+        secret: created.client_secret.map(|s| s.expose().to_string()),
+        redirect_uri: tessera_e2e::REDIRECT_URI.to_string(),
+    };
+    let app = Browser::new();
+    let code = app
+        .authorization_code(server, &server.authorize_url(&client, &[]), "alice")
+        .await;
+    let response = server.redeem(&client, &code, None).await;
+    let tokens: serde_json::Value = response.json().await.unwrap();
+    let sid = claims_of(tokens["id_token"].as_str().unwrap())["sid"].clone();
+    assert!(sid.is_string());
+    (client, sid)
+}
+
+/// Exactly one logout token waits in the outbox, for `client`'s session `sid` (§2.4).
+async fn assert_one_logout_queued(
+    server: &TestServer,
+    client: &tessera_e2e::TestClient,
+    sid: &serde_json::Value,
+) {
+    let due = server
+        .provider
+        .store()
+        .due_logout_deliveries(unix_now() + 1, 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1, "one notice, for the app's session only");
+    assert_eq!(due[0].client_id, client.id);
+    let logout = claims_of(&due[0].logout_token);
+    assert_eq!(&logout["sid"], sid);
+    assert_eq!(
+        logout["events"],
+        serde_json::json!({ "http://schemas.openid.net/event/backchannel-logout": {} })
+    );
+}
+
+/// An administrator disabling a person, or resetting their factors, through the provider
+/// (as `tessera user disable` and `reset-factors` do) announces the sessions it ends.
+#[tokio::test]
+async fn disabling_or_resetting_a_person_queues_back_channel_logouts() {
+    for engine in engines() {
+        for disable in [true, false] {
+            let server = TestServer::start(engine).await;
+            server.create_user("alice").await;
+            let (client, sid) = app_session_with_backchannel(&server).await;
+
+            let revoked = if disable {
+                server
+                    .provider
+                    .set_user_disabled("alice", true, unix_now())
+                    .await
+            } else {
+                server.provider.reset_factors("alice", unix_now()).await
+            };
+            assert!(revoked.is_ok());
+            assert_one_logout_queued(&server, &client, &sid).await;
+            server.stop().await;
+        }
     }
 }

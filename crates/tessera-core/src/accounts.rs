@@ -9,6 +9,7 @@ use tessera_store::{
     DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL,
 };
 
+use crate::backchannel::LogoutNotices;
 use crate::client_auth::methods;
 use crate::keys::Alg;
 use crate::mfa::MfaPolicy;
@@ -16,6 +17,7 @@ use crate::password::PasswordHasher;
 use crate::password_policy::{PasswordPolicy, PasswordRefusal};
 use crate::secret::RandomSecret;
 use crate::username::{username_key, UsernameError};
+use crate::{Provider, ProviderError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -25,6 +27,8 @@ pub enum AccountError {
     UsernameTaken,
     #[error("no such user")]
     NoSuchUser,
+    #[error("{0}")]
+    Provider(#[from] ProviderError),
     #[error("no such client")]
     NoSuchClient,
     #[error("{0}")]
@@ -355,18 +359,64 @@ pub async fn set_user_disabled(
     disabled: bool,
     now: i64,
 ) -> Result<Revoked, AccountError> {
+    disable(store, None, username, disabled, now).await
+}
+
+impl Provider {
+    /// [`set_user_disabled`], and the apps the ended sessions served are sent back-channel
+    /// logout tokens (Back-Channel Logout 1.0 §2.7), which needs the provider's keys.
+    pub async fn set_user_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        now: i64,
+    ) -> Result<Revoked, AccountError> {
+        disable(&self.inner.store, Some(self), username, disabled, now).await
+    }
+
+    /// [`reset_factors`], with back-channel logout tokens as [`Provider::set_user_disabled`].
+    pub async fn reset_factors(&self, username: &str, now: i64) -> Result<Revoked, AccountError> {
+        reset(&self.inner.store, Some(self), username, now).await
+    }
+}
+
+/// The logout tokens owed for every session of `user_id`, when a provider can sign them.
+async fn notices_for(
+    store: &Store,
+    provider: Option<&Provider>,
+    user_id: &str,
+    now: i64,
+) -> Result<Option<LogoutNotices>, AccountError> {
+    let Some(provider) = provider else {
+        return Ok(None);
+    };
+    let sids = store.session_sids(user_id, None).await?;
+    Ok(Some(provider.logout_notices(user_id, sids, now).await?))
+}
+
+async fn disable(
+    store: &Store,
+    provider: Option<&Provider>,
+    username: &str,
+    disabled: bool,
+    now: i64,
+) -> Result<Revoked, AccountError> {
     let key = username_key(username)?;
     let user = store
         .user_by_username_key(&key)
         .await?
         .ok_or(AccountError::NoSuchUser)?;
+    let notices = match disabled {
+        true => notices_for(store, provider, &user.id, now).await?,
+        false => None,
+    };
 
     let mut tx = store.begin().await?;
     tx.set_user_disabled(&user.id, disabled, now).await?;
     // A disabled person keeps nothing: tokens and browser sessions end now, so that
     // enabling the account later brings none of them back.
     let ended = if disabled {
-        end_access(&mut tx, &user.id, now).await?
+        end_access(&mut tx, &user.id, notices.as_ref(), now).await?
     } else {
         Ended::default()
     };
@@ -406,11 +456,19 @@ impl Ended {
 }
 
 /// Revokes every token a person holds, ends their browser sessions and the logins still
-/// owing a second factor, within `tx`.
-async fn end_access(tx: &mut Tx, user_id: &str, now: i64) -> Result<Ended, StoreError> {
+/// owing a second factor, within `tx`; queues `notices` for the ended sessions.
+async fn end_access(
+    tx: &mut Tx,
+    user_id: &str,
+    notices: Option<&LogoutNotices>,
+    now: i64,
+) -> Result<Ended, StoreError> {
     let revoked = tx.revoke_user_tokens(user_id, now).await?;
     let sessions = tx.delete_user_sessions(user_id).await?;
     tx.delete_pending_logins(user_id).await?;
+    if let Some(notices) = notices {
+        notices.queue(tx, now).await?;
+    }
     Ok(Ended { revoked, sessions })
 }
 
@@ -423,15 +481,25 @@ pub async fn reset_factors(
     username: &str,
     now: i64,
 ) -> Result<Revoked, AccountError> {
+    reset(store, None, username, now).await
+}
+
+async fn reset(
+    store: &Store,
+    provider: Option<&Provider>,
+    username: &str,
+    now: i64,
+) -> Result<Revoked, AccountError> {
     let key = username_key(username)?;
     let user = store
         .user_by_username_key(&key)
         .await?
         .ok_or(AccountError::NoSuchUser)?;
+    let notices = notices_for(store, provider, &user.id, now).await?;
 
     let mut tx = store.begin().await?;
     tx.delete_factors(&user.id).await?;
-    let ended = end_access(&mut tx, &user.id, now).await?;
+    let ended = end_access(&mut tx, &user.id, notices.as_ref(), now).await?;
     tx.record(&AuditEvent {
         occurred_at: now,
         event_type: "factor.reset",

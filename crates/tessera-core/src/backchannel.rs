@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 use tessera_protocol::client_assertion::unverified_claims;
 use tessera_protocol::logout::{LogoutTokenClaims, LOGOUT_TOKEN_TYP};
-use tessera_store::{AuditEvent, Client, LogoutDelivery, Outcome, Tx};
+use tessera_store::{AuditEvent, Client, LogoutDelivery, Outcome, StoreError, Tx};
 use tokio::task::JoinSet;
 
 use crate::keys::Alg;
@@ -77,7 +77,7 @@ impl Tally {
 }
 
 /// Logout tokens for the clients that ended sessions served, prepared before the
-/// transaction that ends them and queued within it ([`Provider::queue_logouts`]).
+/// transaction that ends them and queued within it ([`LogoutNotices::queue`]).
 #[derive(Debug, Default)]
 pub(crate) struct LogoutNotices {
     /// The `sid`s of the sessions that end.
@@ -89,6 +89,18 @@ pub(crate) struct LogoutNotices {
 impl LogoutNotices {
     pub(crate) fn len(&self) -> usize {
         self.tokens.len()
+    }
+
+    /// Queues the tokens within `tx`, the transaction that ends their sessions, and forgets
+    /// which clients those sessions served.
+    pub(crate) async fn queue(&self, tx: &mut Tx, now: i64) -> Result<(), StoreError> {
+        for sid in &self.sids {
+            tx.forget_session_clients(sid).await?;
+        }
+        for (client_id, token) in &self.tokens {
+            tx.enqueue_logout_delivery(client_id, token, now).await?;
+        }
+        Ok(())
     }
 }
 
@@ -115,23 +127,6 @@ impl Provider {
             }
         }
         Ok(LogoutNotices { sids, tokens })
-    }
-
-    /// Queues `notices` within `tx`, the transaction that ends their sessions, and forgets
-    /// which clients those sessions served.
-    pub(crate) async fn queue_logouts(
-        &self,
-        tx: &mut Tx,
-        notices: &LogoutNotices,
-        now: i64,
-    ) -> Result<(), ProviderError> {
-        for sid in &notices.sids {
-            tx.forget_session_clients(sid).await?;
-        }
-        for (client_id, token) in &notices.tokens {
-            tx.enqueue_logout_delivery(client_id, token, now).await?;
-        }
-        Ok(())
     }
 
     /// A logout token (§2.4) for `client`, signed with the client's ID token algorithm.

@@ -190,7 +190,7 @@ impl Provider {
 
         let mut tx = self.inner.store.begin().await?;
         tx.delete_session(&digest(session_id)).await?;
-        self.queue_logouts(&mut tx, &notices, now).await?;
+        notices.queue(&mut tx, now).await?;
         tx.record(&AuditEvent {
             occurred_at: now,
             event_type: "logout",

@@ -534,7 +534,7 @@ impl Provider {
         };
         if verified.end_other_sessions {
             tx.delete_user_sessions(user_id).await?;
-            self.queue_logouts(&mut tx, &notices, now).await?;
+            notices.queue(&mut tx, now).await?;
         }
 
         let session_id = RandomSecret::generate();

@@ -209,8 +209,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Disable { username },
         } => {
-            let store = open_store(&config).await?;
-            let revoked = accounts::set_user_disabled(&store, &username, true, unix_now()).await?;
+            let provider = open_provider(&config).await?;
+            let revoked = provider
+                .set_user_disabled(&username, true, unix_now())
+                .await?;
             println!(
                 "user disabled; revoked {} refresh and {} access tokens",
                 revoked.refresh_tokens, revoked.access_tokens
@@ -228,8 +230,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::ResetFactors { username },
         } => {
-            let store = open_store(&config).await?;
-            let revoked = accounts::reset_factors(&store, &username, unix_now()).await?;
+            let provider = open_provider(&config).await?;
+            let revoked = provider.reset_factors(&username, unix_now()).await?;
             println!(
                 "second factors removed; revoked {} refresh and {} access tokens",
                 revoked.refresh_tokens, revoked.access_tokens
@@ -329,6 +331,14 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .context("setting `database_url`: cannot connect")?;
     store.migrate().await.context("applying migrations")?;
     Ok(store)
+}
+
+/// The provider, for commands whose changes must be signed: ending a person's sessions
+/// queues back-channel logout tokens, which the serving instances deliver from the outbox.
+async fn open_provider(config: &Config) -> anyhow::Result<Provider> {
+    let kek = config.key_encryption_key()?;
+    let store = open_store(config).await?;
+    Ok(Provider::new(store, config.settings()?, &kek, unix_now()).await?)
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {

@@ -126,7 +126,7 @@ impl Provider {
             return self.refused_form(acting, errors).await;
         }
         let ended = tx.delete_other_sessions(user_id, &this_session).await?;
-        self.queue_logouts(&mut tx, &notices, now).await?;
+        notices.queue(&mut tx, now).await?;
         let revoked = tx.revoke_user_tokens(user_id, now).await?;
         // A login that verified the old password and still owes its second factor ends too.
         let ended_logins = tx.delete_pending_logins(user_id).await?;

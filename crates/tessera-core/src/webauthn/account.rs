@@ -146,7 +146,7 @@ impl Provider {
             Vec::new()
         } else {
             let ended = tx.delete_other_sessions(user_id, keep_session).await?;
-            self.queue_logouts(&mut tx, &notices, now).await?;
+            notices.queue(&mut tx, now).await?;
             tracing::info!(
                 ended_sessions = ended,
                 "first key registered from the account"
