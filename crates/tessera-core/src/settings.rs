@@ -26,6 +26,10 @@ pub struct Settings {
     pub reauthentication_window: i64,
     /// Number of password hashes computed at once.
     pub password_hash_concurrency: usize,
+    /// Proxies whose `X-Forwarded-For` is believed: a request from one of these addresses
+    /// is recorded with the client address the proxies forwarded. Empty (the default): the
+    /// peer address, whatever the request says.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a new signing key is published in JWKS before it signs, seconds.
     pub key_publish_ahead: i64,
     /// Age at which the running server rotates a signing key, seconds; 0 turns it off.
@@ -81,6 +85,7 @@ impl Settings {
             password_hash_concurrency: std::thread::available_parallelism()
                 .map(usize::from)
                 .unwrap_or(2),
+            trusted_proxies: Vec::new(),
             key_publish_ahead: 3600,
             key_rotation_interval: 90 * 24 * 3600,
             danger_allow_private_outbound: false,

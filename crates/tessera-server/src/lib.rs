@@ -5,6 +5,7 @@
 
 mod cookies;
 mod error;
+mod forwarded;
 mod middleware;
 mod pages;
 mod routes;

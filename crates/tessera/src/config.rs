@@ -60,6 +60,10 @@ pub struct Config {
     pub reauthentication_window: i64,
     /// Password hashes computed at once (each uses 19 MiB). Default: number of CPUs.
     pub password_hash_concurrency: Option<usize>,
+    /// Addresses or networks (CIDR) of the proxies in front of Tessera whose
+    /// `X-Forwarded-For` is believed for the audit trail's source address; a request from
+    /// anywhere else is recorded with its peer address. Default empty: nobody is believed.
+    pub trusted_proxies: Vec<String>,
     /// `text` or `json` log lines. Default `text`.
     pub log_format: String,
     /// Seconds a new signing key is in JWKS before it signs, so relying parties that cache
@@ -98,6 +102,7 @@ impl Default for Config {
             password_min_length: 8,
             mfa_default: "optional".into(),
             reauthentication_window: 300,
+            trusted_proxies: Vec::new(),
             password_hash_concurrency: None,
             log_format: "text".into(),
             key_publish_ahead: 3600,
@@ -182,6 +187,7 @@ impl Config {
         if self.database_max_connections == 0 {
             bail!("invalid setting `database_max_connections`: expected at least 1");
         }
+        self.trusted_proxy_networks()?;
         self.validate_key_rotation()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!(
@@ -250,10 +256,28 @@ impl Config {
         settings.password_min_length = self.password_min_length;
         settings.mfa_default = MfaPolicy::parse(&self.mfa_default).unwrap_or(MfaPolicy::Optional);
         settings.reauthentication_window = self.reauthentication_window;
+        settings.trusted_proxies = self.trusted_proxy_networks()?;
         if let Some(n) = self.password_hash_concurrency {
             settings.password_hash_concurrency = n.max(1);
         }
         Ok(settings)
+    }
+
+    /// `trusted_proxies` as networks; a bare address is a network of one.
+    fn trusted_proxy_networks(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|text| {
+                text.parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "invalid setting `trusted_proxies` ({text:?}): expected an IP \
+                             address or a CIDR network"
+                        )
+                    })
+            })
+            .collect()
     }
 
     /// Creates an embedded database file and its directory, if the URL names one.

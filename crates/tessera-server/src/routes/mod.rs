@@ -28,6 +28,7 @@ use tessera_protocol::params::Params;
 use tessera_protocol::OAuthError;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::forwarded::client_address;
 use crate::middleware::RequestId;
 use crate::AppState;
 
@@ -101,20 +102,33 @@ pub(crate) struct Meta {
 /// Longest user agent kept for the audit trail.
 const MAX_USER_AGENT: usize = 512;
 
-impl<S: Send + Sync> FromRequestParts<S> for Meta {
+impl FromRequestParts<AppState> for Meta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let request_id = parts
             .extensions
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
-        // The peer address: forwarded headers are not trusted until a proxy list exists.
+        // The peer address, or the client a trusted proxy forwarded (see `forwarded`).
+        // A value that is not text breaks the chain: none of it is read, rather than the
+        // hops around it, which a client may have written.
+        let forwarded_for: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|value| value.to_str().ok())
+            .collect::<Option<_>>()
+            .unwrap_or_default();
+        let trusted = &state.provider.settings().trusted_proxies;
         let source_ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+            .map(|c| client_address(c.0.ip(), &forwarded_for, trusted).to_string());
         let user_agent = parts
             .headers
             .get(header::USER_AGENT)

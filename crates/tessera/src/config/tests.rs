@@ -117,3 +117,33 @@ fn reauthentication_window_is_a_minute_to_a_day() {
     };
     assert_eq!(config.settings().unwrap().reauthentication_window, 900);
 }
+
+#[test]
+fn trusted_proxies_are_addresses_or_networks() {
+    let config = Config {
+        trusted_proxies: vec![
+            "10.0.0.0/8".into(),
+            "192.0.2.10".into(),
+            "2001:db8::/32".into(),
+        ],
+        ..Config::default()
+    };
+    let networks = config.settings().unwrap().trusted_proxies;
+    let written: Vec<String> = networks.iter().map(ToString::to_string).collect();
+    assert_eq!(written, ["10.0.0.0/8", "192.0.2.10/32", "2001:db8::/32"]);
+
+    let config = Config {
+        trusted_proxies: vec!["proxy.example".into()],
+        ..Config::default()
+    };
+    let message = refused(&config);
+    assert!(
+        message.contains("`trusted_proxies` (\"proxy.example\")"),
+        "{message}"
+    );
+    assert!(Config::default()
+        .settings()
+        .unwrap()
+        .trusted_proxies
+        .is_empty());
+}

@@ -1,0 +1,44 @@
+//! Which address a request came from, for the audit trail.
+//!
+//! The peer address, unless the peer is a proxy the operator listed in `trusted_proxies`:
+//! then the `X-Forwarded-For` chain is read from the right, each trusted proxy skipped, and
+//! the first address no listed proxy owns is the client's. Whatever a client writes into the
+//! header itself lies to the left of what its first trusted proxy appended, so it is never
+//! reached while an untrusted hop stands between; a client talking to Tessera directly is
+//! never believed at all. A malformed chain falls back to the last trusted hop.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+/// The address to record for a request from `peer` carrying `forwarded_for` (the values of
+/// every `X-Forwarded-For` header, in order).
+pub(crate) fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
+
+    // A peer that is no listed proxy speaks for itself, whatever it sent.
+    if !is_trusted(&peer) {
+        return peer;
+    }
+
+    let mut client = peer;
+    let hops = forwarded_for
+        .iter()
+        .rev()
+        .flat_map(|value| value.rsplit(','));
+    for hop in hops {
+        let Ok(address) = hop.trim().parse::<IpAddr>() else {
+            // Not an address (a port, an obfuscated name): the chain cannot be followed
+            // further, so the last hop a trusted proxy vouched for is the answer.
+            return client;
+        };
+        client = address;
+        if !is_trusted(&address) {
+            return address;
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests;
