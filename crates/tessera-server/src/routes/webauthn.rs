@@ -96,12 +96,17 @@ pub(crate) async fn enrol_options(
     options_response(result, meta.request_id)
 }
 
-/// The fields of a form that answers a ceremony: `csrf`, `credential` and `name`.
+/// The fields of a form that answers a ceremony: `csrf`, `credential` and `name`; or the
+/// error page for a body that is not such a form.
 fn ceremony_form(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(String, String, String), OAuthError> {
-    let mut params = form(headers, body)?;
+    request_id: &str,
+) -> Result<(String, String, String), Response> {
+    let mut params = form(headers, body).map_err(|error| {
+        let request_id = request_id.to_string();
+        ErrorPage { error, request_id }.into_response()
+    })?;
     Ok((
         params.take("csrf").unwrap_or_default(),
         params.take("credential").unwrap_or_default(),
@@ -116,12 +121,9 @@ pub(crate) async fn login_finish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (csrf, credential, _) = match ceremony_form(&headers, body) {
+    let (csrf, credential, _) = match ceremony_form(&headers, body, &meta.request_id) {
         Ok(fields) => fields,
-        Err(error) => {
-            let request_id = meta.request_id;
-            return ErrorPage { error, request_id }.into_response();
-        }
+        Err(page) => return page,
     };
     let result = state
         .provider
@@ -142,12 +144,9 @@ pub(crate) async fn factor_finish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (csrf, credential, _) = match ceremony_form(&headers, body) {
+    let (csrf, credential, _) = match ceremony_form(&headers, body, &meta.request_id) {
         Ok(fields) => fields,
-        Err(error) => {
-            let request_id = meta.request_id;
-            return ErrorPage { error, request_id }.into_response();
-        }
+        Err(page) => return page,
     };
     let result = state
         .provider
@@ -169,12 +168,9 @@ pub(crate) async fn enrol_finish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (csrf, credential, name) = match ceremony_form(&headers, body) {
+    let (csrf, credential, name) = match ceremony_form(&headers, body, &meta.request_id) {
         Ok(fields) => fields,
-        Err(error) => {
-            let request_id = meta.request_id;
-            return ErrorPage { error, request_id }.into_response();
-        }
+        Err(page) => return page,
     };
     let form = KeyEnrolForm {
         csrf,
