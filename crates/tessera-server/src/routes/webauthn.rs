@@ -96,17 +96,12 @@ pub(crate) async fn enrol_options(
     options_response(result, meta.request_id)
 }
 
-/// The fields of a form that answers a ceremony: `csrf`, `credential` and `name`; or the
-/// error page for a body that is not such a form.
+/// The fields of a form that answers a ceremony: `csrf`, `credential` and `name`.
 fn ceremony_form(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-    request_id: &str,
-) -> Result<(String, String, String), Response> {
-    let mut params = form(headers, body).map_err(|error| {
-        let request_id = request_id.to_string();
-        ErrorPage { error, request_id }.into_response()
-    })?;
+) -> Result<(String, String, String), OAuthError> {
+    let mut params = form(headers, body)?;
     Ok((
         params.take("csrf").unwrap_or_default(),
         params.take("credential").unwrap_or_default(),
@@ -121,9 +116,12 @@ pub(crate) async fn login_finish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (csrf, credential, _) = match ceremony_form(&headers, body, &meta.request_id) {
+    let (csrf, credential, _) = match ceremony_form(&headers, body) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(error) => {
+            let request_id = meta.request_id;
+            return ErrorPage { error, request_id }.into_response();
+        }
     };
     let result = state
         .provider
@@ -144,9 +142,12 @@ pub(crate) async fn factor_finish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (csrf, credential, _) = match ceremony_form(&headers, body, &meta.request_id) {
+    let (csrf, credential, _) = match ceremony_form(&headers, body) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(error) => {
+            let request_id = meta.request_id;
+            return ErrorPage { error, request_id }.into_response();
+        }
     };
     let result = state
         .provider
@@ -168,9 +169,12 @@ pub(crate) async fn enrol_finish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (csrf, credential, name) = match ceremony_form(&headers, body, &meta.request_id) {
+    let (csrf, credential, name) = match ceremony_form(&headers, body) {
         Ok(fields) => fields,
-        Err(page) => return page,
+        Err(error) => {
+            let request_id = meta.request_id;
+            return ErrorPage { error, request_id }.into_response();
+        }
     };
     let form = KeyEnrolForm {
         csrf,
