@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 pub use tessera_store::testing::engines;
 
 pub mod account;
+pub mod admin;
 pub mod expect;
 pub mod factors;
 pub mod lifecycle;

@@ -2,6 +2,7 @@
 
 use secrecy::SecretString;
 use serde_json::json;
+use tessera_protocol::admin::AdminScope;
 use tessera_protocol::scope::Scope;
 use tessera_protocol::types::RedirectUri;
 use tessera_store::{
@@ -65,6 +66,18 @@ pub enum AccountError {
     Alg(String),
     #[error("scope is malformed")]
     Scope,
+    #[error(
+        "unknown admin scope {0:?}: the admin scopes are admin:users:read, admin:users:write, \
+         admin:clients:read, admin:clients:write, admin:keys:read, admin:keys:write, \
+         admin:audit:read, admin:roles:write"
+    )]
+    UnknownAdminScope(String),
+    #[error(
+        "unknown role {0:?}: the roles are admin, user-admin, client-admin, key-admin, auditor"
+    )]
+    UnknownRole(String),
+    #[error("{0} already holds the admin role; use `tessera admin grant-role` for more admins")]
+    AlreadyBootstrapped(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("password hashing failed")]
@@ -199,6 +212,13 @@ pub async fn create_client(
         return Err(AccountError::Alg(request.id_token_alg.to_string()));
     }
     let scope = Scope::parse(request.scope).map_err(|_| AccountError::Scope)?;
+    // A misspelt admin scope would be registered, granted and then mean nothing; refuse it.
+    if let Some(unknown) = scope
+        .iter()
+        .find(|s| AdminScope::is_admin(s) && AdminScope::parse(s).is_none())
+    {
+        return Err(AccountError::UnknownAdminScope(unknown.to_string()));
+    }
 
     let client_id = RandomSecret::generate().expose()[..22].to_string();
     let secret = (auth_method == methods::CLIENT_SECRET_BASIC).then(RandomSecret::generate);

@@ -380,12 +380,15 @@ impl Provider {
             }
         }
 
+        // Admin scopes go only to a person whose roles grant them (see `admin`).
+        let scope = self.person_scope(&mut tx, &user.id, &request.scope).await?;
+
         let code = RandomSecret::generate();
         let record = AuthorizationCode {
             client_id: request.client_id.to_string(),
             user_id: user.id.clone(),
             redirect_uri: request.redirect_uri.to_string(),
-            scope: request.scope.to_string(),
+            scope: scope.to_string(),
             nonce: request.nonce.as_ref().map(ToString::to_string),
             code_challenge: request
                 .code_challenge

@@ -53,6 +53,7 @@ impl Provider {
             user_id: None,
             scope: &scope,
             auth_time: None,
+            amr: None,
         };
         let (access_token, record) = self.sign_access_token(client, &grant, now)?;
         event.outcome = Outcome::Success;

@@ -7,8 +7,10 @@
 pub mod account;
 pub mod accounts;
 pub mod acr;
+pub mod admin;
 pub mod authorize;
 pub mod backchannel;
+mod bearer;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod client_credentials;

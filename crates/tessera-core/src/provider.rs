@@ -28,6 +28,8 @@ pub enum ProviderError {
     Outbound(#[from] OutboundError),
     #[error("WebAuthn failed: {0}")]
     Webauthn(&'static str),
+    #[error("a response could not be encoded")]
+    Encode,
 }
 
 /// Shared state of one Tessera process.

@@ -226,6 +226,7 @@ impl Provider {
                 user_id: Some(grant.user_id),
                 scope: grant.scope,
                 auth_time: Some(grant.auth_time),
+                amr: Some(grant.amr),
             },
             now,
         )?;
@@ -278,6 +279,7 @@ impl Provider {
             user_id,
             scope,
             auth_time,
+            amr,
         } = *grant;
         let settings = &self.inner.settings;
         let issuer = settings.issuer.as_str();
@@ -295,6 +297,7 @@ impl Provider {
             client_id: client.id.clone(),
             scope: scope.to_string(),
             auth_time,
+            amr: amr.map(|amr| amr.split(' ').map(str::to_string).collect()),
         };
         let access_token = self
             .inner
@@ -319,6 +322,8 @@ pub(crate) struct AccessGrant<'a> {
     pub user_id: Option<&'a str>,
     pub scope: &'a str,
     pub auth_time: Option<i64>,
+    /// Space-separated `amr` of the login behind the token; `None` for client credentials.
+    pub amr: Option<&'a str>,
 }
 
 /// What the tokens of one issue speak for, whichever grant produced them.

@@ -44,6 +44,10 @@ pub struct AccessTokenClaims {
     /// Absent from tokens that speak for no person (client credentials, RFC 9068 §2.2.1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_time: Option<i64>,
+    /// How the person authenticated (RFC 9068 §2.2.3.1 allows `amr` in access tokens): the
+    /// admin API reads it to demand a second factor. Absent when no person is involved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
 }
 
 /// `at_hash` (OIDC Core §3.1.3.6): the left half of the hash of the access token, with the

@@ -6,6 +6,7 @@
 //! so every rule here can be tested from the spec text alone.
 
 pub mod acr;
+pub mod admin;
 pub mod authorize;
 pub mod claims;
 pub mod client_assertion;

@@ -48,6 +48,11 @@ impl Scope {
         self.0.iter().map(String::as_str)
     }
 
+    /// The tokens for which `keep` holds.
+    pub fn filter(&self, keep: impl Fn(&str) -> bool) -> Scope {
+        Scope(self.0.iter().filter(|t| keep(t)).cloned().collect())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -146,7 +146,7 @@ impl IntoResponse for ServerFault {
 }
 
 /// "outer: inner: innermost", for the operator's log.
-fn error_chain(err: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(cause) = source {

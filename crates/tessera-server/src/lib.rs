@@ -3,6 +3,7 @@
 //! Handlers are short: extract, make one call into `tessera-core` with the time of the
 //! request, map the result. Protocol errors become responses in [`error`] only.
 
+mod admin;
 mod cookies;
 mod error;
 mod forwarded;
@@ -18,6 +19,7 @@ use axum::Router;
 use tessera_core::Provider;
 use tokio::net::TcpListener;
 
+pub use admin::openapi as admin_openapi;
 pub use cookies::{CookieName, CookiePolicy};
 
 /// HTTP settings; the binary documents each one's default.

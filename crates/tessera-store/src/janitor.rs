@@ -8,16 +8,17 @@ pub const SPENT_CODE_RETENTION: i64 = 24 * 3600;
 
 impl Store {
     /// Deletes expired interactions, WebAuthn ceremonies, sessions, access- and refresh-token
-    /// records and old codes; returns how many rows went. Safe to run from several instances
+    /// records, idempotency records and old codes; returns how many rows went. Safe to run from several instances
     /// at once.
     pub async fn purge_expired(&self, now: i64) -> Result<u64> {
-        let statements: [(&str, i64); 6] = [
+        let statements: [(&str, i64); 7] = [
             ("DELETE FROM interactions WHERE expires_at <= $1", now),
             (
                 "DELETE FROM webauthn_ceremonies WHERE expires_at <= $1",
                 now,
             ),
             ("DELETE FROM sessions WHERE expires_at <= $1", now),
+            ("DELETE FROM idempotency_keys WHERE expires_at <= $1", now),
             ("DELETE FROM access_tokens WHERE expires_at <= $1", now),
             // A family's absolute end is shared by all its tokens: until then a spent token
             // is kept, so that its reuse is still recognised as theft (RFC 9700 §4.14.2).

@@ -8,6 +8,7 @@
 //! Reads are methods of [`Store`]; writes happen inside a [`Tx`], so that the audit event
 //! describing a change is committed together with the change or not at all.
 
+mod admin;
 mod assertions;
 mod audit;
 mod clients;
@@ -31,6 +32,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
+pub use admin::IdempotentResponse;
 pub use audit::{AuditEvent, Outcome, StoredAuditEvent};
 pub use clients::{Client, NewClient, DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL};
 pub use codes::{AuthorizationCode, Redemption};

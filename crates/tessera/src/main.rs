@@ -1,5 +1,6 @@
 //! The `tessera` binary: a thin shell over the server and core crates.
 
+mod admin_cmd;
 mod config;
 mod keys_cmd;
 
@@ -55,11 +56,36 @@ enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// The admin API: the first admin, roles, the OpenAPI description.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Rotate and list the signing keys.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Make the first admin: gives the role `admin` to this user, creating them when they do
+    /// not exist (password from a prompt, or stdin with --password-stdin). Refused once
+    /// anyone holds `admin`.
+    Bootstrap {
+        #[arg(long)]
+        username: String,
+        /// Read the password of a new user from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Give a user a role: admin, user-admin, client-admin, key-admin or auditor.
+    GrantRole { username: String, role: String },
+    /// Take a role from a user; their tokens lose its scopes at their next call.
+    RevokeRole { username: String, role: String },
+    /// Print the admin API's OpenAPI 3.1 description (as in docs/admin-openapi.json).
+    Openapi,
 }
 
 #[derive(Subcommand)]
@@ -178,6 +204,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     init_logging(&config);
     match cli.command {
         Command::Serve => serve(&config).await,
+        Command::Admin { command } => match command {
+            AdminCommand::Bootstrap {
+                username,
+                password_stdin,
+            } => admin_cmd::bootstrap(&config, &username, || read_password(password_stdin)).await,
+            AdminCommand::GrantRole { username, role } => {
+                admin_cmd::change_role(&config, &username, &role, true).await
+            }
+            AdminCommand::RevokeRole { username, role } => {
+                admin_cmd::change_role(&config, &username, &role, false).await
+            }
+            AdminCommand::Openapi => admin_cmd::openapi(),
+        },
         Command::Migrate => {
             open_store(&config).await?;
             println!("migrations applied");

@@ -52,8 +52,10 @@ pub(crate) fn routes(state: AppState) -> Router {
                 .max_age(Duration::from_secs(600)),
         );
 
+    let issuer = state.provider.settings().issuer.as_str().to_string();
     Router::new()
         .merge(cross_origin)
+        .merge(crate::admin::routes(&issuer))
         .route("/static/tessera.css", get(metadata::stylesheet))
         .route("/static/webauthn.js", get(webauthn::script))
         .route(
@@ -176,4 +178,26 @@ pub(crate) fn form_bytes(
             OAuthError::invalid_request("the request body could not be read")
         }
     })
+}
+
+/// The token from `Authorization: Bearer …`. Another scheme counts as no credentials
+/// (RFC 6750 §3.1: "an unsupported authentication method" gets a bare challenge); a
+/// Bearer header without a token is malformed.
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| OAuthError::invalid_request("malformed Authorization header"))?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(None);
+    }
+    match token.trim() {
+        "" => Err(OAuthError::invalid_request(
+            "the Bearer credentials are empty",
+        )),
+        token => Ok(Some(token.to_string())),
+    }
 }

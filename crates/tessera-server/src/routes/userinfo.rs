@@ -7,36 +7,14 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use tessera_protocol::OAuthError;
 
-use super::{form, Meta};
+use super::{bearer, form, Meta};
 use crate::error::{no_store, BearerError, ServerFault};
 use crate::AppState;
-
-/// The token from `Authorization: Bearer …`. Another scheme counts as no credentials
-/// (RFC 6750 §3.1: "an unsupported authentication method" gets a bare challenge); a
-/// Bearer header without a token is malformed.
-fn bearer(headers: &HeaderMap) -> Result<Option<String>, OAuthError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let value = value
-        .to_str()
-        .map_err(|_| OAuthError::invalid_request("malformed Authorization header"))?;
-    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(None);
-    }
-    match token.trim() {
-        "" => Err(OAuthError::invalid_request(
-            "the Bearer credentials are empty",
-        )),
-        token => Ok(Some(token.to_string())),
-    }
-}
 
 pub(crate) async fn userinfo_get(
     State(state): State<AppState>,
