@@ -12,6 +12,17 @@ async fn me(server: &TestServer, token: Option<&str>) -> reqwest::Response {
     server.admin(Method::GET, token, "/me", None).await
 }
 
+/// The `scope` claim of an access token, read without verification (the test wrote it).
+fn access_token_scope(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    let claims: Value = serde_json::from_slice(&bytes).unwrap();
+    claims["scope"].as_str().unwrap().to_string()
+}
+
 async fn scopes_of(response: reqwest::Response) -> Vec<String> {
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
@@ -133,6 +144,8 @@ async fn a_person_without_roles_gets_no_admin_scope() {
         let server = TestServer::start(engine).await;
         let scope = format!("openid {ALL_ADMIN_SCOPES}");
         let person = server.admin_person("bob", &[], &scope).await;
+        // Not only refused at the call: the token itself never carried them.
+        assert_eq!(access_token_scope(&person.token), "openid");
         let scopes = scopes_of(me(&server, Some(&person.token)).await).await;
         assert!(scopes.is_empty(), "{scopes:?}");
         server.stop().await;
