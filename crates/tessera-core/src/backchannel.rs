@@ -329,6 +329,11 @@ pub async fn delivery_loop(provider: Provider, every: Duration) {
             Ok(delivered) => tracing::debug!(delivered, "delivered back-channel logouts"),
             Err(err) => tracing::warn!(error = %err, "back-channel logout delivery failed"),
         }
+        // The backlog of every instance's outbox is one table: each reports the same number.
+        if let Ok(backlog) = provider.store().logout_backlog().await {
+            metrics::gauge!("tessera_outbox_backlog", "outbox" => "backchannel_logout")
+                .set(backlog as f64);
+        }
         if now - last_purge >= PURGE_EVERY {
             last_purge = now;
             if let Err(err) = provider.store().purge_logout_records(now).await {

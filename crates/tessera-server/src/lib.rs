@@ -7,6 +7,7 @@ mod admin;
 mod cookies;
 mod error;
 mod forwarded;
+pub mod metrics;
 mod middleware;
 mod pages;
 mod routes;

@@ -56,6 +56,8 @@ pub(crate) fn wrap(app: Router, options: &ServerOptions) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .layer(axum::middleware::from_fn(request_span))
+        // Per route (Router::layer wraps each one), so the route it matched is known.
+        .layer(axum::middleware::from_fn(crate::metrics::track))
 }
 
 /// Gives each request an id and a span; logs its outcome. Only the path is recorded: the

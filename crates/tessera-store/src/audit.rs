@@ -88,12 +88,25 @@ pub(crate) fn bind_event<'q>(
         .bind(detail)
 }
 
+/// Counts a written event for the metrics (`tessera_audit_events_total` by type and
+/// outcome): logins, factor checks, grants and refusals, as the trail records them. An event
+/// in a transaction that later rolls back is counted too: it was an attempt all the same.
+pub(crate) fn count(event: &AuditEvent) {
+    metrics::counter!(
+        "tessera_audit_events_total",
+        "type" => event.event_type,
+        "outcome" => event.outcome.as_str(),
+    )
+    .increment(1);
+}
+
 impl Tx {
     pub async fn record(&mut self, event: &AuditEvent) -> Result<()> {
         let sql = insert_event_sql(0);
         bind_event(sqlx::query(&sql), event)
             .execute(&mut *self.0)
             .await?;
+        count(event);
         Ok(())
     }
 }

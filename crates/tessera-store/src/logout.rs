@@ -94,6 +94,16 @@ impl Store {
             .collect()
     }
 
+    /// How many notifications wait for delivery, due or not: the outbox's backlog.
+    pub async fn logout_backlog(&self) -> Result<i64> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS backlog FROM logout_deliveries WHERE delivered_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("backlog")?)
+    }
+
     /// Undelivered notifications due at `now`, oldest first.
     pub async fn due_logout_deliveries(&self, now: i64, limit: i64) -> Result<Vec<LogoutDelivery>> {
         let rows = sqlx::query(

@@ -37,6 +37,7 @@ impl Store {
                 crate::audit::bind_event(query, event)
                     .execute(&self.pool)
                     .await?;
+                crate::audit::count(event);
                 Ok(())
             }
             Engine::Sqlite => {

@@ -66,6 +66,10 @@ pub struct Config {
     pub trusted_proxies: Vec<String>,
     /// `text` or `json` log lines. Default `text`.
     pub log_format: String,
+    /// Address and port of the Prometheus scrape endpoint (`GET /metrics`), a listener of its
+    /// own so that it can stay on a private interface: it needs no credentials. Default: none
+    /// (no metrics are collected).
+    pub metrics_listen: Option<String>,
     /// Seconds a new signing key is in JWKS before it signs, so relying parties that cache
     /// JWKS fetch it first. At least `metadata_max_age + key_reload_interval`. Default 3600.
     pub key_publish_ahead: i64,
@@ -105,6 +109,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             password_hash_concurrency: None,
             log_format: "text".into(),
+            metrics_listen: None,
             key_publish_ahead: 3600,
             key_rotation_interval: 90 * 24 * 3600,
             key_reload_interval: 60,

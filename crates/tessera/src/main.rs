@@ -397,6 +397,22 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         LOGOUT_DELIVERY_INTERVAL,
     ));
 
+    if let Some(address) = &config.metrics_listen {
+        let handle = tessera_server::metrics::install()
+            .context("setting `metrics_listen`: the metrics recorder is already installed")?;
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("setting `metrics_listen`: cannot bind {address}"))?;
+        tracing::info!(metrics_listen = %address, "serving metrics");
+        tokio::spawn(async move {
+            if let Err(err) =
+                tessera_server::metrics::serve(listener, handle, shutdown_signal()).await
+            {
+                tracing::error!(error = %err, "the metrics endpoint stopped");
+            }
+        });
+    }
+
     let options = ServerOptions {
         max_body_bytes: config.max_body_bytes,
         metadata_max_age: config.metadata_max_age,

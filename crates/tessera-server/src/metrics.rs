@@ -1,0 +1,95 @@
+//! Prometheus metrics: what every request and every audited attempt adds, and the scrape
+//! endpoint, served on its own address so that it never shares a listener with the public
+//! endpoints.
+//!
+//! Labels are bounded: a route is the pattern it matched (`/admin/v1/users/{id}`), never the
+//! raw path, which a client could fill with anything; an attempt is labelled by its audit
+//! event type and outcome, both fixed strings in the code.
+
+use std::future::Future;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+
+/// Request latency buckets, seconds: most answers take milliseconds, password hashing tens
+/// to hundreds of them.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the process-wide recorder once, and returns what renders its metrics. Until it is
+/// installed, recording is a no-op, so a server without `metrics_listen` pays nothing.
+pub fn install() -> Result<PrometheusHandle, metrics::SetRecorderError<()>> {
+    if let Some(handle) = HANDLE.get() {
+        return Ok(handle.clone());
+    }
+    let recorder = PrometheusBuilder::new()
+        .set_buckets(&LATENCY_BUCKETS)
+        .map(PrometheusBuilder::build_recorder)
+        .map_err(|_| metrics::SetRecorderError(()))?;
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).map_err(|_| metrics::SetRecorderError(()))?;
+    Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+/// Counts each request and times it, by method, matched route and status.
+pub(crate) async fn track(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().as_str().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |path| path.as_str().to_string());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!(
+        "tessera_http_requests_total",
+        "method" => method.clone(),
+        "route" => route.clone(),
+        "status" => status,
+    )
+    .increment(1);
+    metrics::histogram!(
+        "tessera_http_request_duration_seconds",
+        "method" => method,
+        "route" => route,
+    )
+    .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Serves `GET /metrics` in the Prometheus text format until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    handle: PrometheusHandle,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = Router::new().route(
+        "/metrics",
+        get(move || {
+            let handle = handle.clone();
+            async move {
+                handle.run_upkeep();
+                let mut response = handle.render().into_response();
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/plain; version=0.0.4"),
+                );
+                response
+            }
+        }),
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
