@@ -544,6 +544,19 @@ async fn every_endpoint_refuses_401_403_and_404() {
         )
         .await;
         assert_eq!(status, 404);
+        // A NUL names nothing (and PostgreSQL text could not hold it): 404, not a fault.
+        for path in [
+            "/users/a%00b/factors".to_string(),
+            format!("/users/{alice}/sessions/a%00b"),
+        ] {
+            let method = if path.ends_with("factors") {
+                Method::GET
+            } else {
+                Method::DELETE
+            };
+            let (status, _) = problem(call(&server, method, &write, &path).await).await;
+            assert_eq!(status, 404, "{path}");
+        }
         let target = json!({ "user": alice, "factor": "totp" });
         let admin = format!("client:{}", reader.id);
         assert_audited(

@@ -203,6 +203,11 @@ fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
     let raw = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (created_at, id) = text.split_once('.')?;
+    // Ids are printable; a control character (a NUL, which PostgreSQL text cannot hold)
+    // means the cursor was not one of ours.
+    if id.chars().any(char::is_control) {
+        return None;
+    }
     Some((created_at.parse().ok()?, id.to_string()))
 }
 
@@ -252,6 +257,9 @@ mod tests {
         let cursor = encode_cursor(1_700_000_000, "abc.def");
         let page = PageRequest::parse(None, Some(&cursor)).unwrap();
         assert_eq!(page.after, Some((1_700_000_000, "abc.def".to_string())));
+
+        let nul = encode_cursor(1, "a\0b");
+        assert!(PageRequest::parse(None, Some(&nul)).is_err());
 
         let errors = PageRequest::parse(Some("0"), Some("not a cursor")).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();

@@ -58,12 +58,25 @@ pub(super) struct Subject<T> {
 /// of it and one of their parts.
 pub(super) trait PathIds: DeserializeOwned + Send {
     fn target(&self) -> Value;
+
+    /// Every id in the path.
+    fn parts(&self) -> Vec<&str>;
 }
 
 impl PathIds for String {
     fn target(&self) -> Value {
         target(self, None)
     }
+
+    fn parts(&self) -> Vec<&str> {
+        vec![self]
+    }
+}
+
+/// No id Tessera gives out holds a NUL, and PostgreSQL text cannot hold one (the query would
+/// fail, a 500): a path with one names nothing.
+fn names_something<T: PathIds>(ids: &T) -> bool {
+    ids.parts().iter().all(|part| !part.contains('\0'))
 }
 
 /// Demands `scope`, then reads the path: a path that cannot be read names nothing, so it is
@@ -75,7 +88,7 @@ pub(super) async fn subject<T: PathIds>(
     action: &'static str,
     path: Result<Path<T>, PathRejection>,
 ) -> Result<Subject<T>, ApiError> {
-    let ids = path.ok().map(|Path(ids)| ids);
+    let ids = path.ok().map(|Path(ids)| ids).filter(names_something);
     let target = ids.as_ref().map_or(Value::Null, PathIds::target);
     call.require(state, scope, action, target.clone()).await?;
     match ids {

@@ -23,6 +23,10 @@ impl PathIds for FactorPath {
     fn target(&self) -> Value {
         target(&self.id, Some(("factor", &self.factor_id)))
     }
+
+    fn parts(&self) -> Vec<&str> {
+        vec![&self.id, &self.factor_id]
+    }
 }
 
 /// The person's second factors: their authenticator app (also while its enrolment is

@@ -23,6 +23,10 @@ impl PathIds for FamilyPath {
     fn target(&self) -> Value {
         target(&self.id, Some(("refresh_token_family", &self.family_id)))
     }
+
+    fn parts(&self) -> Vec<&str> {
+        vec![&self.id, &self.family_id]
+    }
 }
 
 /// The person's refresh-token families that can still be redeemed, oldest first.

@@ -23,6 +23,10 @@ impl PathIds for SessionPath {
     fn target(&self) -> Value {
         target(&self.id, Some(("session", &self.sid)))
     }
+
+    fn parts(&self) -> Vec<&str> {
+        vec![&self.id, &self.sid]
+    }
 }
 
 /// The person's live browser sessions, oldest first, with the clients each one served.
