@@ -459,9 +459,9 @@ async fn disable(
 
 /// What ending a person's access took away.
 #[derive(Default)]
-struct Ended {
-    revoked: Revoked,
-    sessions: u64,
+pub(crate) struct Ended {
+    pub(crate) revoked: Revoked,
+    pub(crate) sessions: u64,
 }
 
 impl Ended {
@@ -477,7 +477,7 @@ impl Ended {
 
 /// Revokes every token a person holds, ends their browser sessions and the logins still
 /// owing a second factor, within `tx`; queues `notices` for the ended sessions.
-async fn end_access(
+pub(crate) async fn end_access(
     tx: &mut Tx,
     user_id: &str,
     notices: Option<&LogoutNotices>,

@@ -17,6 +17,8 @@
 pub mod grants;
 pub mod idempotency;
 pub mod roles;
+pub mod user_access;
+pub mod user_roles;
 
 use std::collections::BTreeSet;
 

@@ -8,10 +8,15 @@
 mod me;
 mod problem;
 mod scope;
+mod user_access;
 
 pub use me::Caller;
 pub use problem::{FieldError, Problem, ProblemType};
 pub use scope::AdminScope;
+pub use user_access::{
+    encode_cursor, Factor, FactorId, FactorList, PageRequest, RefreshFamilyList, RefreshFamilyView,
+    SessionList, SessionView, UserRoles, UserRolesUpdate,
+};
 
 /// The path every admin endpoint lives under, below the issuer.
 pub const PREFIX: &str = "/admin/v1";
