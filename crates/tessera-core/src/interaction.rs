@@ -176,8 +176,9 @@ impl Provider {
             Err(throttled) => {
                 event.detail = throttled.detail();
                 self.inner.store.record(&event).await?;
-                let retry = Retry::Throttled(throttled);
-                return self.retry(id, &purpose, &form.username, retry).await;
+                return self
+                    .retry(id, &purpose, &form.username, Retry::Throttled(throttled))
+                    .await;
             }
         };
 

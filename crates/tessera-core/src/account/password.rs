@@ -21,7 +21,7 @@ use super::{
 use crate::authorize::audit_context;
 use crate::password_policy::{PasswordPolicy, PasswordRefusal};
 use crate::secret::digest;
-use crate::throttle::{Subject, Throttled};
+use crate::throttle::{Charge, Subject, Throttled};
 use crate::{Provider, ProviderError, RequestContext};
 
 /// The password form's fields.
@@ -95,19 +95,12 @@ impl Provider {
 
         // Step 3: the current password, charged to the same counters as the login page's
         // (NIST SP 800-63B §5.2.2): whoever holds the session may be guessing it.
-        let subject = Subject::Password(&acting.user.username);
-        let charge = match self.take_attempt(subject, ctx, now).await? {
-            Ok(charge) => charge,
-            Err(throttled) => return self.throttled(acting, event, throttled).await,
-        };
-        let stored = acting.user.password_hash.clone();
-        let verified = self
-            .inner
-            .passwords
-            .verify(change.current, stored.clone())
-            .await;
-        let (true, Some(old_hash)) = (verified, stored) else {
-            return self.wrong_current_password(acting, event, now, ctx).await;
+        let (charge, old_hash) = match self
+            .check_current(acting, change.current, &event, now, ctx)
+            .await?
+        {
+            Ok(checked) => checked,
+            Err(refused) => return Ok(refused),
         };
 
         // Step 4: the change, with everything it ends, in one transaction.
@@ -153,6 +146,37 @@ impl Provider {
         Ok(done(acting, Notice::PasswordChanged))
     }
 
+    /// The current password's throttle charge and the hash it was verified against, or the
+    /// page refusing it: throttled, or wrong.
+    async fn check_current(
+        &self,
+        acting: &Acting<'_>,
+        current: SecretString,
+        event: &AuditEvent,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Result<(Charge, String), AccountOutcome>, ProviderError> {
+        let subject = Subject::Password(&acting.user.username);
+        let charge = match self.take_attempt(subject, ctx, now).await? {
+            Ok(charge) => charge,
+            Err(throttled) => {
+                let refused = self
+                    .current_password_throttled(acting, event.clone(), throttled)
+                    .await?;
+                return Ok(Err(refused));
+            }
+        };
+        let stored = acting.user.password_hash.clone();
+        let verified = self.inner.passwords.verify(current, stored.clone()).await;
+        let (true, Some(old_hash)) = (verified, stored) else {
+            let refused = self
+                .wrong_current_password(acting, event.clone(), now, ctx)
+                .await?;
+            return Ok(Err(refused));
+        };
+        Ok(Ok((charge, old_hash)))
+    }
+
     /// A wrong current password is a failed login as well as a refused change: whoever holds
     /// the session is guessing the password. Both events commit together.
     async fn wrong_current_password(
@@ -182,7 +206,7 @@ impl Provider {
     }
 
     /// The current password was refused unchecked while the throttle's delay holds.
-    async fn throttled(
+    async fn current_password_throttled(
         &self,
         acting: &Acting<'_>,
         event: AuditEvent,

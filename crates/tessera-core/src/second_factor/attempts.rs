@@ -8,7 +8,7 @@ use crate::authorize::{interaction_gone, BrowserState, Next};
 use crate::interaction::csrf_refused;
 use crate::mfa::MAX_FAILURES_PER_INTERACTION;
 use crate::secret::csrf_matches;
-use crate::throttle::Subject;
+use crate::throttle::{Subject, Throttled};
 use crate::{Provider, ProviderError, RequestContext};
 
 impl Provider {
@@ -49,12 +49,9 @@ impl Provider {
             match self.take_attempt(subject, ctx, now).await? {
                 Ok(charge) => pending.charge = Some(charge),
                 Err(throttled) => {
-                    let mut event =
-                        self.factor_event(&pending, "login.second_factor", now, ctx, "throttled");
-                    event.detail = throttled.detail();
-                    self.inner.store.record(&event).await?;
-                    let notice = Notice::Throttled(throttled);
-                    return Ok(Err(self.show(&pending, notice, now).await?));
+                    return Ok(Err(self
+                        .code_throttled(&pending, throttled, now, ctx)
+                        .await?))
                 }
             }
         }
@@ -83,6 +80,21 @@ impl Provider {
         };
         pending.attempts = attempt;
         Ok(Ok(pending))
+    }
+
+    /// A code refused unchecked while the throttle's delay holds: the page again, saying
+    /// when to try again. The interaction's attempts are untouched.
+    async fn code_throttled(
+        &self,
+        pending: &Pending,
+        throttled: Throttled,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<FactorOutcome, ProviderError> {
+        let mut event = self.factor_event(pending, "login.second_factor", now, ctx, "throttled");
+        event.detail = throttled.detail();
+        self.inner.store.record(&event).await?;
+        self.show(pending, Notice::Throttled(throttled), now).await
     }
 
     /// Counts a wrong code against the interaction (its throttle charge stands), and either
