@@ -13,7 +13,7 @@ use crate::{Provider, ProviderError, RequestContext};
 
 impl Provider {
     /// The checks before any submitted factor is looked at, in order: the interaction and
-    /// its CSRF token, the password verified within it, the account's lock (for a code,
+    /// its CSRF token, the password verified within it, the throttle's charge (for a code,
     /// `guessable`), and one of the interaction's attempts, taken before the factor is
     /// checked. Returns the pending step with the attempt counted, or where the browser goes
     /// instead.
