@@ -270,6 +270,33 @@ async fn an_assertion_signed_by_an_unregistered_key_is_invalid_client() {
     }
 }
 
+/// NIST SP 800-63B §5.2.2, as for secrets: assertions signed by a key the client never
+/// registered count against the client; past the free failures even its own key's
+/// assertion is refused unchecked with 429 and `Retry-After`.
+#[tokio::test]
+async fn failed_assertions_are_throttled_per_client() {
+    for engine in engines() {
+        let server = TestServer::start_configured(engine, ServerOptions::default(), |s| {
+            s.throttle.client_free_failures = 2;
+            s.throttle.first_delay = 600;
+        })
+        .await;
+        let registered = ClientKey::generate();
+        let client_id = register(&server, Some(&registered.public_jwks()), None).await;
+        let other = ClientKey::generate();
+        for _ in 0..2 {
+            let forged = other.sign(&claims(&server, &client_id));
+            assert_refused(redeem_with(&server, &forged, "made-up").await).await;
+        }
+
+        let genuine = registered.sign(&claims(&server, &client_id));
+        let response = redeem_with(&server, &genuine, "made-up").await;
+        assert!(response.headers().contains_key("retry-after"));
+        assert_token_error(response, 429, "invalid_client").await;
+        server.stop().await;
+    }
+}
+
 /// RFC 7523 §3 does not require a `kid`: without one, each registered key is tried, and
 /// only a registered key authenticates.
 #[tokio::test]

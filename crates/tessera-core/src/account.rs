@@ -22,7 +22,8 @@
 //! the transaction of the change it records.
 //!
 //! - The password ([`password`]): the current one, a new one meeting the NIST policy, and
-//!   its confirmation. A wrong current password is recorded as a failed login. On success
+//!   its confirmation. The current password is throttled as the login page's is, and a
+//!   wrong one is recorded as a failed login. On success
 //!   every other session of the person ends and every refresh and access token they hold is
 //!   revoked, since whoever knew the old password may hold them; this session stays.
 //! - Factors ([`factors`]): adding an authenticator, removing it and making new recovery
@@ -39,6 +40,8 @@
 mod factors;
 mod keys;
 mod password;
+
+use std::borrow::Cow;
 
 use serde_json::json;
 use tessera_protocol::OAuthError;
@@ -79,7 +82,10 @@ pub struct AccountView {
 /// Why the password form was refused, per field; shown next to the field it concerns.
 #[derive(Debug, Default)]
 pub struct PasswordErrors {
-    pub current: Option<&'static str>,
+    pub current: Option<Cow<'static, str>>,
+    /// Set when the current password was refused by the throttle, unchecked: seconds until
+    /// the next attempt is taken.
+    pub retry_after: Option<i64>,
     pub new: Option<String>,
     pub confirm: Option<&'static str>,
 }

@@ -6,7 +6,9 @@
 //! fall back to a secret, nor a confidential client to `none`; a secret is compared in
 //! constant time against the stored digest; an assertion passes
 //! [`crate::client_assertion`]. Every failure is answered with the same `invalid_client`
-//! and recorded with its reason.
+//! and recorded with its reason. A secret or an assertion is charged to the client's and
+//! the address's throttle counters before it is checked ([`crate::throttle`]); while their
+//! delay holds, the client gets `invalid_client` with 429 and `Retry-After`, unchecked.
 
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -17,6 +19,7 @@ use tessera_store::{AuditEvent, Client};
 
 use crate::authorize::audit_context;
 use crate::secret::matches_digest;
+use crate::throttle::Subject;
 use crate::{Provider, ProviderError, RequestContext};
 
 /// The registered methods (RFC 7591 §2) and what a client registered for each may present.
@@ -44,22 +47,63 @@ impl Provider {
             Err(err) => return Ok(Err(err)),
         };
 
+        // NIST SP 800-63B §5.2.2: a secret or an assertion is a guess until checked, so the
+        // attempt is charged to the client and the address first (see `crate::throttle`). A
+        // public client presents nothing to guess.
+        let charge = match credentials {
+            ClientCredentials::None { .. } => None,
+            _ => {
+                let subject = Subject::Client(credentials.client_id().as_str());
+                match self.take_attempt(subject, ctx, now).await? {
+                    Ok(charge) => Some(charge),
+                    Err(throttled) => {
+                        let detail = throttled.detail();
+                        self.record_client_failure(&credentials, detail, now, ctx, event_type)
+                            .await?;
+                        return Ok(Err(throttled.oauth_error()));
+                    }
+                }
+            }
+        };
+
         let reason = match self.verify_credentials(&credentials, now).await? {
-            Ok(client) => return Ok(Ok(client)),
+            Ok(client) => {
+                if let Some(charge) = charge {
+                    let mut tx = self.inner.store.begin().await?;
+                    charge.succeeded(&mut tx).await?;
+                    tx.commit().await?;
+                }
+                return Ok(Ok(client));
+            }
             Err(reason) => reason,
         };
 
+        let detail = json!({ "reason": "invalid_client", "cause": reason });
+        self.record_client_failure(&credentials, detail, now, ctx, event_type)
+            .await?;
+        Ok(Err(OAuthError::invalid_client()))
+    }
+
+    /// Records a refused client authentication.
+    async fn record_client_failure(
+        &self,
+        credentials: &ClientCredentials,
+        detail: serde_json::Value,
+        now: i64,
+        ctx: &RequestContext,
+        event_type: &'static str,
+    ) -> Result<(), ProviderError> {
         self.inner
             .store
             .record(&AuditEvent {
                 occurred_at: now,
                 event_type,
                 client_id: Some(credentials.client_id().to_string()),
-                detail: json!({ "reason": "invalid_client", "cause": reason }),
+                detail,
                 ..audit_context(ctx)
             })
             .await?;
-        Ok(Err(OAuthError::invalid_client()))
+        Ok(())
     }
 
     async fn verify_credentials(

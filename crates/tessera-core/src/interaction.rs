@@ -4,10 +4,14 @@
 //! wrong password produce the same answer after the same work (a dummy hash is verified
 //! for unknown users); a login replaces any earlier session with a new id, so a session id
 //! planted before login is worthless afterwards (session fixation); each attempt, good or
-//! bad, is an audit event, and a successful one commits with the session it creates.
+//! bad, is an audit event, and a successful one commits with the session it creates; each
+//! password is charged to the throttle before it is checked, and refused unchecked while a
+//! delay holds ([`crate::throttle`]).
 //!
 //! The same steps serve an app's authorization request and the account page (see
 //! [`crate::purpose`]); only consent is an app's alone.
+
+use std::borrow::Cow;
 
 use secrecy::SecretString;
 use serde_json::json;
@@ -22,6 +26,7 @@ use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::step_up::StepUp;
+use crate::throttle::{Charge, Subject, Throttled};
 use crate::username::username_key;
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -32,7 +37,9 @@ pub struct LoginView {
     /// Who the login is for: the client's name, or [`ACCOUNT_AUDIENCE`].
     pub client_name: String,
     pub username: String,
-    pub error: Option<&'static str>,
+    pub error: Option<Cow<'static, str>>,
+    /// Set when the attempt was refused by the throttle: seconds until the next is taken.
+    pub retry_after: Option<i64>,
     /// Whether to offer signing in with a passkey (WebAuthn is offered).
     pub passkey: bool,
     /// Why the last passkey attempt failed, shown beside the passkey button.
@@ -100,6 +107,14 @@ pub enum LoginResult {
 /// The one message for every failed login, whatever failed.
 pub const LOGIN_FAILED: &str = "Incorrect username or password.";
 
+/// Why the login page is shown again.
+enum Retry {
+    /// The username or the password was wrong, or the account is disabled.
+    Failed,
+    /// The attempt was refused unchecked while a delay holds.
+    Throttled(Throttled),
+}
+
 pub(crate) fn csrf_refused() -> OAuthError {
     OAuthError::invalid_request("The form has expired. Return to the application and start again.")
 }
@@ -121,6 +136,7 @@ impl Provider {
             client_name: self.audience_name(&purpose).await?,
             username: purpose.login_hint().unwrap_or_default(),
             error: None,
+            retry_after: None,
             passkey: self.webauthn_offered(),
             passkey_error: None,
         }))
@@ -143,19 +159,6 @@ impl Provider {
             return Ok(LoginResult::ErrorPage(csrf_refused()));
         }
 
-        let user = match username_key(&form.username) {
-            Ok(key) => self.inner.store.user_by_username_key(&key).await?,
-            Err(_) => None,
-        };
-        let tried = user.as_ref().map(|u| (u.id.clone(), u.disabled));
-        let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-        let password_ok = self
-            .inner
-            .passwords
-            .verify(form.password, stored_hash)
-            .await;
-        let user = user.filter(|u| password_ok && !u.disabled);
-
         let mut event = AuditEvent {
             occurred_at: now,
             event_type: "login.password",
@@ -163,30 +166,26 @@ impl Provider {
             ..audit_context(ctx)
         };
 
-        let Some(user) = user else {
-            // The audit trail names the account that was tried when it exists, and why it
-            // failed, but never the password; the person sees one message whatever failed.
-            let reason = match &tried {
-                None => "unknown_user",
-                Some((_, true)) => "account_disabled",
-                Some((_, false)) => "bad_password",
-            };
-            event.user_id = tried.map(|(id, _)| id);
-            event.detail = json!({ "reason": reason });
-            self.inner.store.record(&event).await?;
-            return Ok(LoginResult::Retry(LoginView {
-                csrf: csrf_token(id),
-                client_name: self.audience_name(&purpose).await?,
-                username: form
-                    .username
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(256)
-                    .collect(),
-                error: Some(LOGIN_FAILED),
-                passkey: self.webauthn_offered(),
-                passkey_error: None,
-            }));
+        // NIST SP 800-63B §5.2.2: the attempt is charged before the password is checked, and
+        // refused unchecked while a delay holds, for unknown usernames alike.
+        let charge = match self
+            .take_attempt(Subject::Password(&form.username), ctx, now)
+            .await?
+        {
+            Ok(charge) => charge,
+            Err(throttled) => {
+                event.detail = throttled.detail();
+                self.inner.store.record(&event).await?;
+                return self
+                    .retry(id, &purpose, &form.username, Retry::Throttled(throttled))
+                    .await;
+            }
+        };
+
+        let typed = form.username.clone();
+        let user = match self.check_password(form, &mut event).await? {
+            Some(user) => user,
+            None => return self.retry(id, &purpose, &typed, Retry::Failed).await,
         };
 
         event.outcome = Outcome::Success;
@@ -203,11 +202,27 @@ impl Provider {
             }
             tx.set_interaction_pending(&interaction_hash, &user.id, now)
                 .await?;
+            charge.succeeded(&mut tx).await?;
             tx.record(&event).await?;
             tx.commit().await?;
             return Ok(LoginResult::SecondFactor(step));
         }
 
+        self.password_session(browser, &interaction_hash, &user, &charge, &event, now)
+            .await
+    }
+
+    /// A right password with no second factor owed: a new session, with a new id, replacing
+    /// any earlier one (session fixation), committed with the attempt's event.
+    async fn password_session(
+        &self,
+        browser: &BrowserState<'_>,
+        interaction_hash: &[u8; 32],
+        user: &User,
+        charge: &Charge,
+        event: &AuditEvent,
+        now: i64,
+    ) -> Result<LoginResult, ProviderError> {
         let session_id = RandomSecret::generate();
         let session = Session {
             user_id: user.id.clone(),
@@ -223,11 +238,78 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
-        tx.mark_interaction_authenticated(&interaction_hash, now)
+        tx.mark_interaction_authenticated(interaction_hash, now)
             .await?;
-        tx.record(&event).await?;
+        charge.succeeded(&mut tx).await?;
+        tx.record(event).await?;
         tx.commit().await?;
         Ok(LoginResult::LoggedIn(session_id))
+    }
+
+    /// The account whose password `form` gives, or `None` after recording why not: the
+    /// audit trail names the account that was tried when it exists, and why it failed, but
+    /// never the password; the person sees one message whatever failed. A dummy hash is
+    /// verified for an unknown username, so both take the same time.
+    async fn check_password(
+        &self,
+        form: LoginForm,
+        event: &mut AuditEvent,
+    ) -> Result<Option<User>, ProviderError> {
+        let user = match username_key(&form.username) {
+            Ok(key) => self.inner.store.user_by_username_key(&key).await?,
+            Err(_) => None,
+        };
+        let tried = user.as_ref().map(|u| (u.id.clone(), u.disabled));
+        let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
+        let password_ok = self
+            .inner
+            .passwords
+            .verify(form.password, stored_hash)
+            .await;
+        let user = user.filter(|u| password_ok && !u.disabled);
+        if user.is_some() {
+            return Ok(user);
+        }
+
+        let reason = match &tried {
+            None => "unknown_user",
+            Some((_, true)) => "account_disabled",
+            Some((_, false)) => "bad_password",
+        };
+        event.user_id = tried.map(|(id, _)| id);
+        event.detail = json!({ "reason": reason });
+        self.inner.store.record(event).await?;
+        Ok(None)
+    }
+
+    /// The login page again after a refused attempt, with the username as typed (control
+    /// characters dropped, 256 characters at most) and the one message for `retry`.
+    async fn retry(
+        &self,
+        interaction_id: &str,
+        purpose: &Purpose,
+        typed: &str,
+        retry: Retry,
+    ) -> Result<LoginResult, ProviderError> {
+        let (error, retry_after) = match retry {
+            Retry::Failed => (Cow::Borrowed(LOGIN_FAILED), None),
+            Retry::Throttled(throttled) => {
+                (Cow::Owned(throttled.message()), Some(throttled.retry_after))
+            }
+        };
+        Ok(LoginResult::Retry(LoginView {
+            csrf: csrf_token(interaction_id),
+            client_name: self.audience_name(purpose).await?,
+            username: typed
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(256)
+                .collect(),
+            error: Some(error),
+            retry_after,
+            passkey: self.webauthn_offered(),
+            passkey_error: None,
+        }))
     }
 
     /// The consent page, or where the browser must go instead when the interaction is not

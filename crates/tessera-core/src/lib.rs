@@ -36,6 +36,7 @@ pub mod second_factor;
 pub mod secret;
 pub mod settings;
 pub mod step_up;
+pub mod throttle;
 pub mod token;
 pub mod totp;
 pub mod userinfo;

@@ -8,15 +8,23 @@ use tessera_store::Store;
 use crate::keys::{self, Activation, Alg, KeyInfo};
 use crate::{Provider, ProviderError};
 
-/// Purges expired records every `every`, forever. Failures are logged and retried on the
-/// next tick: a missed purge only leaves rows that no query will accept anyway.
-pub async fn purge_loop(store: Store, every: Duration) {
+/// Purges expired records every `every`, forever, and throttle counters with no failure
+/// for `throttle_forget_after` seconds (which count as none already). Failures are logged
+/// and retried on the next tick: a missed purge only leaves rows that no query will accept
+/// anyway.
+pub async fn purge_loop(store: Store, every: Duration, throttle_forget_after: i64) {
     let mut ticker = tokio::time::interval(every);
     loop {
         ticker.tick().await;
-        match store.purge_expired(crate::unix_now()).await {
+        let now = crate::unix_now();
+        match store.purge_expired(now).await {
             Ok(removed) => tracing::debug!(removed, "purged expired records"),
             Err(err) => tracing::warn!(error = %err, "purging expired records failed"),
+        }
+        let cutoff = now.saturating_sub(throttle_forget_after);
+        match store.purge_throttle_counters(cutoff).await {
+            Ok(removed) => tracing::debug!(removed, "purged forgotten throttle counters"),
+            Err(err) => tracing::warn!(error = %err, "purging throttle counters failed"),
         }
     }
 }

@@ -67,9 +67,6 @@ pub fn combined_amr(session: &str, factor: &str) -> String {
 
 /// Codes one interaction may check; the last of them, if wrong, ends it.
 pub const MAX_FAILURES_PER_INTERACTION: i64 = 5;
-/// Consecutive wrong codes on an account after which its second-factor step is refused
-/// until an administrator resets its factors (NIST SP 800-63B §5.2.2: at most 100).
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 100;
 
 #[cfg(test)]
 mod tests;

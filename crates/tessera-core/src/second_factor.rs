@@ -6,9 +6,11 @@
 //! past it; every form carries the interaction's CSRF token; a TOTP code or a recovery code
 //! is accepted once (the store's conditional UPDATEs); every wrong code says the same
 //! "Incorrect code." whichever factors the person has, and counts against the interaction
-//! (five end it) and the account (a hundred in a row lock the step until an administrator
-//! resets the factors); enrolment confirms a TOTP authenticator only with a valid code,
-//! then shows ten recovery codes once. Each attempt is an audit event. A step-up
+//! (five end it); every code is charged to the account's and the address's throttle
+//! counters before it is checked, and refused unchecked while their delay holds
+//! ([`crate::throttle`]), so guessing slows down without locking the owner out for good;
+//! enrolment confirms a TOTP authenticator only with a valid code, then shows ten recovery
+//! codes once. Each attempt is an audit event. A step-up
 //! ([`crate::step_up`]) reaches this step from a live session instead of a password, under
 //! that module's guards.
 //!
@@ -16,8 +18,12 @@
 //! interaction whose password step its fresh session stands for (see [`crate::account`]).
 //!
 //! A WebAuthn credential counts as a factor too; its assertions and registrations (in
-//! [`crate::webauthn`]) take their attempts and count their failures through the same
-//! [`Provider::begin_attempt`] and [`Provider::count_failure`] as codes do.
+//! [`crate::webauthn`]) take their attempts and count their failures against the
+//! interaction through the same [`Provider::begin_attempt`] and [`Provider::count_failure`]
+//! as codes do. They are not throttled: a signature cannot be guessed, so the owner's key
+//! signs them in while a delay holds for codes.
+
+use std::borrow::Cow;
 
 use serde_json::json;
 use tessera_protocol::acr::Acr;
@@ -27,15 +33,12 @@ use tessera_store::{AuditEvent, Outcome, Session, TotpFactor, Tx, User};
 use crate::acr::acr_of;
 use crate::authorize::{audit_context, interaction_gone, BrowserState, Next};
 use crate::backchannel::LogoutNotices;
-use crate::interaction::csrf_refused;
-use crate::mfa::{
-    combined_amr, AMR_PASSWORD_RECOVERY, AMR_PASSWORD_TOTP, MAX_FAILURES_PER_ACCOUNT,
-    MAX_FAILURES_PER_INTERACTION,
-};
+use crate::mfa::{combined_amr, AMR_PASSWORD_RECOVERY, AMR_PASSWORD_TOTP};
 use crate::purpose::Purpose;
 use crate::recovery::{self, RecoveryCode};
-use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
+use crate::secret::{csrf_token, digest, RandomSecret};
 use crate::step_up::take_upgraded_session;
+use crate::throttle::{Charge, Throttled};
 use crate::totp::{self, TotpSecret};
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -66,7 +69,9 @@ pub struct FactorView {
     pub csrf: String,
     /// Who the login is for: the client's name, or the account page.
     pub client_name: String,
-    pub error: Option<&'static str>,
+    pub error: Option<Cow<'static, str>>,
+    /// Set when the code was refused by the throttle: seconds until the next is taken.
+    pub retry_after: Option<i64>,
     /// Whether to offer the person's passkey or security key (they have one, and WebAuthn
     /// is offered at all).
     pub passkey: bool,
@@ -86,7 +91,9 @@ pub struct EnrolView {
     pub otpauth_uri: zeroize::Zeroizing<String>,
     /// An SVG element drawing the QR code of `otpauth_uri`; generated here, never input.
     pub qr_svg: zeroize::Zeroizing<String>,
-    pub error: Option<&'static str>,
+    pub error: Option<Cow<'static, str>>,
+    /// Set when the code was refused by the throttle: seconds until the next is taken.
+    pub retry_after: Option<i64>,
     /// Whether registering a passkey or security key is offered beside the authenticator.
     pub passkey: bool,
     pub passkey_error: Option<&'static str>,
@@ -126,6 +133,8 @@ pub(crate) struct Pending {
     pub attempts: i64,
     /// For a step-up, the hash of the session it upgrades.
     pub step_up: Option<Vec<u8>>,
+    /// The throttle's charge for a code, settled when the step completes; none for a key.
+    pub charge: Option<Charge>,
 }
 
 impl Pending {
@@ -144,6 +153,7 @@ pub(crate) struct Verified {
     pub end_other_sessions: bool,
 }
 
+/// The interaction's last attempt was used: it ends.
 fn too_many_codes() -> OAuthError {
     OAuthError::new(
         ErrorCode::AccessDenied,
@@ -235,6 +245,7 @@ impl Provider {
             has_key,
             attempts: 0,
             step_up: interaction.step_up_session,
+            charge: None,
         }))
     }
 
@@ -260,18 +271,19 @@ impl Provider {
     ) -> Result<FactorOutcome, ProviderError> {
         let client_name = self.audience_name(&pending.purpose).await?;
         let csrf = pending.csrf.clone();
-        let (error, passkey_error) = notice.split();
         if pending.has_factor() {
+            let (error, passkey_error) = notice.split();
             return Ok(FactorOutcome::Verify(FactorView {
                 csrf,
                 client_name,
                 error,
+                retry_after: notice.retry_after(),
                 passkey: pending.has_key && self.webauthn_offered(),
                 passkey_error,
             }));
         }
 
-        self.show_enrolment(pending, csrf, client_name, (error, passkey_error), now)
+        self.show_enrolment(pending, csrf, client_name, notice, now)
             .await
     }
 
@@ -301,73 +313,6 @@ impl Provider {
             Some(factor) => self.enrol(&pending, factor, &form, browser, now, ctx).await,
             None => self.show(&pending, Notice::None, now).await,
         }
-    }
-
-    /// The checks before any submitted factor is looked at, in order: the interaction and
-    /// its CSRF token, the password verified within it, the account's lock (for a code,
-    /// `guessable`), and one of the interaction's attempts, taken before the factor is
-    /// checked. Returns the pending step with the attempt counted, or where the browser goes
-    /// instead.
-    pub(crate) async fn begin_attempt(
-        &self,
-        browser: &BrowserState<'_>,
-        csrf: &str,
-        guessable: bool,
-        now: i64,
-        ctx: &RequestContext,
-    ) -> Result<Result<Pending, FactorOutcome>, ProviderError> {
-        let Some(id) = browser.interaction_id else {
-            return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
-                interaction_gone(),
-            ))));
-        };
-        if !csrf_matches(id, csrf) {
-            return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
-                csrf_refused(),
-            ))));
-        }
-        let mut pending = match self.pending(browser, now).await? {
-            Ok(pending) => pending,
-            Err(next) => return Ok(Err(FactorOutcome::Elsewhere(next))),
-        };
-
-        // NIST SP 800-63B §5.2.2: consecutive failures on one account are limited. The lock
-        // stops guessing, so it holds for codes only: a WebAuthn assertion cannot be guessed,
-        // and the owner's key still signs them in, here and passwordless alike.
-        let locked = guessable
-            && self.inner.store.factor_failures(&pending.user.id).await?
-                >= MAX_FAILURES_PER_ACCOUNT;
-        if locked {
-            let mut tx = self.inner.store.begin().await?;
-            tx.delete_interaction(&pending.interaction_hash).await?;
-            tx.record(&self.factor_event(&pending, "login.second_factor", now, ctx, "locked"))
-                .await?;
-            tx.commit().await?;
-            return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
-                too_many_codes(),
-            ))));
-        }
-
-        // NIST SP 800-63B §5.2.2: an interaction checks at most a few codes. The attempt is
-        // taken before the code is checked, and committed at once, so that parallel
-        // submissions queue on the interaction's row and cannot check more between them.
-        let mut claim = self.inner.store.begin().await?;
-        let attempt = claim
-            .claim_factor_attempt(&pending.interaction_hash, MAX_FAILURES_PER_INTERACTION)
-            .await?;
-        claim.commit().await?;
-        let Some(attempt) = attempt else {
-            let mut tx = self.inner.store.begin().await?;
-            tx.delete_interaction(&pending.interaction_hash).await?;
-            tx.record(&self.factor_event(&pending, "login.second_factor", now, ctx, "too_many"))
-                .await?;
-            tx.commit().await?;
-            return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
-                too_many_codes(),
-            ))));
-        };
-        pending.attempts = attempt;
-        Ok(Ok(pending))
     }
 
     /// A code from the authenticator, or a recovery code, for a person who has a factor. A
@@ -435,56 +380,6 @@ impl Provider {
             .await
     }
 
-    /// Counts a wrong code against the interaction and the account, and either shows the
-    /// form again or, at the interaction's limit, ends it.
-    async fn wrong_code(
-        &self,
-        tx: Tx,
-        pending: &Pending,
-        event: AuditEvent,
-        now: i64,
-    ) -> Result<FactorOutcome, ProviderError> {
-        self.refused(tx, pending, event, Notice::Code(INCORRECT_CODE), now)
-            .await
-    }
-
-    /// Counts a refused factor against the interaction and the account, then shows the page
-    /// again with `notice`, or, at the interaction's limit, ends it.
-    pub(crate) async fn refused(
-        &self,
-        tx: Tx,
-        pending: &Pending,
-        event: AuditEvent,
-        notice: Notice,
-        now: i64,
-    ) -> Result<FactorOutcome, ProviderError> {
-        match self.count_failure(tx, pending, event).await? {
-            Some(ended) => Ok(ended),
-            None => self.show(pending, notice, now).await,
-        }
-    }
-
-    /// Counts a failed factor against the account, records `event` and commits `tx`; at the
-    /// interaction's limit the interaction ends, and this returns where the browser goes.
-    pub(crate) async fn count_failure(
-        &self,
-        mut tx: Tx,
-        pending: &Pending,
-        event: AuditEvent,
-    ) -> Result<Option<FactorOutcome>, ProviderError> {
-        tx.count_factor_failure(&pending.user.id).await?;
-        tx.record(&event).await?;
-        if pending.attempts >= MAX_FAILURES_PER_INTERACTION {
-            tx.delete_interaction(&pending.interaction_hash).await?;
-            tx.commit().await?;
-            return Ok(Some(FactorOutcome::Elsewhere(Next::ErrorPage(
-                too_many_codes(),
-            ))));
-        }
-        tx.commit().await?;
-        Ok(None)
-    }
-
     /// The factor was verified: the session is created now, and only now.
     pub(crate) async fn complete(
         &self,
@@ -518,7 +413,10 @@ impl Provider {
                 Next::ErrorPage(interaction_gone()),
             ));
         }
-        tx.clear_factor_failures(user_id).await?;
+        // The right code clears the account's counter and refunds the address's charge.
+        if let Some(charge) = &pending.charge {
+            charge.succeeded(&mut tx).await?;
+        }
 
         // A step-up replaces the session it upgrades, taken within this transaction: a
         // logout that won the race leaves nothing to upgrade.
@@ -614,16 +512,28 @@ pub(crate) enum Notice {
     None,
     Code(&'static str),
     Passkey(&'static str),
+    /// The code was refused unchecked while the throttle's delay holds.
+    Throttled(Throttled),
 }
 
 impl Notice {
-    fn split(self) -> (Option<&'static str>, Option<&'static str>) {
+    /// The message beside the code form, and the one beside the passkey button.
+    fn split(self) -> (Option<Cow<'static, str>>, Option<&'static str>) {
         match self {
             Self::None => (None, None),
-            Self::Code(message) => (Some(message), None),
+            Self::Code(message) => (Some(Cow::Borrowed(message)), None),
             Self::Passkey(message) => (None, Some(message)),
+            Self::Throttled(throttled) => (Some(Cow::Owned(throttled.message())), None),
+        }
+    }
+
+    fn retry_after(self) -> Option<i64> {
+        match self {
+            Self::Throttled(throttled) => Some(throttled.retry_after),
+            Self::None | Self::Code(_) | Self::Passkey(_) => None,
         }
     }
 }
 
+mod attempts;
 mod enrol;

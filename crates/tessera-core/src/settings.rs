@@ -43,6 +43,9 @@ pub struct Settings {
     pub logout_retry_base: i64,
     /// Attempts made to deliver a back-channel logout notification before giving up.
     pub logout_max_attempts: i64,
+    /// The delays after failed passwords, codes and client authentications; see
+    /// [`crate::throttle`].
+    pub throttle: crate::throttle::ThrottleSettings,
 }
 
 impl Settings {
@@ -91,6 +94,7 @@ impl Settings {
             danger_allow_private_outbound: false,
             logout_retry_base: 5,
             logout_max_attempts: 8,
+            throttle: crate::throttle::ThrottleSettings::default(),
         }
     }
 }

@@ -66,6 +66,9 @@ impl fmt::Display for ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
+    /// Seconds after which the client may try again, for a request refused because it came
+    /// too soon: answered with 429 and `Retry-After` (RFC 6585 §4, RFC 9110 §10.2.3).
+    pub retry_after: Option<u64>,
 }
 
 impl OAuthError {
@@ -73,6 +76,15 @@ impl OAuthError {
         Self {
             code,
             description: description.into(),
+            retry_after: None,
+        }
+    }
+
+    /// The same error, refusing a request that came too soon: try again in `seconds`.
+    pub fn retry_after(self, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds),
+            ..self
         }
     }
 

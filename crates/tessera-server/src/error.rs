@@ -1,6 +1,7 @@
 //! Every error response Tessera sends is built here, from one of three shapes:
 //!
-//! - a JSON error for the token endpoint (RFC 6749 §5.2),
+//! - a JSON error for the token endpoint (RFC 6749 §5.2); 429 with `Retry-After` when the
+//!   throttle refused it,
 //! - a bearer-token challenge for protected resources (RFC 6750 §3),
 //! - an HTML error page, for what must never be redirected (RFC 6749 §4.1.2.1),
 //! - the same JSON shape as the token endpoint's, for the hosted pages' own script.
@@ -64,11 +65,26 @@ pub(crate) fn no_store(response: &mut Response) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
+/// Sets 429 and `Retry-After` on the answer to a request refused because it came too soon
+/// (RFC 6585 §4; RFC 9110 §10.2.3, in seconds). Tessera's throttle refuses so.
+pub(crate) fn too_many_requests(response: &mut Response, retry_after: u64) {
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+}
+
 impl IntoResponse for TokenError {
     fn into_response(self) -> Response {
         let status = status_of(self.0.code);
         let mut response = (status, Json(self.0.response())).into_response();
         no_store(&mut response);
+        // A throttled client is refused without its credentials being looked at: no
+        // challenge, only when to come back.
+        if let Some(seconds) = self.0.retry_after {
+            too_many_requests(&mut response, seconds);
+            return response;
+        }
         if self.0.code == ErrorCode::InvalidClient {
             // RFC 6749 §5.2: a 401 must name the scheme the client may use.
             response.headers_mut().insert(

@@ -10,6 +10,7 @@ use tessera_core::second_factor::{EnrolView, FactorView};
 use tessera_core::webauthn::KeySummary;
 use tessera_protocol::OAuthError;
 
+use crate::error::too_many_requests;
 use crate::middleware::CSP_WITH_SCRIPT;
 
 /// Every page lives one level below the issuer (`/authorize`, `/login`, `/consent`,
@@ -121,6 +122,16 @@ fn render_offering(template: &impl Template, offered: bool) -> Response {
     response
 }
 
+/// A page shown again because the throttle refused the attempt unchecked: 429 and
+/// `Retry-After`, so that a script driving the form learns when to come back; the page
+/// itself says the same in words.
+fn throttled(mut response: Response, retry_after: Option<i64>) -> Response {
+    if let Some(seconds) = retry_after {
+        too_many_requests(&mut response, u64::try_from(seconds).unwrap_or(1));
+    }
+    response
+}
+
 /// Renders a template, or a bare 500 if rendering itself fails (it cannot, for these
 /// templates, short of running out of memory).
 fn render(template: &impl Template) -> Response {
@@ -146,10 +157,10 @@ pub(crate) fn login(view: &LoginView) -> Response {
         client_name: &view.client_name,
         csrf: &view.csrf,
         username: &view.username,
-        error: view.error,
+        error: view.error.as_deref(),
         passkey,
     };
-    render_offering(&page, view.passkey)
+    throttled(render_offering(&page, view.passkey), view.retry_after)
 }
 
 pub(crate) fn factor(view: &FactorView) -> Response {
@@ -164,10 +175,10 @@ pub(crate) fn factor(view: &FactorView) -> Response {
         action: "factor",
         client_name: &view.client_name,
         csrf: &view.csrf,
-        error: view.error,
+        error: view.error.as_deref(),
         passkey,
     };
-    render_offering(&page, view.passkey)
+    throttled(render_offering(&page, view.passkey), view.retry_after)
 }
 
 pub(crate) fn enrol(view: &EnrolView) -> Response {
@@ -186,10 +197,10 @@ pub(crate) fn enrol(view: &EnrolView) -> Response {
         csrf: &view.csrf,
         otpauth_uri: &view.otpauth_uri,
         qr_svg: &view.qr_svg,
-        error: view.error,
+        error: view.error.as_deref(),
         passkey,
     };
-    render_offering(&page, view.passkey)
+    throttled(render_offering(&page, view.passkey), view.retry_after)
 }
 
 /// The recovery codes, shown this once, with a link on to `continue_to`; the page is not
@@ -379,13 +390,16 @@ pub(crate) fn account(view: &AccountView, refused: bool) -> Response {
         recovery_codes_left: view.recovery_codes_left,
         password_min_length: view.password_min_length,
         reauthentication_window: &view.reauthentication_window,
-        current_error: errors.current,
+        current_error: errors.current.as_deref(),
         new_error: errors.new.as_deref(),
         confirm_error: errors.confirm,
         focus,
     };
     // Only the passkey part needs a script; the page's other forms work without one.
     let page = render_offering(&page, view.passkeys_offered);
+    if errors.retry_after.is_some() {
+        return throttled(page, errors.retry_after);
+    }
     if refused {
         (StatusCode::BAD_REQUEST, page).into_response()
     } else {

@@ -1,4 +1,4 @@
-//! Second factors: TOTP authenticators, recovery codes, and the per-account throttle.
+//! Second factors: TOTP authenticators and recovery codes.
 //!
 //! The single-use rules live in the SQL: accepting a TOTP step and spending a recovery code
 //! are each one conditional UPDATE, so of two requests presenting the same code at once
@@ -58,18 +58,6 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get("n")?)
-    }
-
-    /// Wrong second-factor codes since the last right one.
-    pub async fn factor_failures(&self, user_id: &str) -> Result<i64> {
-        let row = sqlx::query("SELECT factor_failures FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(row) => row.try_get("factor_failures")?,
-            None => 0,
-        })
     }
 }
 
@@ -191,29 +179,6 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Counts one wrong code and returns the count.
-    pub async fn count_factor_failure(&mut self, user_id: &str) -> Result<i64> {
-        let row = sqlx::query(
-            "UPDATE users SET factor_failures = factor_failures + 1 WHERE id = $1 \
-             RETURNING factor_failures",
-        )
-        .bind(user_id)
-        .fetch_optional(&mut *self.0)
-        .await?;
-        Ok(match row {
-            Some(row) => row.try_get("factor_failures")?,
-            None => 0,
-        })
-    }
-
-    pub async fn clear_factor_failures(&mut self, user_id: &str) -> Result<()> {
-        sqlx::query("UPDATE users SET factor_failures = 0 WHERE id = $1")
-            .bind(user_id)
-            .execute(&mut *self.0)
-            .await?;
-        Ok(())
-    }
-
     /// Removes a person's TOTP authenticator, confirmed or still enrolling; false when they
     /// had none. Recovery codes are the caller's to keep or replace.
     pub async fn delete_totp_factor(&mut self, user_id: &str) -> Result<bool> {
@@ -246,7 +211,6 @@ impl Tx {
             "DELETE FROM totp_factors WHERE user_id = $1",
             "DELETE FROM recovery_codes WHERE user_id = $1",
             "DELETE FROM webauthn_credentials WHERE user_id = $1",
-            "UPDATE users SET factor_failures = 0 WHERE id = $1",
         ] {
             sqlx::query(sql).bind(user_id).execute(&mut *self.0).await?;
         }

@@ -11,6 +11,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use tessera_core::keys::KeyEncryptionKey;
 use tessera_core::mfa::MfaPolicy;
+use tessera_core::throttle::ThrottleSettings;
 use tessera_core::Settings;
 use tessera_protocol::types::Issuer;
 
@@ -86,6 +87,26 @@ pub struct Config {
     /// logout URI) reach private, loopback, link-local and other non-public addresses, and
     /// plain http on loopback. Off: such requests are refused. Default false.
     pub danger_allow_private_outbound: bool,
+    /// Failed passwords per username, and failed second-factor codes per account, allowed
+    /// before delays begin; unknown usernames count alike. 0 to 1000. Default 5.
+    pub throttle_free_failures: i64,
+    /// Failed client authentications (secret or assertion) per client allowed before delays
+    /// begin. Attempts still being checked count too, so this also bounds how many requests
+    /// of one client are checked at once. 1 to 10000. Default 20.
+    pub throttle_client_free_failures: i64,
+    /// Failed passwords, codes and client authentications from one source address (IPv6:
+    /// one /64), over every account and client, allowed before delays begin. 1 to 10000.
+    /// Default 20.
+    pub throttle_address_free_failures: i64,
+    /// Seconds to wait after the first failure past the free ones; each further failure
+    /// doubles it, up to `throttle_max_delay`. 1 to 3600. Default 2.
+    pub throttle_first_delay: i64,
+    /// The longest wait between attempts, seconds. `throttle_first_delay` to 86400.
+    /// Default 900 (15 minutes).
+    pub throttle_max_delay: i64,
+    /// Seconds after its last failure when a counter starts again from zero (and is
+    /// purged). At least `throttle_max_delay`, at most 31536000. Default 86400 (a day).
+    pub throttle_forget_after: i64,
 }
 
 impl Default for Config {
@@ -115,6 +136,12 @@ impl Default for Config {
             key_reload_interval: 60,
             metadata_max_age: 300,
             danger_allow_private_outbound: false,
+            throttle_free_failures: 5,
+            throttle_client_free_failures: 20,
+            throttle_address_free_failures: 20,
+            throttle_first_delay: 2,
+            throttle_max_delay: 900,
+            throttle_forget_after: 86_400,
         }
     }
 }
@@ -194,6 +221,7 @@ impl Config {
         }
         self.trusted_proxy_networks()?;
         self.validate_key_rotation()?;
+        self.validate_throttle()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!(
                 "invalid setting `log_format` ({:?}): expected text or json",
@@ -243,6 +271,50 @@ impl Config {
         Ok(())
     }
 
+    /// The throttle's numbers, each within its range; a counter must outlive the longest
+    /// delay, or the delays would never reach it.
+    fn validate_throttle(&self) -> anyhow::Result<()> {
+        let ranges = [
+            (
+                "throttle_free_failures",
+                self.throttle_free_failures,
+                0,
+                1000,
+            ),
+            (
+                "throttle_client_free_failures",
+                self.throttle_client_free_failures,
+                1,
+                10_000,
+            ),
+            (
+                "throttle_address_free_failures",
+                self.throttle_address_free_failures,
+                1,
+                10_000,
+            ),
+            ("throttle_first_delay", self.throttle_first_delay, 1, 3600),
+            (
+                "throttle_max_delay",
+                self.throttle_max_delay,
+                self.throttle_first_delay,
+                86_400,
+            ),
+            (
+                "throttle_forget_after",
+                self.throttle_forget_after,
+                self.throttle_max_delay,
+                31_536_000,
+            ),
+        ];
+        for (name, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                bail!("invalid setting `{name}` ({value}): expected {min} to {max}");
+            }
+        }
+        Ok(())
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }
@@ -262,6 +334,14 @@ impl Config {
         settings.mfa_default = MfaPolicy::parse(&self.mfa_default).unwrap_or(MfaPolicy::Optional);
         settings.reauthentication_window = self.reauthentication_window;
         settings.trusted_proxies = self.trusted_proxy_networks()?;
+        settings.throttle = ThrottleSettings {
+            account_free_failures: self.throttle_free_failures,
+            client_free_failures: self.throttle_client_free_failures,
+            address_free_failures: self.throttle_address_free_failures,
+            first_delay: self.throttle_first_delay,
+            max_delay: self.throttle_max_delay,
+            forget_after: self.throttle_forget_after,
+        };
         if let Some(n) = self.password_hash_concurrency {
             settings.password_hash_concurrency = n.max(1);
         }

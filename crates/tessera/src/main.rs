@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tessera_core::accounts::{self, NewClientRequest, NewUserRequest};
 use tessera_core::mfa::MfaPolicy;
 use tessera_core::password::PasswordHasher;
+use tessera_core::throttle;
 use tessera_core::{unix_now, Provider};
 use tessera_server::ServerOptions;
 use tessera_store::Store;
@@ -128,6 +129,9 @@ enum UserCommand {
     /// Remove a user's second factors (authenticator and recovery codes) and revoke every
     /// token they hold; their next login to a client that requires a factor enrols anew.
     ResetFactors { username: String },
+    /// Clear the delays on a user's password and second-factor codes that failed attempts
+    /// built up, so they can try again now. Delays on source addresses stay.
+    Unthrottle { username: String },
 }
 
 #[derive(Subcommand)]
@@ -277,6 +281,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::User {
+            command: UserCommand::Unthrottle { username },
+        } => {
+            let store = open_store(&config).await?;
+            let cleared = throttle::unthrottle_user(&store, &username, unix_now()).await?;
+            println!("delays cleared; removed {cleared} counters");
+            Ok(())
+        }
         Command::Client {
             command:
                 ClientCommand::Create {
@@ -386,7 +398,11 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let provider = Provider::new(store.clone(), config.settings()?, &kek, unix_now()).await?;
     // The provider keeps its own copy, to open keys created after start-up.
     drop(kek);
-    tokio::spawn(tessera_core::maintenance::purge_loop(store, PURGE_INTERVAL));
+    tokio::spawn(tessera_core::maintenance::purge_loop(
+        store,
+        PURGE_INTERVAL,
+        provider.settings().throttle.forget_after,
+    ));
     let reload = std::time::Duration::from_secs(config.key_reload_interval);
     tokio::spawn(tessera_core::maintenance::key_loop(
         provider.clone(),

@@ -1,5 +1,6 @@
 //! `tessera user` as an operator runs it, through the built binary on an embedded database
-//! in a directory of its own: the password rules apply, and factors can be reset.
+//! in a directory of its own: the password rules apply, factors can be reset, and delays
+//! cleared.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
@@ -86,6 +87,28 @@ fn user_create_refuses_common_passwords_and_reset_factors_runs() {
     let reset = dir.tessera(&["user", "reset-factors", "alice"], "");
     assert!(reset.status.success(), "{}", text(&reset));
     assert!(text(&reset).contains("second factors removed"));
+}
+
+/// `tessera user unthrottle` clears a user's delays (the core's tests show which counters);
+/// an unknown user is an error that names the problem.
+#[test]
+fn user_unthrottle_clears_a_known_user_and_refuses_an_unknown_one() {
+    let dir = Workdir::new("unthrottle");
+    let create = ["user", "create", "--username", "alice", "--password-stdin"];
+    let created = dir.tessera(&create, "correct horse battery staple\n");
+    assert!(created.status.success(), "{}", text(&created));
+
+    let cleared = dir.tessera(&["user", "unthrottle", "ALICE"], "");
+    assert!(cleared.status.success(), "{}", text(&cleared));
+    assert!(text(&cleared).contains("delays cleared; removed 0 counters"));
+
+    let unknown = dir.tessera(&["user", "unthrottle", "bob"], "");
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown).contains("no such user"),
+        "{}",
+        text(&unknown)
+    );
 }
 
 /// RFC 6749 §1.5: refresh tokens come with an authorization grant. A client registered for

@@ -2,10 +2,13 @@
 //!
 //! Enforces, in order: the new password and its confirmation are the same; the new password
 //! meets the policy (NIST SP 800-63B §3.1.1.2, [`crate::password_policy`]); the current
-//! password is right, and a wrong one is recorded as a failed login; the hash replaced is the
+//! password, charged to the throttle first and refused unchecked while its delay holds
+//! ([`crate::throttle`]), is right, and a wrong one is recorded as a failed login; the hash replaced is the
 //! one just verified. On success, in one transaction: the new argon2id hash, the end of every
 //! other session of the person, the revocation of every refresh and access token they hold
 //! (whoever knew the old password may hold any of them), and the audit event.
+
+use std::borrow::Cow;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -18,6 +21,7 @@ use super::{
 use crate::authorize::audit_context;
 use crate::password_policy::{PasswordPolicy, PasswordRefusal};
 use crate::secret::digest;
+use crate::throttle::{Charge, Subject, Throttled};
 use crate::{Provider, ProviderError, RequestContext};
 
 /// The password form's fields.
@@ -89,15 +93,14 @@ impl Provider {
             return self.refused_form(acting, errors).await;
         }
 
-        // Step 3: the current password.
-        let stored = acting.user.password_hash.clone();
-        let verified = self
-            .inner
-            .passwords
-            .verify(change.current, stored.clone())
-            .await;
-        let (true, Some(old_hash)) = (verified, stored) else {
-            return self.wrong_current_password(acting, event, now, ctx).await;
+        // Step 3: the current password, charged to the same counters as the login page's
+        // (NIST SP 800-63B §5.2.2): whoever holds the session may be guessing it.
+        let (charge, old_hash) = match self
+            .check_current(acting, change.current, &event, now, ctx)
+            .await?
+        {
+            Ok(checked) => checked,
+            Err(refused) => return Ok(refused),
         };
 
         // Step 4: the change, with everything it ends, in one transaction.
@@ -120,11 +123,12 @@ impl Provider {
             let refused = failed(event, json!({ "reason": "changed_concurrently" }));
             self.inner.store.record(&refused).await?;
             let errors = PasswordErrors {
-                current: Some(CHANGED_ELSEWHERE),
+                current: Some(Cow::Borrowed(CHANGED_ELSEWHERE)),
                 ..PasswordErrors::default()
             };
             return self.refused_form(acting, errors).await;
         }
+        charge.succeeded(&mut tx).await?;
         let ended = tx.delete_other_sessions(user_id, &this_session).await?;
         notices.queue(&mut tx, now).await?;
         let revoked = tx.revoke_user_tokens(user_id, now).await?;
@@ -140,6 +144,37 @@ impl Provider {
         tx.record(&succeeded(event, detail)).await?;
         tx.commit().await?;
         Ok(done(acting, Notice::PasswordChanged))
+    }
+
+    /// The current password's throttle charge and the hash it was verified against, or the
+    /// page refusing it: throttled, or wrong.
+    async fn check_current(
+        &self,
+        acting: &Acting<'_>,
+        current: SecretString,
+        event: &AuditEvent,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Result<(Charge, String), AccountOutcome>, ProviderError> {
+        let subject = Subject::Password(&acting.user.username);
+        let charge = match self.take_attempt(subject, ctx, now).await? {
+            Ok(charge) => charge,
+            Err(throttled) => {
+                let refused = self
+                    .current_password_throttled(acting, event.clone(), throttled)
+                    .await?;
+                return Ok(Err(refused));
+            }
+        };
+        let stored = acting.user.password_hash.clone();
+        let verified = self.inner.passwords.verify(current, stored.clone()).await;
+        let (true, Some(old_hash)) = (verified, stored) else {
+            let refused = self
+                .wrong_current_password(acting, event.clone(), now, ctx)
+                .await?;
+            return Ok(Err(refused));
+        };
+        Ok(Ok((charge, old_hash)))
     }
 
     /// A wrong current password is a failed login as well as a refused change: whoever holds
@@ -164,7 +199,24 @@ impl Provider {
         tx.record(&refused).await?;
         tx.commit().await?;
         let errors = PasswordErrors {
-            current: Some(WRONG_CURRENT),
+            current: Some(Cow::Borrowed(WRONG_CURRENT)),
+            ..PasswordErrors::default()
+        };
+        self.refused_form(acting, errors).await
+    }
+
+    /// The current password was refused unchecked while the throttle's delay holds.
+    async fn current_password_throttled(
+        &self,
+        acting: &Acting<'_>,
+        event: AuditEvent,
+        throttled: Throttled,
+    ) -> Result<AccountOutcome, ProviderError> {
+        let refused = failed(event, throttled.detail());
+        self.inner.store.record(&refused).await?;
+        let errors = PasswordErrors {
+            current: Some(Cow::Owned(throttled.message())),
+            retry_after: Some(throttled.retry_after),
             ..PasswordErrors::default()
         };
         self.refused_form(acting, errors).await

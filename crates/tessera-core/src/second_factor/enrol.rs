@@ -25,7 +25,7 @@ impl Provider {
         pending: &Pending,
         csrf: String,
         client_name: String,
-        (error, passkey_error): (Option<&'static str>, Option<&'static str>),
+        notice: Notice,
         now: i64,
     ) -> Result<FactorOutcome, ProviderError> {
         // Enrolment: the unconfirmed secret is shown again to the interaction that drew it,
@@ -54,6 +54,7 @@ impl Provider {
             .unwrap_or_else(|| "Tessera".to_string());
         let otpauth_uri = secret.otpauth_uri(&label, &pending.user.username);
         let qr_svg = totp::qr_svg(&otpauth_uri);
+        let (error, passkey_error) = notice.split();
         Ok(FactorOutcome::Enrol(EnrolView {
             csrf,
             client_name,
@@ -62,6 +63,7 @@ impl Provider {
             otpauth_uri,
             qr_svg,
             error,
+            retry_after: notice.retry_after(),
             passkey: self.webauthn_offered(),
             passkey_error,
         }))

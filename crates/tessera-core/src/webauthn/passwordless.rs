@@ -119,6 +119,7 @@ impl Provider {
                     client_name,
                     username: String::new(),
                     error: None,
+                    retry_after: None,
                     passkey: true,
                     passkey_error: Some(PASSKEY_LOGIN_FAILED),
                 }));

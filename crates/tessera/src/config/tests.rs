@@ -147,3 +147,40 @@ fn trusted_proxies_are_addresses_or_networks() {
         .trusted_proxies
         .is_empty());
 }
+
+/// The throttle's defaults reach the domain as documented, and a counter must outlive the
+/// longest delay, which must be at least the first.
+#[test]
+fn throttle_settings_are_passed_on_and_bounded() {
+    let settings = Config::default().settings().unwrap();
+    assert_eq!(settings.throttle, ThrottleSettings::default());
+    assert_eq!(settings.throttle.account_free_failures, 5);
+    assert_eq!(settings.throttle.first_delay, 2);
+    assert_eq!(settings.throttle.max_delay, 900);
+
+    let config = Config {
+        throttle_max_delay: 1,
+        ..Config::default()
+    };
+    let message = refused(&config);
+    assert!(
+        message.contains("`throttle_max_delay` (1): expected 2 to 86400"),
+        "{message}"
+    );
+
+    let config = Config {
+        throttle_forget_after: 600,
+        ..Config::default()
+    };
+    let message = refused(&config);
+    assert!(
+        message.contains("`throttle_forget_after` (600): expected 900 to 31536000"),
+        "{message}"
+    );
+
+    let config = Config {
+        throttle_client_free_failures: 0,
+        ..Config::default()
+    };
+    assert!(refused(&config).contains("`throttle_client_free_failures` (0)"));
+}
