@@ -10,6 +10,8 @@
 
 mod assertions;
 mod audit;
+mod audit_chain;
+mod audit_webhook;
 mod clients;
 mod codes;
 mod consents;
@@ -32,6 +34,8 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 pub use audit::{AuditEvent, Outcome, StoredAuditEvent};
+pub use audit_chain::{AuditCheckpoint, AuditKey, ChainHead, SealedAuditEvent};
+pub use audit_webhook::WebhookCursor;
 pub use clients::{Client, NewClient, DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL};
 pub use codes::{AuthorizationCode, Redemption};
 pub use consents::Consent;
