@@ -7,6 +7,7 @@
 pub mod account;
 pub mod accounts;
 pub mod acr;
+pub mod audit;
 pub mod authorize;
 pub mod backchannel;
 pub mod client_assertion;

@@ -43,6 +43,8 @@ pub struct Settings {
     pub logout_retry_base: i64,
     /// Attempts made to deliver a back-channel logout notification before giving up.
     pub logout_max_attempts: i64,
+    /// Export, webhook and retention of the audit trail.
+    pub audit: crate::audit::AuditSettings,
 }
 
 impl Settings {
@@ -91,6 +93,7 @@ impl Settings {
             danger_allow_private_outbound: false,
             logout_retry_base: 5,
             logout_max_attempts: 8,
+            audit: crate::audit::AuditSettings::default(),
         }
     }
 }
