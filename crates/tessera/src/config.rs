@@ -81,8 +81,9 @@ pub struct Config {
     /// `max-age` of the discovery and JWKS responses, seconds. Default 300.
     pub metadata_max_age: u32,
     /// Lets requests to client-supplied URLs (a client's `jwks_uri`, its back-channel
-    /// logout URI) reach private, loopback, link-local and other non-public addresses, and
-    /// plain http on loopback. Off: such requests are refused. Default false.
+    /// logout URI) and to `audit_webhook_url` reach private, loopback, link-local and other
+    /// non-public addresses, and plain http on loopback. Off: such requests are refused.
+    /// Default false.
     pub danger_allow_private_outbound: bool,
     /// Where sealed audit events are written as JSON lines, one per line in chain order:
     /// `off`, `stdout`, or `file` (then `audit_export_file` names it). Default `off`.
