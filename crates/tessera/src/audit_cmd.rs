@@ -63,3 +63,6 @@ pub fn describe(report: &Report) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;
