@@ -8,6 +8,7 @@ pub mod account;
 pub mod accounts;
 pub mod acr;
 pub mod admin;
+pub mod audit;
 pub mod authorize;
 pub mod backchannel;
 mod bearer;

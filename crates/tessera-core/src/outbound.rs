@@ -1,5 +1,5 @@
 //! Requests Tessera makes to URLs a client registered (its `jwks_uri`, its
-//! `backchannel_logout_uri`).
+//! `backchannel_logout_uri`), and to the audit webhook an operator configured.
 //!
 //! A client registration must not turn Tessera against its own network (server-side
 //! request forgery), so every request: is `https` (plain `http` only to loopback, and
@@ -138,6 +138,30 @@ impl OutboundClient {
             .send()
             .await
             .map_err(OutboundError::from_reqwest)?;
+        let status = response.status().as_u16();
+        read_limited(response).await?;
+        Ok(status)
+    }
+
+    /// POSTs `body` as `content_type` with the extra `headers`, and returns the status. The
+    /// body of the answer is read (within the limit) and dropped.
+    pub async fn post_bytes(
+        &self,
+        url: &str,
+        content_type: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<u16, OutboundError> {
+        let url = self.check_url(url)?;
+        let mut request = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(body);
+        for &(name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(OutboundError::from_reqwest)?;
         let status = response.status().as_u16();
         read_limited(response).await?;
         Ok(status)

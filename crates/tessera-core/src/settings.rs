@@ -46,6 +46,8 @@ pub struct Settings {
     /// The delays after failed passwords, codes and client authentications; see
     /// [`crate::throttle`].
     pub throttle: crate::throttle::ThrottleSettings,
+    /// Export, webhook and retention of the audit trail.
+    pub audit: crate::audit::AuditSettings,
 }
 
 impl Settings {
@@ -95,6 +97,7 @@ impl Settings {
             logout_retry_base: 5,
             logout_max_attempts: 8,
             throttle: crate::throttle::ThrottleSettings::default(),
+            audit: crate::audit::AuditSettings::default(),
         }
     }
 }

@@ -52,7 +52,29 @@ pub struct StoredAuditEvent {
     pub user_id: Option<String>,
     pub client_id: Option<String>,
     pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    /// The event-specific JSON, exactly as stored.
     pub detail: String,
+}
+
+/// The columns of an event as read back, for every query that returns whole events.
+pub(crate) const EVENT_COLUMNS: &str = "id, occurred_at, event_type, outcome, user_id, \
+     client_id, source_ip, user_agent, request_id, detail";
+
+pub(crate) fn stored_event(row: &sqlx::any::AnyRow) -> Result<StoredAuditEvent> {
+    Ok(StoredAuditEvent {
+        id: row.try_get("id")?,
+        occurred_at: row.try_get("occurred_at")?,
+        event_type: row.try_get("event_type")?,
+        outcome: row.try_get("outcome")?,
+        user_id: row.try_get("user_id")?,
+        client_id: row.try_get("client_id")?,
+        source_ip: row.try_get("source_ip")?,
+        user_agent: row.try_get("user_agent")?,
+        request_id: row.try_get("request_id")?,
+        detail: row.try_get("detail")?,
+    })
 }
 
 /// The columns of an audit event and the placeholders after the first `offset` binds, for
@@ -121,26 +143,8 @@ impl Store {
 
     /// The most recent events, newest first; the admin API will grow real filters.
     pub async fn recent_audit_events(&self, limit: i64) -> Result<Vec<StoredAuditEvent>> {
-        let rows = sqlx::query(
-            "SELECT id, occurred_at, event_type, outcome, user_id, client_id, source_ip, detail \
-             FROM audit_events ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(StoredAuditEvent {
-                    id: row.try_get("id")?,
-                    occurred_at: row.try_get("occurred_at")?,
-                    event_type: row.try_get("event_type")?,
-                    outcome: row.try_get("outcome")?,
-                    user_id: row.try_get("user_id")?,
-                    client_id: row.try_get("client_id")?,
-                    source_ip: row.try_get("source_ip")?,
-                    detail: row.try_get("detail")?,
-                })
-            })
-            .collect()
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY id DESC LIMIT $1");
+        let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(stored_event).collect()
     }
 }

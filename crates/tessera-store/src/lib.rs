@@ -11,6 +11,8 @@
 mod admin;
 mod assertions;
 mod audit;
+mod audit_chain;
+mod audit_webhook;
 mod clients;
 mod codes;
 mod consents;
@@ -36,6 +38,8 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 pub use admin::IdempotentResponse;
 pub use audit::{AuditEvent, Outcome, StoredAuditEvent};
+pub use audit_chain::{AuditCheckpoint, AuditKey, ChainHead, SealedAuditEvent};
+pub use audit_webhook::WebhookCursor;
 pub use clients::{Client, NewClient, DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL};
 pub use codes::{AuthorizationCode, Redemption};
 pub use consents::Consent;

@@ -147,3 +147,12 @@ pub async fn set_webauthn_sign_count(store: &Store, credential_id: &[u8], sign_c
         .await
         .expect("set a credential's signature counter");
 }
+
+/// Runs `sql` as it stands, as someone with write access to the database could; for tests
+/// that tamper with the audit trail and expect to be found out.
+pub async fn tamper(store: &Store, sql: &str) {
+    sqlx::query(sql)
+        .execute(&store.pool)
+        .await
+        .expect("run the tampering statement");
+}

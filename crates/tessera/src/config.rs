@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+use tessera_core::audit::{AuditSettings, ExportTarget, WebhookTarget};
 use tessera_core::keys::KeyEncryptionKey;
 use tessera_core::mfa::MfaPolicy;
 use tessera_core::throttle::ThrottleSettings;
@@ -84,8 +86,9 @@ pub struct Config {
     /// `max-age` of the discovery and JWKS responses, seconds. Default 300.
     pub metadata_max_age: u32,
     /// Lets requests to client-supplied URLs (a client's `jwks_uri`, its back-channel
-    /// logout URI) reach private, loopback, link-local and other non-public addresses, and
-    /// plain http on loopback. Off: such requests are refused. Default false.
+    /// logout URI) and to `audit_webhook_url` reach private, loopback, link-local and other
+    /// non-public addresses, and plain http on loopback. Off: such requests are refused.
+    /// Default false.
     pub danger_allow_private_outbound: bool,
     /// Failed passwords per username, and failed second-factor codes per account, allowed
     /// before delays begin; unknown usernames count alike. 0 to 1000. Default 5.
@@ -107,6 +110,22 @@ pub struct Config {
     /// Seconds after its last failure when a counter starts again from zero (and is
     /// purged). At least `throttle_max_delay`, at most 31536000. Default 86400 (a day).
     pub throttle_forget_after: i64,
+    /// Where sealed audit events are written as JSON lines, one per line in chain order:
+    /// `off`, `stdout`, or `file` (then `audit_export_file` names it). Default `off`.
+    pub audit_export: String,
+    /// The file `audit_export = "file"` appends to; a restart resumes after its last line.
+    /// Default: none.
+    pub audit_export_file: Option<PathBuf>,
+    /// A URL to which sealed audit events are posted in order, in batches signed with
+    /// HMAC-SHA-256, until it answers 2xx. Subject to the outbound rules (https, public
+    /// addresses; see `danger_allow_private_outbound`). Default: none.
+    pub audit_webhook_url: Option<String>,
+    /// The HMAC key of the webhook's signatures, at least 32 characters. Required with
+    /// `audit_webhook_url`. Default: none.
+    pub audit_webhook_secret: Option<String>,
+    /// Days an audit event is kept before the background task deletes it; 0 keeps every
+    /// event. Default 0.
+    pub audit_retention_days: u32,
 }
 
 impl Default for Config {
@@ -142,6 +161,11 @@ impl Default for Config {
             throttle_first_delay: 2,
             throttle_max_delay: 900,
             throttle_forget_after: 86_400,
+            audit_export: "off".into(),
+            audit_export_file: None,
+            audit_webhook_url: None,
+            audit_webhook_secret: None,
+            audit_retention_days: 0,
         }
     }
 }
@@ -222,6 +246,7 @@ impl Config {
         self.trusted_proxy_networks()?;
         self.validate_key_rotation()?;
         self.validate_throttle()?;
+        self.audit_settings()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!(
                 "invalid setting `log_format` ({:?}): expected text or json",
@@ -345,7 +370,35 @@ impl Config {
         if let Some(n) = self.password_hash_concurrency {
             settings.password_hash_concurrency = n.max(1);
         }
+        settings.audit = self.audit_settings()?;
         Ok(settings)
+    }
+
+    /// The audit trail's export, webhook and retention settings.
+    fn audit_settings(&self) -> anyhow::Result<AuditSettings> {
+        let export = match (self.audit_export.as_str(), &self.audit_export_file) {
+            ("off", _) => ExportTarget::Off,
+            ("stdout", _) => ExportTarget::Stdout,
+            ("file", Some(path)) => ExportTarget::File(path.clone()),
+            ("file", None) => {
+                bail!("setting `audit_export_file` is required with audit_export = \"file\"")
+            }
+            (other, _) => {
+                bail!("invalid setting `audit_export` ({other:?}): expected off, stdout or file")
+            }
+        };
+        let webhook = match (&self.audit_webhook_url, &self.audit_webhook_secret) {
+            (None, _) => None,
+            (Some(_), None) => {
+                bail!("setting `audit_webhook_secret` is required with `audit_webhook_url`")
+            }
+            (Some(url), Some(secret)) => Some(webhook_target(url, secret)?),
+        };
+        Ok(AuditSettings {
+            export,
+            webhook,
+            retention_days: self.audit_retention_days,
+        })
     }
 
     /// `trusted_proxies` as networks; a bare address is a network of one.
@@ -428,6 +481,28 @@ impl Config {
         KeyEncryptionKey::from_base64(&text)
             .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))
     }
+}
+
+/// Shorter HMAC keys than this are refused: the key is the receiver's only proof that a
+/// post came from Tessera (RFC 2104 §3 advises no less than the hash's output, 32 bytes).
+const MIN_WEBHOOK_SECRET_CHARS: usize = 32;
+
+fn webhook_target(url: &str, secret: &str) -> anyhow::Result<WebhookTarget> {
+    let parsed = url::Url::parse(url)
+        .map_err(|_| anyhow::anyhow!("invalid setting `audit_webhook_url`: not a URL"))?;
+    if !matches!(parsed.scheme(), "https" | "http") {
+        bail!("invalid setting `audit_webhook_url`: expected an https URL");
+    }
+    if secret.chars().count() < MIN_WEBHOOK_SECRET_CHARS {
+        bail!(
+            "invalid setting `audit_webhook_secret`: expected at least \
+             {MIN_WEBHOOK_SECRET_CHARS} characters"
+        );
+    }
+    Ok(WebhookTarget {
+        url: url.to_string(),
+        secret: SecretString::from(secret.to_string()),
+    })
 }
 
 /// Writes a file readable by its owner only.

@@ -1,6 +1,7 @@
 //! The `tessera` binary: a thin shell over the server and core crates.
 
 mod admin_cmd;
+mod audit_cmd;
 mod config;
 mod keys_cmd;
 
@@ -11,6 +12,7 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use secrecy::{ExposeSecret, SecretString};
 use tessera_core::accounts::{self, NewClientRequest, NewUserRequest};
+use tessera_core::audit::{self, Exporter};
 use tessera_core::mfa::MfaPolicy;
 use tessera_core::password::PasswordHasher;
 use tessera_core::throttle;
@@ -23,6 +25,12 @@ use crate::config::Config;
 
 /// How often expired sessions, codes, interactions and token records are deleted.
 const PURGE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// How often audit events are sealed and exported.
+const AUDIT_SEAL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How often the audit webhook is offered what it is owed.
+const AUDIT_WEBHOOK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How often queued back-channel logout notifications are looked for.
 const LOGOUT_DELIVERY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
@@ -67,6 +75,20 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Check and seal the tamper-evident audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and its signed checkpoints; report every event edited, deleted
+    /// or reordered after sealing. Exits non-zero on any finding.
+    Verify,
+    /// Seal the events a running server has not sealed yet, and sign a checkpoint now.
+    Seal,
 }
 
 #[derive(Subcommand)]
@@ -354,6 +376,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys {
             command: KeysCommand::List,
         } => keys_cmd::list(&config).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => audit_cmd::verify(&config).await,
+        Command::Audit {
+            command: AuditCommand::Seal,
+        } => audit_cmd::seal(&config).await,
     }
 }
 
@@ -386,7 +414,7 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 /// The provider, for commands whose changes must be signed: ending a person's sessions
 /// queues back-channel logout tokens, which the serving instances deliver from the outbox.
-async fn open_provider(config: &Config) -> anyhow::Result<Provider> {
+pub(crate) async fn open_provider(config: &Config) -> anyhow::Result<Provider> {
     let kek = config.key_encryption_key()?;
     let store = open_store(config).await?;
     Ok(Provider::new(store, config.settings()?, &kek, unix_now()).await?)
@@ -412,6 +440,21 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         provider.clone(),
         LOGOUT_DELIVERY_INTERVAL,
     ));
+    let settings = provider.settings();
+    let exporter = Exporter::open(&settings.audit.export, provider.store())
+        .await
+        .context("setting `audit_export`: cannot open the export")?;
+    tokio::spawn(audit::seal_loop(
+        provider.clone(),
+        exporter,
+        AUDIT_SEAL_INTERVAL,
+    ));
+    if settings.audit.webhook.is_some() {
+        tokio::spawn(audit::webhook_loop(
+            provider.clone(),
+            AUDIT_WEBHOOK_INTERVAL,
+        ));
+    }
 
     if let Some(address) = &config.metrics_listen {
         let handle = tessera_server::metrics::install()

@@ -184,3 +184,72 @@ fn throttle_settings_are_passed_on_and_bounded() {
     };
     assert!(refused(&config).contains("`throttle_client_free_failures` (0)"));
 }
+
+#[test]
+fn audit_export_is_off_stdout_or_a_named_file() {
+    assert_eq!(
+        Config::default().settings().unwrap().audit.export,
+        ExportTarget::Off
+    );
+    let config = Config {
+        audit_export: "file".into(),
+        ..Config::default()
+    };
+    assert!(refused(&config).contains("`audit_export_file` is required"));
+
+    let config = Config {
+        audit_export_file: Some(PathBuf::from("/var/log/tessera/audit.jsonl")),
+        ..config
+    };
+    assert_eq!(
+        config.settings().unwrap().audit.export,
+        ExportTarget::File(PathBuf::from("/var/log/tessera/audit.jsonl"))
+    );
+
+    let config = Config {
+        audit_export: "syslog".into(),
+        ..Config::default()
+    };
+    assert!(refused(&config).contains("`audit_export` (\"syslog\")"));
+}
+
+#[test]
+fn the_audit_webhook_needs_a_long_secret() {
+    let config = Config {
+        audit_webhook_url: Some("https://siem.example/ingest".into()),
+        ..Config::default()
+    };
+    assert!(refused(&config).contains("`audit_webhook_secret` is required"));
+
+    let config = Config {
+        audit_webhook_secret: Some("x".repeat(31)),
+        ..config
+    };
+    let message = refused(&config);
+    assert!(message.contains("at least 32 characters"), "{message}");
+    assert!(
+        !message.contains("xxx"),
+        "the secret is never echoed: {message}"
+    );
+
+    let config = Config {
+        audit_webhook_secret: Some("x".repeat(32)),
+        ..config
+    };
+    let webhook = config.settings().unwrap().audit.webhook.unwrap();
+    assert_eq!(webhook.url, "https://siem.example/ingest");
+
+    let config = Config {
+        audit_webhook_url: Some("ftp://siem.example/".into()),
+        ..config
+    };
+    assert!(refused(&config).contains("expected an https URL"));
+}
+
+#[test]
+fn audit_retention_is_off_by_default() {
+    assert_eq!(
+        Config::default().settings().unwrap().audit.retention_days,
+        0
+    );
+}

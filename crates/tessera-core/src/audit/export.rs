@@ -1,0 +1,144 @@
+//! Export of the sealed chain as JSON lines, one event per line in chain order: to standard
+//! output or a file (the `audit_export` setting), and as the webhook's body.
+//!
+//! Each line carries the event's position and both hashes, so a receiver can check the
+//! chain itself. A file export resumes after the position on its last complete line, so a
+//! restart neither repeats nor skips an event; standard output has no memory and starts at
+//! the chain's end when the process starts.
+
+use std::io::SeekFrom;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use tessera_store::{SealedAuditEvent, Store, StoreError};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
+
+/// Events read per query.
+const PAGE: i64 = 500;
+
+/// How much of a file's end is read to find its last line; far more than one event.
+const TAIL_BYTES: u64 = 256 * 1024;
+
+/// Where JSON lines go.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ExportTarget {
+    /// No export (the default).
+    #[default]
+    Off,
+    Stdout,
+    /// Appended to this file, created if absent.
+    File(PathBuf),
+}
+
+/// One event as a JSON line, without the newline.
+pub fn json_line(sealed: &SealedAuditEvent) -> String {
+    let event = &sealed.event;
+    // `detail` is JSON written by Tessera; should a row hold something else, it is exported
+    // as the text it is rather than dropped.
+    let detail = serde_json::from_str::<Value>(&event.detail)
+        .unwrap_or_else(|_| Value::String(event.detail.clone()));
+    json!({
+        "seq": sealed.seq,
+        "id": event.id,
+        "occurred_at": event.occurred_at,
+        "event_type": event.event_type,
+        "outcome": event.outcome,
+        "user_id": event.user_id,
+        "client_id": event.client_id,
+        "source_ip": event.source_ip,
+        "user_agent": event.user_agent,
+        "request_id": event.request_id,
+        "detail": detail,
+        "prev": sealed.prev,
+        "hash": sealed.hash,
+    })
+    .to_string()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("writing the audit export failed")]
+    Io(#[from] std::io::Error),
+    #[error("reading the audit trail failed")]
+    Store(#[from] StoreError),
+}
+
+/// Writes sealed events to one target, remembering the last position written.
+pub struct Exporter {
+    out: Box<dyn AsyncWrite + Send + Unpin>,
+    after: i64,
+}
+
+impl Exporter {
+    /// Opens `target`; `None` when export is off. A file resumes after its last line;
+    /// standard output starts after the chain's current end.
+    pub async fn open(target: &ExportTarget, store: &Store) -> Result<Option<Self>, ExportError> {
+        let (out, after): (Box<dyn AsyncWrite + Send + Unpin>, i64) = match target {
+            ExportTarget::Off => return Ok(None),
+            ExportTarget::Stdout => (
+                Box::new(tokio::io::stdout()),
+                store.audit_chain_head().await?.seq,
+            ),
+            ExportTarget::File(path) => {
+                let (file, after) = open_file(path).await?;
+                (Box::new(file), after)
+            }
+        };
+        Ok(Some(Self { out, after }))
+    }
+
+    /// Writes every event sealed since the last call; returns how many.
+    pub async fn export(&mut self, store: &Store) -> Result<u64, ExportError> {
+        let mut written = 0;
+        loop {
+            let page = store.sealed_audit_events(self.after, PAGE).await?;
+            let Some(last) = page.last().map(|event| event.seq) else {
+                return Ok(written);
+            };
+            let mut lines = String::new();
+            for event in &page {
+                lines.push_str(&json_line(event));
+                lines.push('\n');
+            }
+            self.out.write_all(lines.as_bytes()).await?;
+            self.out.flush().await?;
+            self.after = last;
+            written += page.len() as u64;
+        }
+    }
+}
+
+/// Opens `path` for appending and finds the position on its last complete line (0 for a
+/// new or empty file). A line cut short by a crash is ended, so the next line starts clean;
+/// the events on it are written again after it.
+async fn open_file(path: &Path) -> Result<(tokio::fs::File, i64), ExportError> {
+    let mut file = tokio::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .await?;
+    let len = file.metadata().await?.len();
+    let start = len.saturating_sub(TAIL_BYTES);
+    file.seek(SeekFrom::Start(start)).await?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).await?;
+
+    let ends_cleanly = tail.last().is_none_or(|&byte| byte == b'\n');
+    if !ends_cleanly {
+        file.write_all(b"\n").await?;
+    }
+    let after = last_seq(&tail).unwrap_or(0);
+    Ok((file, after))
+}
+
+/// The `seq` of the last line of `tail` that is a complete JSON object.
+fn last_seq(tail: &[u8]) -> Option<i64> {
+    tail.split(|&byte| byte == b'\n')
+        .rev()
+        .filter_map(|line| serde_json::from_slice::<Value>(line).ok())
+        .find_map(|line| line.get("seq").and_then(Value::as_i64))
+}
+
+#[cfg(test)]
+mod tests;
