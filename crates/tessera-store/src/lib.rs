@@ -11,6 +11,7 @@
 mod admin;
 mod assertions;
 mod audit;
+mod client_changes;
 mod clients;
 mod codes;
 mod consents;
@@ -34,6 +35,7 @@ use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 pub use admin::IdempotentResponse;
 pub use audit::{AuditEvent, Outcome, StoredAuditEvent};
+pub use client_changes::{ClientRemoval, PreviousSecret};
 pub use clients::{Client, NewClient, DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL};
 pub use codes::{AuthorizationCode, Redemption};
 pub use consents::Consent;
