@@ -258,6 +258,7 @@ impl TestServer {
             backchannel_logout_uri: None,
             jwks: None,
             jwks_uri: None,
+            ..NewClientRequest::default()
         };
         let created = accounts::create_client(self.provider.store(), request, unix_now())
             .await
