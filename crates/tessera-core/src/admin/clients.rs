@@ -66,6 +66,65 @@ fn check_registration(
     Ok(registration)
 }
 
+/// The registration `body` as the shared validator takes it; `jwks` is its JWK set as text.
+fn request_of<'a>(body: &'a ClientRegistration, jwks: Option<&'a str>) -> NewClientRequest<'a> {
+    NewClientRequest {
+        name: &body.name,
+        redirect_uris: &body.redirect_uris,
+        public: body.client_type == ClientType::Public,
+        first_party: body.first_party,
+        id_token_alg: &body.id_token_signed_response_alg,
+        scope: &body.scope,
+        grant_types: &body.grant_types,
+        post_logout_redirect_uris: &body.post_logout_redirect_uris,
+        backchannel_logout_uri: body.backchannel_logout_uri.as_deref(),
+        jwks,
+        jwks_uri: body.jwks_uri.as_deref(),
+        mfa: view::policy_of(body.mfa),
+        refresh_token_ttl: body.refresh_token_ttl,
+        refresh_token_idle_ttl: body.refresh_token_idle_ttl,
+        access_token_ttl: body.access_token_ttl,
+    }
+}
+
+/// Rule 3: the patched registration authenticates as the client does now.
+fn check_same_method(
+    client: &Client,
+    registration: &Registration,
+    patch: &ClientPatch,
+) -> Result<(), AdminError> {
+    if registration.auth_method == client.token_endpoint_auth_method {
+        return Ok(());
+    }
+    let field = if patch.jwks.is_some() {
+        "/jwks"
+    } else {
+        "/jwks_uri"
+    };
+    Err(AdminError::invalid(
+        field,
+        format!(
+            "would change how the client authenticates (it uses {}); register a new client \
+             instead",
+            client.token_endpoint_auth_method
+        ),
+    ))
+}
+
+/// Rule 4: the digest of the client's secret, if it authenticates with one.
+fn secret_of(client: &Client) -> Result<Vec<u8>, AdminError> {
+    match (
+        &client.secret_hash,
+        client.token_endpoint_auth_method.as_str(),
+    ) {
+        (Some(hash), methods::CLIENT_SECRET_BASIC) => Ok(hash.clone()),
+        _ => Err(AdminError::Conflict(format!(
+            "the client authenticates with {} and has no secret to rotate",
+            client.token_endpoint_auth_method
+        ))),
+    }
+}
+
 /// The client `id` as it is inside `tx`, if `if_match` accepts its version.
 async fn current(
     tx: &mut Tx,
@@ -91,23 +150,7 @@ impl Provider {
         ctx: &RequestContext,
     ) -> Result<Replay, AdminError> {
         let jwks = body.jwks.as_ref().map(serde_json::Value::to_string);
-        let request = NewClientRequest {
-            name: &body.name,
-            redirect_uris: &body.redirect_uris,
-            public: body.client_type == ClientType::Public,
-            first_party: body.first_party,
-            id_token_alg: &body.id_token_signed_response_alg,
-            scope: &body.scope,
-            grant_types: &body.grant_types,
-            post_logout_redirect_uris: &body.post_logout_redirect_uris,
-            backchannel_logout_uri: body.backchannel_logout_uri.as_deref(),
-            jwks: jwks.as_deref(),
-            jwks_uri: body.jwks_uri.as_deref(),
-            mfa: view::policy_of(body.mfa),
-            refresh_token_ttl: body.refresh_token_ttl,
-            refresh_token_idle_ttl: body.refresh_token_idle_ttl,
-            access_token_ttl: body.access_token_ttl,
-        };
+        let request = request_of(body, jwks.as_deref());
         let registration = check_registration(principal, &request)?;
 
         let mut tx = self.inner.store.begin().await?;
@@ -207,22 +250,7 @@ impl Provider {
             }
         };
 
-        // Rule 3.
-        if registration.auth_method != client.token_endpoint_auth_method {
-            let field = if patch.jwks.is_some() {
-                "/jwks"
-            } else {
-                "/jwks_uri"
-            };
-            return Err(AdminError::invalid(
-                field,
-                format!(
-                    "would change how the client authenticates (it uses {}); register a new \
-                     client instead",
-                    client.token_endpoint_auth_method
-                ),
-            ));
-        }
+        check_same_method(&client, &registration, patch)?;
 
         // Rule 2.
         let scope = registration.scope.to_string();
@@ -299,19 +327,7 @@ impl Provider {
         let client = current(&mut tx, id, if_match).await?;
         check_escalation(principal, &[&client.allowed_scope])?;
 
-        // Rule 4: public and private_key_jwt clients have no secret to replace.
-        let old_hash = match (
-            &client.secret_hash,
-            client.token_endpoint_auth_method.as_str(),
-        ) {
-            (Some(hash), methods::CLIENT_SECRET_BASIC) => hash.clone(),
-            _ => {
-                return Err(AdminError::Conflict(format!(
-                    "the client authenticates with {} and has no secret to rotate",
-                    client.token_endpoint_auth_method
-                )))
-            }
-        };
+        let old_hash = secret_of(&client)?;
 
         let secret = RandomSecret::generate();
         let previous = (grace > 0).then_some(PreviousSecret {
