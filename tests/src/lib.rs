@@ -20,6 +20,7 @@ pub use tessera_store::testing::engines;
 
 pub mod account;
 pub mod admin;
+pub mod admin_clients;
 pub mod expect;
 pub mod factors;
 pub mod lifecycle;
@@ -257,6 +258,7 @@ impl TestServer {
             backchannel_logout_uri: None,
             jwks: None,
             jwks_uri: None,
+            ..NewClientRequest::default()
         };
         let created = accounts::create_client(self.provider.store(), request, unix_now())
             .await

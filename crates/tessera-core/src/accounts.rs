@@ -1,24 +1,20 @@
 //! Creating users and clients, as the command line (and later the admin API) does.
 
+pub mod registration;
+
 use secrecy::SecretString;
 use serde_json::json;
-use tessera_protocol::admin::AdminScope;
-use tessera_protocol::scope::Scope;
-use tessera_protocol::types::RedirectUri;
-use tessera_store::{
-    AuditEvent, NewClient, NewUser, Outcome, Revoked, Store, StoreError, Tx,
-    DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL,
-};
+use tessera_protocol::admin::FieldError;
+use tessera_store::{AuditEvent, NewUser, Outcome, Revoked, Store, StoreError, Tx};
 
 use crate::backchannel::LogoutNotices;
-use crate::client_auth::methods;
-use crate::keys::Alg;
 use crate::mfa::MfaPolicy;
 use crate::password::PasswordHasher;
 use crate::password_policy::{PasswordPolicy, PasswordRefusal};
-use crate::secret::RandomSecret;
 use crate::username::{username_key, UsernameError};
 use crate::{Provider, ProviderError};
+
+pub use registration::{CreatedClient, NewClientRequest, UriRefusal, GRANT_TYPES};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {
@@ -34,44 +30,9 @@ pub enum AccountError {
     NoSuchClient,
     #[error("{0}")]
     PasswordRefused(#[from] PasswordRefusal),
-    #[error("redirect URI {uri:?} {reason}")]
-    RedirectUri {
-        uri: String,
-        reason: tessera_protocol::types::RedirectUriError,
-    },
-    #[error("at least one redirect URI is required for the authorization_code grant")]
-    NoRedirectUri,
-    #[error(
-        "unknown grant type {0:?}: use authorization_code, refresh_token or client_credentials"
-    )]
-    GrantType(String),
-    #[error(
-        "the refresh_token grant needs authorization_code too: refresh tokens are issued \
-         with codes (RFC 6749 §1.5); pass --grant-type for each grant"
-    )]
-    RefreshWithoutCode,
-    #[error("a public client cannot use the client_credentials grant (RFC 6749 §4.4)")]
-    PublicClientCredentials,
-    #[error("backchannel logout URI {uri:?} {reason}")]
-    BackchannelLogoutUri { uri: String, reason: UriRefusal },
-    #[error("jwks_uri {uri:?} {reason}")]
-    JwksUri { uri: String, reason: UriRefusal },
-    #[error("give either an inline JWKS or a jwks_uri, not both")]
-    JwksTwice,
-    #[error("a public client cannot register keys: private_key_jwt is for confidential clients")]
-    PublicClientKeys,
-    #[error("the JWKS is invalid: {0}")]
-    Jwks(&'static str),
-    #[error("unsupported ID token algorithm {0:?}: use RS256 or ES256")]
-    Alg(String),
-    #[error("scope is malformed")]
-    Scope,
-    #[error(
-        "unknown admin scope {0:?}: the admin scopes are admin:users:read, admin:users:write, \
-         admin:clients:read, admin:clients:write, admin:keys:read, admin:keys:write, \
-         admin:audit:read, admin:roles:write"
-    )]
-    UnknownAdminScope(String),
+    /// A client registration broke these rules (JSON Pointers as in the admin API).
+    #[error("invalid client registration: {}", describe(.0))]
+    Invalid(Vec<FieldError>),
     #[error(
         "unknown role {0:?}: the roles are admin, user-admin, client-admin, key-admin, auditor"
     )]
@@ -82,6 +43,14 @@ pub enum AccountError {
     Store(#[from] StoreError),
     #[error("password hashing failed")]
     Password(#[from] crate::password::PasswordError),
+}
+
+fn describe(errors: &[FieldError]) -> String {
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{} {}", e.field, e.message))
+        .collect();
+    parts.join("; ")
 }
 
 pub struct NewUserRequest<'a> {
@@ -131,242 +100,31 @@ pub async fn create_user(
     Ok(id)
 }
 
-#[derive(Default)]
-pub struct NewClientRequest<'a> {
-    pub name: &'a str,
-    pub redirect_uris: &'a [String],
-    pub public: bool,
-    pub first_party: bool,
-    pub id_token_alg: &'a str,
-    pub scope: &'a str,
-    /// Grant types the client may use; see [`GRANT_TYPES`].
-    pub grant_types: &'a [String],
-    pub post_logout_redirect_uris: &'a [String],
-    pub backchannel_logout_uri: Option<&'a str>,
-    /// An inline JWK set (JSON) of public keys; registers the client for
-    /// `private_key_jwt` (OIDC Core §9), with no secret.
-    pub jwks: Option<&'a str>,
-    /// Where the client publishes its JWK set; registers it for `private_key_jwt`.
-    pub jwks_uri: Option<&'a str>,
-}
-
-/// Grant types a client can be registered for.
-pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
-
-/// A created client; the secret exists only here, and only for confidential clients.
-pub struct CreatedClient {
-    pub client_id: String,
-    pub client_secret: Option<RandomSecret>,
-}
-
+/// Registers a client from the command line; see [`registration::validate`] for the rules.
 pub async fn create_client(
     store: &Store,
     request: NewClientRequest<'_>,
     now: i64,
 ) -> Result<CreatedClient, AccountError> {
-    for grant in request.grant_types {
-        if !GRANT_TYPES.contains(&grant.as_str()) {
-            return Err(AccountError::GrantType(grant.clone()));
-        }
-    }
-    let uses_code = request
-        .grant_types
-        .iter()
-        .any(|g| g == "authorization_code");
-    if uses_code && request.redirect_uris.is_empty() {
-        return Err(AccountError::NoRedirectUri);
-    }
-    // RFC 6749 §1.5: a refresh token comes with an authorization grant, here a code; a
-    // client registered for refresh alone could never obtain one.
-    let uses_refresh = request.grant_types.iter().any(|g| g == "refresh_token");
-    if uses_refresh && !uses_code {
-        return Err(AccountError::RefreshWithoutCode);
-    }
-    // RFC 6749 §4.4: only confidential clients may use the client credentials grant.
-    if request.public
-        && request
-            .grant_types
-            .iter()
-            .any(|g| g == "client_credentials")
-    {
-        return Err(AccountError::PublicClientCredentials);
-    }
-    for uri in request
-        .redirect_uris
-        .iter()
-        .chain(request.post_logout_redirect_uris)
-    {
-        RedirectUri::register(uri).map_err(|reason| AccountError::RedirectUri {
-            uri: uri.clone(),
-            reason,
-        })?;
-    }
-    if let Some(uri) = request.backchannel_logout_uri {
-        check_secure_uri(uri).map_err(|reason| AccountError::BackchannelLogoutUri {
-            uri: uri.to_string(),
-            reason,
-        })?;
-    }
-    let auth_method = key_registration(&request)?;
-    if Alg::parse(request.id_token_alg).is_none() {
-        return Err(AccountError::Alg(request.id_token_alg.to_string()));
-    }
-    let scope = Scope::parse(request.scope).map_err(|_| AccountError::Scope)?;
-    // A misspelt admin scope would be registered, granted and then mean nothing; refuse it.
-    if let Some(unknown) = scope
-        .iter()
-        .find(|s| AdminScope::is_admin(s) && AdminScope::parse(s).is_none())
-    {
-        return Err(AccountError::UnknownAdminScope(unknown.to_string()));
-    }
-
-    let client_id = RandomSecret::generate().expose()[..22].to_string();
-    let secret = (auth_method == methods::CLIENT_SECRET_BASIC).then(RandomSecret::generate);
-    let secret_hash = secret.as_ref().map(RandomSecret::digest);
+    let registration = registration::validate(&request).map_err(AccountError::Invalid)?;
 
     let mut tx = store.begin().await?;
-    tx.insert_client(
-        &NewClient {
-            id: &client_id,
-            name: request.name,
-            secret_hash: secret_hash.as_ref().map(|h| h.as_slice()),
-            redirect_uris: request.redirect_uris,
-            allowed_scope: &scope.to_string(),
-            id_token_alg: request.id_token_alg,
-            first_party: request.first_party,
-            grant_types: request.grant_types,
-            jwks: request.jwks,
-            jwks_uri: request.jwks_uri,
-            post_logout_redirect_uris: request.post_logout_redirect_uris,
-            backchannel_logout_uri: request.backchannel_logout_uri,
-            refresh_token_ttl: DEFAULT_REFRESH_TOKEN_TTL,
-            refresh_token_idle_ttl: DEFAULT_REFRESH_TOKEN_IDLE_TTL,
-            token_endpoint_auth_method: auth_method,
-        },
-        now,
-    )
-    .await?;
+    let created = registration::insert(&mut tx, &request, &registration, now).await?;
     tx.record(&AuditEvent {
         occurred_at: now,
         event_type: "client.create",
         outcome: Outcome::Success,
-        client_id: Some(client_id.clone()),
-        detail: json!({ "via": "cli", "public": request.public, "auth_method": auth_method }),
+        client_id: Some(created.client_id.clone()),
+        detail: json!({
+            "via": "cli",
+            "public": request.public,
+            "auth_method": registration.auth_method,
+        }),
         ..AuditEvent::default()
     })
     .await?;
     tx.commit().await?;
-    Ok(CreatedClient {
-        client_id,
-        client_secret: secret,
-    })
-}
-
-/// Why a URI Tessera will call (a `jwks_uri`, a `backchannel_logout_uri`) was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum UriRefusal {
-    #[error("is not an absolute URL")]
-    Malformed,
-    /// Back-Channel Logout 1.0 §2.2 forbids a fragment in `backchannel_logout_uri`, and a
-    /// fragment is never sent to a server, so it can only be a mistake in a `jwks_uri`.
-    #[error("must not have a fragment (#...)")]
-    Fragment,
-    #[error("must be https, or http on a loopback address")]
-    Scheme,
-}
-
-/// `https`, or `http` on a loopback address; no fragment. Each rule has its own reason, so
-/// that the operator is told which one the URI broke.
-fn check_secure_uri(uri: &str) -> Result<(), UriRefusal> {
-    let url = url::Url::parse(uri).map_err(|_| UriRefusal::Malformed)?;
-
-    if url.fragment().is_some() {
-        return Err(UriRefusal::Fragment);
-    }
-
-    let loopback_http = url.scheme() == "http" && tessera_protocol::types::is_loopback(&url);
-    if url.scheme() != "https" && !loopback_http {
-        return Err(UriRefusal::Scheme);
-    }
-    Ok(())
-}
-
-/// Smallest RSA modulus accepted, bits: RFC 7518 §3.3 requires 2048 or more for RS256 (and
-/// §3.5 for PS256). A shorter key could be registered but never verify an assertion.
-const MIN_RSA_BITS: usize = 2048;
-
-/// The length in bits of an RSA JWK's modulus `n` (RFC 7518 §6.3.1.1), leading zero
-/// octets ignored; `None` when `n` is missing or not base64url.
-fn rsa_modulus_bits(key: &josekit::jwk::Jwk) -> Option<usize> {
-    use base64::Engine;
-
-    let n = key.parameter("n")?.as_str()?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(n)
-        .ok()?;
-    let start = bytes.iter().position(|b| *b != 0)?;
-    let significant = &bytes[start..];
-    let top_bits = 8 - significant.first()?.leading_zeros() as usize;
-    Some((significant.len() - 1) * 8 + top_bits)
-}
-
-/// Parameters of a JWK that belong to a private or symmetric key (RFC 7518 §6.2.2, §6.3.2,
-/// §6.4.1): a registration holds public keys only.
-const PRIVATE_JWK_PARAMS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
-
-/// The token endpoint method the request registers (RFC 7591 §2), checking its keys.
-fn key_registration(request: &NewClientRequest<'_>) -> Result<&'static str, AccountError> {
-    let has_keys = request.jwks.is_some() || request.jwks_uri.is_some();
-    if !has_keys {
-        return Ok(if request.public {
-            methods::NONE
-        } else {
-            methods::CLIENT_SECRET_BASIC
-        });
-    }
-
-    if request.jwks.is_some() && request.jwks_uri.is_some() {
-        return Err(AccountError::JwksTwice);
-    }
-
-    if request.public {
-        return Err(AccountError::PublicClientKeys);
-    }
-
-    if let Some(uri) = request.jwks_uri {
-        check_secure_uri(uri).map_err(|reason| AccountError::JwksUri {
-            uri: uri.to_string(),
-            reason,
-        })?;
-    }
-
-    if let Some(jwks) = request.jwks {
-        let set = josekit::jwk::JwkSet::from_bytes(jwks)
-            .map_err(|_| AccountError::Jwks("not a JSON JWK set"))?;
-        if set.keys().is_empty() {
-            return Err(AccountError::Jwks("it has no keys"));
-        }
-        for key in set.keys() {
-            if !matches!(key.key_type(), "RSA" | "EC") {
-                return Err(AccountError::Jwks("only RSA and EC keys are accepted"));
-            }
-            if PRIVATE_JWK_PARAMS
-                .iter()
-                .any(|p| key.parameter(p).is_some())
-            {
-                return Err(AccountError::Jwks("it contains a private key"));
-            }
-            if key.key_type() == "RSA"
-                && rsa_modulus_bits(key).is_none_or(|bits| bits < MIN_RSA_BITS)
-            {
-                return Err(AccountError::Jwks(
-                    "an RSA key is shorter than 2048 bits (RFC 7518 §3.3)",
-                ));
-            }
-        }
-    }
-
-    Ok(methods::PRIVATE_KEY_JWT)
+    Ok(created)
 }
 
 /// Disables or re-enables an account, as an administrator does. Disabling revokes every
@@ -557,6 +315,3 @@ pub async fn set_client_mfa(
     tx.commit().await?;
     Ok(())
 }
-
-#[cfg(test)]
-mod tests;

@@ -14,6 +14,7 @@
 //! 4. each endpoint demands its own scope ([`AdminPrincipal::require`], RFC 6750 §3.1
 //!    `insufficient_scope`, 403).
 
+pub mod clients;
 pub mod grants;
 pub mod idempotency;
 pub mod roles;

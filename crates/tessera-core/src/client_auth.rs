@@ -4,7 +4,8 @@
 //! Enforces: the client exists; it uses the method it registered
 //! (`token_endpoint_auth_method`, RFC 7591 §2), so a `private_key_jwt` client can never
 //! fall back to a secret, nor a confidential client to `none`; a secret is compared in
-//! constant time against the stored digest; an assertion passes
+//! constant time against the stored digest, or against the digest of the secret a rotation
+//! replaced until the grace period the admin chose ends; an assertion passes
 //! [`crate::client_assertion`]. Every failure is answered with the same `invalid_client`
 //! and recorded with its reason. A secret or an assertion is charged to the client's and
 //! the address's throttle counters before it is checked ([`crate::throttle`]); while their
@@ -129,9 +130,7 @@ impl Provider {
             (
                 ClientCredentials::Basic { secret, .. } | ClientCredentials::Post { secret, .. },
                 Some(stored),
-            ) => matches_digest(secret.expose_secret(), stored)
-                .then_some(())
-                .ok_or("secret_mismatch"),
+            ) => secret_verdict(&client, secret.expose_secret(), stored, now),
             // A public client has no secret to present.
             (ClientCredentials::None { .. }, None) => Ok(()),
             (ClientCredentials::PrivateKeyJwt { assertion, .. }, _) => {
@@ -144,6 +143,29 @@ impl Provider {
     }
 }
 
+/// A presented secret against the current one and, during the grace period a rotation
+/// chose, the one it replaced. Both digests are compared in constant time, and both
+/// comparisons always run, so the answer's timing tells nothing about which one matched.
+fn secret_verdict(
+    client: &Client,
+    presented: &str,
+    current: &[u8],
+    now: i64,
+) -> Result<(), &'static str> {
+    let is_current = matches_digest(presented, current);
+
+    // The replaced secret counts only before its expiry ([`Client::previous_secret_at`]).
+    let is_previous = client
+        .previous_secret_at(now)
+        .is_some_and(|previous| matches_digest(presented, previous));
+
+    if is_current | is_previous {
+        Ok(())
+    } else {
+        Err("secret_mismatch")
+    }
+}
+
 /// Whether the presented credentials are of the kind the client registered.
 fn uses_registered_method(credentials: &ClientCredentials, client: &Client) -> bool {
     match client.token_endpoint_auth_method.as_str() {
@@ -153,5 +175,61 @@ fn uses_registered_method(credentials: &ClientCredentials, client: &Client) -> b
             credentials,
             ClientCredentials::Basic { .. } | ClientCredentials::Post { .. }
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use tessera_store::Client;
+
+    use super::secret_verdict;
+    use crate::secret::digest;
+
+    fn rotated(expires_at: i64) -> Client {
+        Client {
+            id: "app".into(),
+            name: "App".into(),
+            secret_hash: Some(digest("new-secret").to_vec()),
+            redirect_uris: vec![],
+            allowed_scope: "openid".into(),
+            id_token_alg: "RS256".into(),
+            first_party: false,
+            grant_types: vec!["client_credentials".into()],
+            jwks: None,
+            jwks_uri: None,
+            post_logout_redirect_uris: vec![],
+            backchannel_logout_uri: None,
+            refresh_token_ttl: 100,
+            refresh_token_idle_ttl: 10,
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            mfa: "default".into(),
+            access_token_ttl: None,
+            previous_secret_hash: Some(digest("old-secret").to_vec()),
+            previous_secret_expires_at: Some(expires_at),
+            version: 2,
+            created_at: 0,
+            updated_at: Some(0),
+        }
+    }
+
+    /// The replaced secret works until the end of its grace period, and from then on never.
+    #[test]
+    fn the_previous_secret_is_accepted_until_it_expires() {
+        let client = rotated(1000);
+        let current = client.secret_hash.clone().unwrap();
+        assert_eq!(
+            secret_verdict(&client, "new-secret", &current, 5000),
+            Ok(())
+        );
+        assert_eq!(secret_verdict(&client, "old-secret", &current, 999), Ok(()));
+        assert_eq!(
+            secret_verdict(&client, "old-secret", &current, 1000),
+            Err("secret_mismatch")
+        );
+        assert_eq!(
+            secret_verdict(&client, "other", &current, 10),
+            Err("secret_mismatch")
+        );
     }
 }

@@ -291,7 +291,7 @@ impl Provider {
             iss: issuer.to_string(),
             sub: user_id.unwrap_or(&client.id).to_string(),
             aud: issuer.to_string(),
-            exp: now + settings.access_token_ttl,
+            exp: now + client.access_token_ttl.unwrap_or(settings.access_token_ttl),
             iat: now,
             jti: jti.clone(),
             client_id: client.id.clone(),

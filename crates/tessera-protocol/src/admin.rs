@@ -5,11 +5,17 @@
 //! Request bodies refuse unknown fields: a typo, or an attempt to set a field the server owns
 //! (`id`, `sub`, `created_at`, a role), fails loudly instead of being ignored.
 
+mod client;
 mod me;
 mod problem;
 mod scope;
 mod user_access;
 
+pub use client::{
+    ClientList, ClientListQuery, ClientMfa, ClientPatch, ClientRegistration, ClientType,
+    ClientView, ClientWithSecret, SecretRotation, SecretRotationRequest, DEFAULT_PAGE,
+    MAX_GRACE_PERIOD, MAX_PAGE,
+};
 pub use me::Caller;
 pub use problem::{FieldError, Problem, ProblemType};
 pub use scope::AdminScope;

@@ -37,7 +37,17 @@ pub struct Client {
     /// Whether logins for this client need a second factor: `required`, `optional`, or
     /// `default` (the provider's `mfa_default` decides).
     pub mfa: String,
+    /// Lifetime of the access tokens issued to this client, seconds; `None` keeps the
+    /// provider's `access_token_ttl`.
+    pub access_token_ttl: Option<i64>,
+    /// SHA-256 of the secret a rotation replaced, accepted until
+    /// `previous_secret_expires_at`; see [`Client::previous_secret_at`].
+    pub previous_secret_hash: Option<Vec<u8>>,
+    pub previous_secret_expires_at: Option<i64>,
+    /// Bumped by every change (the admin API's `ETag`).
+    pub version: i64,
     pub created_at: i64,
+    pub updated_at: Option<i64>,
 }
 
 impl Client {
@@ -49,6 +59,16 @@ impl Client {
     /// client has no secret either, but it is confidential.
     pub fn is_public(&self) -> bool {
         self.token_endpoint_auth_method == "none"
+    }
+
+    /// The digest of the replaced secret while its grace period lasts at `now`, and `None`
+    /// from its expiry on.
+    pub fn previous_secret_at(&self, now: i64) -> Option<&[u8]> {
+        let expires_at = self.previous_secret_expires_at?;
+        if now >= expires_at {
+            return None;
+        }
+        self.previous_secret_hash.as_deref()
     }
 }
 
@@ -68,7 +88,10 @@ pub struct NewClient<'a> {
     pub backchannel_logout_uri: Option<&'a str>,
     pub refresh_token_ttl: i64,
     pub refresh_token_idle_ttl: i64,
+    pub access_token_ttl: Option<i64>,
     pub token_endpoint_auth_method: &'a str,
+    /// `required`, `optional` or `default`.
+    pub mfa: &'a str,
 }
 
 /// Defaults for the lifetimes of refresh-token families: 30 days absolute, 14 days idle.
@@ -80,7 +103,7 @@ fn json_list(row: &AnyRow, column: &'static str) -> Result<Vec<String>> {
     serde_json::from_str(&text).map_err(|_| StoreError::Corrupt(column))
 }
 
-fn from_row(row: &AnyRow) -> Result<Client> {
+pub(crate) fn from_row(row: &AnyRow) -> Result<Client> {
     let grant_types: String = row.try_get("grant_types")?;
     Ok(Client {
         id: row.try_get("id")?,
@@ -103,14 +126,22 @@ fn from_row(row: &AnyRow) -> Result<Client> {
         refresh_token_idle_ttl: row.try_get("refresh_token_idle_ttl")?,
         token_endpoint_auth_method: row.try_get("token_endpoint_auth_method")?,
         mfa: row.try_get("mfa")?,
+        access_token_ttl: row.try_get("access_token_ttl")?,
+        previous_secret_hash: row.try_get("previous_secret_hash")?,
+        previous_secret_expires_at: row.try_get("previous_secret_expires_at")?,
+        version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
     })
 }
 
-const COLUMNS: &str = "id, name, secret_hash, redirect_uris, allowed_scope, id_token_alg, \
+pub(crate) const COLUMNS: &str =
+    "id, name, secret_hash, redirect_uris, allowed_scope, id_token_alg, \
                        first_party, grant_types, jwks, jwks_uri, post_logout_redirect_uris, \
                        backchannel_logout_uri, refresh_token_ttl, refresh_token_idle_ttl, \
-                       token_endpoint_auth_method, mfa, created_at";
+                       token_endpoint_auth_method, mfa, access_token_ttl, \
+                       previous_secret_hash, previous_secret_expires_at, version, created_at, \
+                       updated_at";
 
 impl Store {
     pub async fn client(&self, id: &str) -> Result<Option<Client>> {
@@ -143,8 +174,9 @@ impl Tx {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, allowed_scope, \
              id_token_alg, first_party, grant_types, jwks, jwks_uri, post_logout_redirect_uris, \
              backchannel_logout_uri, refresh_token_ttl, refresh_token_idle_ttl, created_at, \
-             token_endpoint_auth_method) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             token_endpoint_auth_method, access_token_ttl, mfa, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, 1)",
         )
         .bind(client.id)
         .bind(client.name)
@@ -162,6 +194,8 @@ impl Tx {
         .bind(client.refresh_token_idle_ttl)
         .bind(now)
         .bind(client.token_endpoint_auth_method)
+        .bind(client.access_token_ttl)
+        .bind(client.mfa)
         .execute(&mut *self.0)
         .await
         .map_err(conflict)?;

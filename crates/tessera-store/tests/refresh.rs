@@ -43,6 +43,8 @@ async fn seed(store: &Store) {
             refresh_token_ttl: 100,
             refresh_token_idle_ttl: 10,
             token_endpoint_auth_method: "client_secret_basic",
+            access_token_ttl: None,
+            mfa: "default",
         };
         tx.insert_client(&client, NOW).await.unwrap();
     }

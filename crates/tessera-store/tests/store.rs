@@ -42,6 +42,8 @@ async fn seed_client(store: &Store, id: &str) {
         refresh_token_ttl: tessera_store::DEFAULT_REFRESH_TOKEN_TTL,
         refresh_token_idle_ttl: tessera_store::DEFAULT_REFRESH_TOKEN_IDLE_TTL,
         token_endpoint_auth_method: "client_secret_basic",
+        access_token_ttl: None,
+        mfa: "default",
     };
     tx.insert_client(&client, NOW).await.unwrap();
     tx.commit().await.unwrap();

@@ -347,12 +347,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 backchannel_logout_uri: backchannel_logout_uri.as_deref(),
                 jwks: jwks.as_deref(),
                 jwks_uri: jwks_uri.as_deref(),
+                mfa: mfa.as_deref().and_then(MfaPolicy::parse),
+                ..NewClientRequest::default()
             };
             let created = accounts::create_client(&store, request, unix_now()).await?;
-            if let Some(mfa) = mfa.as_deref() {
-                let policy = MfaPolicy::parse(mfa);
-                accounts::set_client_mfa(&store, &created.client_id, policy, unix_now()).await?;
-            }
             println!("client_id: {}", created.client_id);
             match &created.client_secret {
                 Some(secret) => {

@@ -107,7 +107,6 @@ impl Provider {
 
     /// Stores the answer of a creation inside its transaction. Another request with the same
     /// key that committed first makes this a conflict: the caller's transaction rolls back.
-    #[allow(dead_code)] // Until the first creation endpoint stores its answer.
     pub(crate) async fn remember_answer(
         &self,
         tx: &mut Tx,

@@ -24,7 +24,12 @@ fn service(secret: bool, grants: &[&str]) -> Client {
         }
         .into(),
         mfa: "default".into(),
+        access_token_ttl: None,
+        previous_secret_hash: None,
+        previous_secret_expires_at: None,
+        version: 1,
         created_at: 0,
+        updated_at: None,
     }
 }
 

@@ -19,7 +19,12 @@ fn client(allowed: &str) -> Client {
         refresh_token_idle_ttl: 10,
         token_endpoint_auth_method: "none".into(),
         mfa: "default".into(),
+        access_token_ttl: None,
+        previous_secret_hash: None,
+        previous_secret_expires_at: None,
+        version: 1,
         created_at: 0,
+        updated_at: None,
     }
 }
 

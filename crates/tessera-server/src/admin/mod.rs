@@ -7,6 +7,7 @@
 //! description is collected from the handlers' annotations, served at `/admin/v1/openapi.json`
 //! and checked into `docs/admin-openapi.json`.
 
+mod clients;
 #[allow(dead_code)] // Until the resource modules use every extractor.
 mod extract;
 mod me;
@@ -64,7 +65,8 @@ impl Modify for BearerScheme {
 fn api() -> OpenApiRouter<AppState> {
     let inner = OpenApiRouter::new()
         .merge(me::router())
-        .merge(user_access::router());
+        .merge(user_access::router())
+        .merge(clients::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, inner)
 }
 
