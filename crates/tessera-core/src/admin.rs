@@ -17,6 +17,7 @@
 pub mod grants;
 pub mod idempotency;
 pub mod roles;
+pub mod users;
 
 use std::collections::BTreeSet;
 

@@ -223,6 +223,7 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
+        tx.record_login(&user.id, now).await?;
         tx.mark_interaction_authenticated(&interaction_hash, now)
             .await?;
         tx.record(&event).await?;

@@ -8,6 +8,7 @@
 mod me;
 mod problem;
 mod scope;
+pub mod users;
 
 pub use me::Caller;
 pub use problem::{FieldError, Problem, ProblemType};

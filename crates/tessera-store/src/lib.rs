@@ -22,6 +22,7 @@ mod logout;
 mod refresh;
 mod sessions;
 mod tokens;
+mod user_admin;
 mod users;
 mod webauthn;
 
@@ -45,6 +46,7 @@ pub use logout::{LogoutDelivery, LOGOUT_DELIVERY_RETENTION};
 pub use refresh::{RefreshClaim, RefreshTokenRecord, Revoked, StoredRefreshToken};
 pub use sessions::Session;
 pub use tokens::{AccessTokenRecord, StoredAccessToken};
+pub use user_admin::{FactorFilter, ProfileUpdate, UserQuery, UserRecord};
 pub use users::{NewUser, User};
 pub use webauthn::{NewWebauthnCredential, WebauthnCeremony, WebauthnCredential, WebauthnUse};
 

@@ -11,6 +11,7 @@
 mod extract;
 mod me;
 mod problem;
+mod users;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -61,7 +62,9 @@ impl Modify for BearerScheme {
 
 /// Every admin route, with its OpenAPI description.
 fn api() -> OpenApiRouter<AppState> {
-    let inner = OpenApiRouter::new().merge(me::router());
+    let inner = OpenApiRouter::new()
+        .merge(me::router())
+        .merge(users::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, inner)
 }
 
