@@ -1,0 +1,73 @@
+//! Helpers for the tests of `/admin/v1/users`: requests with headers, and the audit event an
+//! admin call left.
+
+use reqwest::{Method, Response};
+use serde_json::Value;
+
+use crate::{http_client, TestServer};
+
+/// The scopes a user administrator's service token carries.
+pub const USERS_RW: &str = "admin:users:read admin:users:write";
+
+impl TestServer {
+    /// An admin API request with `token`, a JSON body and extra `headers`.
+    pub async fn admin_with(
+        &self,
+        method: Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut request = http_client().request(method, self.url(&format!("/admin/v1{path}")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Creates a person over the API; their JSON view and ETag.
+    pub async fn admin_create_user(&self, token: &str, body: &Value) -> (Value, String) {
+        let response = self
+            .admin(Method::POST, Some(token), "/users", Some(body))
+            .await;
+        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        json_and_etag(response).await
+    }
+
+    /// Reads a person over the API; their JSON view and ETag.
+    pub async fn admin_user(&self, token: &str, id: &str) -> (Value, String) {
+        let response = self
+            .admin(Method::GET, Some(token), &format!("/users/{id}"), None)
+            .await;
+        assert_eq!(response.status(), 200);
+        json_and_etag(response).await
+    }
+
+    /// The newest audit event of `event_type`, as (outcome, detail).
+    pub async fn last_event(&self, event_type: &str) -> (String, Value) {
+        let events = self
+            .provider
+            .store()
+            .recent_audit_events(200)
+            .await
+            .unwrap();
+        let event = events
+            .into_iter()
+            .find(|e| e.event_type == event_type)
+            .unwrap_or_else(|| panic!("no {event_type} event"));
+        (event.outcome, serde_json::from_str(&event.detail).unwrap())
+    }
+}
+
+/// The body and `ETag` of a 2xx answer.
+pub async fn json_and_etag(response: Response) -> (Value, String) {
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    (response.json().await.unwrap(), etag)
+}
