@@ -53,7 +53,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 pub struct UserPatch {
     /// Cannot be cleared.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = String, required = false)]
     pub username: Patch<String>,
     /// `null` removes the address. A new address is unverified unless `email_verified` is
     /// given too.
@@ -62,7 +62,7 @@ pub struct UserPatch {
     pub email: Patch<String>,
     /// Cannot be cleared.
     #[serde(default)]
-    #[schema(value_type = Option<bool>)]
+    #[schema(value_type = bool, required = false)]
     pub email_verified: Patch<bool>,
     #[serde(default)]
     #[schema(value_type = Option<String>, nullable)]
