@@ -6,7 +6,7 @@
 use reqwest::Method;
 use serde_json::json;
 use tessera_e2e::admin_users::USERS_RW;
-use tessera_e2e::expect::{assert_error_page, page, page_of};
+use tessera_e2e::expect::{assert_error_page, assert_sent_to_login, page, page_of};
 use tessera_e2e::factors::is_enrolment;
 use tessera_e2e::{engines, hidden_field, location, Browser, Followed, TestClient, TestServer};
 
@@ -230,7 +230,7 @@ async fn the_form_cannot_be_reached_without_the_password() {
         let owed = Browser::new();
         new_password_form(&server, &owed, &client).await;
         let response = owed.get(&server.url("/factor")).await;
-        assert_error_page(response, "invalid_request").await;
+        assert_sent_to_login(&server, &response);
         server.stop().await;
     }
 }

@@ -210,9 +210,13 @@ async fn an_admin_reads_a_person() {
         assert_eq!(detail["admin"], format!("client:{}", client.id));
         assert_eq!(detail["target"], json!({ "user": id }));
 
-        let path = "/users/00000000-0000-4000-8000-000000000000";
-        let (status, _) = problem(server.admin(Method::GET, Some(&token), path, None).await).await;
-        assert_eq!(status, 404);
+        for path in [
+            "/users/00000000-0000-4000-8000-000000000000",
+            "/users/a%00b",
+        ] {
+            let response = server.admin(Method::GET, Some(&token), path, None).await;
+            assert_eq!(problem(response).await.0, 404, "{path}");
+        }
         let (outcome, _) = server.last_event("admin.user.read").await;
         assert_eq!(outcome, "failure");
 
@@ -317,6 +321,13 @@ async fn an_admin_lists_people_by_page_and_filter() {
             fields(&body),
             ["limit", "cursor", "status", "factor", "last_login_after"]
         );
+
+        // A NUL fits no name, and PostgreSQL's text holds none: a 400, not a fault.
+        let response = server
+            .admin(Method::GET, Some(&token), "/users?q=a%00b", None)
+            .await;
+        let (status, body) = problem(response).await;
+        assert_eq!((status, fields(&body)), (400, vec!["q".to_string()]));
 
         let (status, _) = problem(server.admin(Method::GET, None, "/users", None).await).await;
         assert_eq!(status, 401);

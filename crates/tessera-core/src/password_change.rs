@@ -120,10 +120,26 @@ impl Provider {
         }
 
         // Step 4: the change, what it ends, and the login's next step, together.
+        let next = self
+            .replace_required(browser, &owed, form.new, event, now)
+            .await?;
+        Ok(PasswordChangeOutcome::Continue(next))
+    }
+
+    /// Step 4 of [`Provider::submit_password_change`], in one transaction.
+    async fn replace_required(
+        &self,
+        browser: &BrowserState<'_>,
+        owed: &Owed,
+        new: SecretString,
+        mut event: AuditEvent,
+        now: i64,
+    ) -> Result<LoginResult, ProviderError> {
+        let gone = || Ok(LoginResult::ErrorPage(interaction_gone()));
         let Some(old_hash) = owed.user.password_hash.clone() else {
             return gone();
         };
-        let new_hash = self.inner.passwords.hash(form.new).await?;
+        let new_hash = self.inner.passwords.hash(new).await?;
         let user_id = owed.user.id.as_str();
         let sids = self.inner.store.session_sids(user_id, None).await?;
         let notices = self.logout_notices(user_id, sids, now).await?;
@@ -163,7 +179,7 @@ impl Provider {
             }
         };
         tx.commit().await?;
-        Ok(PasswordChangeOutcome::Continue(next))
+        Ok(next)
     }
 
     /// The change owed in the browser's interaction: its person, still live and still

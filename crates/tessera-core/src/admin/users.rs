@@ -137,6 +137,9 @@ fn parse_cursor(cursor: &str) -> Option<(i64, String)> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = String::from_utf8(bytes).ok()?;
     let (created_at, id) = text.split_once(':')?;
+    if id.chars().any(char::is_control) {
+        return None;
+    }
     Some((created_at.parse().ok()?, id.to_string()))
 }
 
@@ -148,6 +151,14 @@ fn parse_query(query: &UserListQuery) -> Result<UserQuery, AdminError> {
         text: query.q.clone().filter(|q| !q.is_empty()),
         ..UserQuery::default()
     };
+    // PostgreSQL's text holds no NUL, and no name or address holds a control character.
+    if parsed
+        .text
+        .as_deref()
+        .is_some_and(|q| q.chars().any(char::is_control))
+    {
+        errors.push(FieldError::new("q", "must not contain control characters"));
+    }
     if let Some(limit) = &query.limit {
         match limit.parse::<i64>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => parsed.limit = n,
@@ -311,30 +322,7 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Created, AdminError> {
-        // Every field checked before any is used, so one answer names them all.
-        let mut errors = Vec::new();
-        let username_key = checked_username(&request.username, &mut errors);
-        check_into(&mut errors, "/email", request.email.as_deref(), check_email);
-        check_into(
-            &mut errors,
-            "/display_name",
-            request.display_name.as_deref(),
-            check_display_name,
-        );
-        if request.email_verified && request.email.is_none() {
-            errors.push(FieldError::new(
-                "/email_verified",
-                "there is no email to verify",
-            ));
-        }
-        if let Some(password) = &request.password {
-            if let Err(refusal) = self.inner.settings.password_policy().check(password) {
-                errors.push(FieldError::new("/password", refusal.to_string()));
-            }
-        }
-        let Some(username_key) = username_key.filter(|_| errors.is_empty()) else {
-            return Err(AdminError::Invalid(errors));
-        };
+        let username_key = self.checked_new_user(&request)?;
         let hash = match request.password {
             Some(password) => Some(self.hash_password(password).await?),
             None => None,
@@ -369,6 +357,35 @@ impl Provider {
         }
         tx.commit().await?;
         Ok(Created { user, location })
+    }
+
+    /// The stored key of a new person's username, once every field is checked: one answer
+    /// names every field at fault.
+    fn checked_new_user(&self, request: &NewUser) -> Result<String, AdminError> {
+        let mut errors = Vec::new();
+        let username_key = checked_username(&request.username, &mut errors);
+        check_into(&mut errors, "/email", request.email.as_deref(), check_email);
+        check_into(
+            &mut errors,
+            "/display_name",
+            request.display_name.as_deref(),
+            check_display_name,
+        );
+        if request.email_verified && request.email.is_none() {
+            errors.push(FieldError::new(
+                "/email_verified",
+                "there is no email to verify",
+            ));
+        }
+        if let Some(password) = &request.password {
+            if let Err(refusal) = self.inner.settings.password_policy().check(password) {
+                errors.push(FieldError::new("/password", refusal.to_string()));
+            }
+        }
+        match username_key {
+            Some(key) if errors.is_empty() => Ok(key),
+            _ => Err(AdminError::Invalid(errors)),
+        }
     }
 
     /// `GET /users/{id}`.

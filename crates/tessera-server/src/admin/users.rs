@@ -43,6 +43,8 @@ impl FromRequestParts<AppState> for UserId {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match Path::<String>::from_request_parts(parts, state).await {
+            // Tessera's ids hold no control characters (and PostgreSQL's text no NUL).
+            Ok(Path(id)) if id.chars().any(char::is_control) => Err(ApiError::not_found()),
             Ok(Path(id)) => Ok(Self(id)),
             Err(_) => Err(ApiError::invalid(vec![FieldError::new(
                 "id",
@@ -129,6 +131,19 @@ impl AdminCall {
         match body {
             Ok(body) => Ok(body),
             Err(error) => Err(self.refused(state, action, target, error).await),
+        }
+    }
+
+    /// The person a call is about, or its refusal, recorded.
+    async fn user_id(
+        &self,
+        state: &AppState,
+        action: &'static str,
+        id: Result<UserId, ApiError>,
+    ) -> Result<String, ApiError> {
+        match id {
+            Ok(UserId(id)) => Ok(id),
+            Err(error) => Err(self.refused(state, action, json!(null), error).await),
         }
     }
 
@@ -296,7 +311,7 @@ async fn get_user(
 ) -> Result<Response, ApiError> {
     call.require(&state, AdminScope::UsersRead, READ, json!(null))
         .await?;
-    let UserId(id) = id?;
+    let id = call.user_id(&state, READ, id).await?;
     match state.provider.admin_user(&id).await {
         Ok(user) => {
             call.read(&state, READ, target(&id)).await;
@@ -342,7 +357,7 @@ async fn update_user(
 ) -> Result<Response, ApiError> {
     call.require(&state, AdminScope::UsersWrite, UPDATE, json!(null))
         .await?;
-    let UserId(id) = id?;
+    let id = call.user_id(&state, UPDATE, id).await?;
     let expected = call.version(&state, UPDATE, target(&id), if_match).await?;
     let body = call.body(&state, UPDATE, target(&id), body).await?;
     let meta = &call.meta;
@@ -395,7 +410,7 @@ async fn delete_user(
 ) -> Result<Response, ApiError> {
     call.require(&state, AdminScope::UsersWrite, DELETE, json!(null))
         .await?;
-    let UserId(id) = id?;
+    let id = call.user_id(&state, DELETE, id).await?;
     let expected = call.version(&state, DELETE, target(&id), if_match).await?;
     let meta = &call.meta;
     let deleted = state
@@ -481,7 +496,7 @@ async fn set_disabled(
     };
     call.require(&state, AdminScope::UsersWrite, action, json!(null))
         .await?;
-    let UserId(id) = id?;
+    let id = call.user_id(&state, action, id).await?;
     let expected = call.version(&state, action, target(&id), if_match).await?;
     let meta = &call.meta;
     let changed = state
@@ -538,7 +553,7 @@ async fn set_password(
 ) -> Result<Response, ApiError> {
     call.require(&state, AdminScope::UsersWrite, PASSWORD, json!(null))
         .await?;
-    let UserId(id) = id?;
+    let id = call.user_id(&state, PASSWORD, id).await?;
     let expected = call
         .version(&state, PASSWORD, target(&id), if_match)
         .await?;
