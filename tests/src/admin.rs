@@ -123,6 +123,40 @@ impl TestServer {
         }
     }
 
+    /// An admin API request with `token`, a JSON body and extra headers.
+    pub async fn admin_with(
+        &self,
+        method: Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let url = self.url(&format!("/admin/v1{path}"));
+        let mut request = http_client().request(method, url);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The most recent audit event of type `action`, its detail parsed.
+    pub async fn last_event(&self, action: &str) -> (String, Option<String>, Value) {
+        let events = self.provider.store().recent_audit_events(50).await.unwrap();
+        let event = events
+            .iter()
+            .find(|e| e.event_type == action)
+            .unwrap_or_else(|| panic!("no {action} event in {events:?}"));
+        let detail = serde_json::from_str(&event.detail).unwrap();
+        (event.outcome.clone(), event.user_id.clone(), detail)
+    }
+
     /// An admin API request with `token` (if any) and a JSON body (if any).
     pub async fn admin(
         &self,

@@ -5,7 +5,7 @@ use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
 use crate::lifecycle::{assert_tokens_json, text};
-use crate::{http_client, TestClient, TestServer, REDIRECT_URI};
+use crate::{TestClient, TestServer, REDIRECT_URI};
 
 /// Both client scopes, as a client administrator's service token holds them.
 pub const CLIENTS_RW: &str = "admin:clients:read admin:clients:write";
@@ -31,29 +31,6 @@ pub fn web_registration(name: &str) -> Value {
 }
 
 impl TestServer {
-    /// An admin API request with `token`, a JSON body and extra headers.
-    pub async fn admin_with(
-        &self,
-        method: Method,
-        token: Option<&str>,
-        path: &str,
-        body: Option<&Value>,
-        headers: &[(&str, &str)],
-    ) -> Response {
-        let url = self.url(&format!("/admin/v1{path}"));
-        let mut request = http_client().request(method, url);
-        if let Some(token) = token {
-            request = request.bearer_auth(token);
-        }
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        request.send().await.unwrap()
-    }
-
     /// Registers a client through the API with `token`; the 201 answer's body.
     pub async fn register_via_api(&self, token: &str, body: &Value) -> Value {
         let response = self
@@ -79,17 +56,6 @@ impl TestServer {
         let tokens =
             assert_tokens_json(self.client_credentials(client_id, secret, scope).await).await;
         text(&tokens, "access_token").to_string()
-    }
-
-    /// The most recent audit event of type `action`, its detail parsed.
-    pub async fn last_event(&self, action: &str) -> (String, Option<String>, Value) {
-        let events = self.provider.store().recent_audit_events(50).await.unwrap();
-        let event = events
-            .iter()
-            .find(|e| e.event_type == action)
-            .unwrap_or_else(|| panic!("no {action} event in {events:?}"));
-        let detail = serde_json::from_str(&event.detail).unwrap();
-        (event.outcome.clone(), event.user_id.clone(), detail)
     }
 }
 

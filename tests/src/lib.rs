@@ -21,6 +21,7 @@ pub use tessera_store::testing::engines;
 pub mod account;
 pub mod admin;
 pub mod admin_clients;
+pub mod admin_users;
 pub mod expect;
 pub mod factors;
 pub mod lifecycle;

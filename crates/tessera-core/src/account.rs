@@ -55,6 +55,7 @@ use crate::secret::{keyed_token, keyed_token_matches, RandomSecret};
 use crate::webauthn::KeySummary;
 use crate::{Provider, ProviderError, RequestContext};
 
+pub(crate) use password::new_password_errors;
 pub use password::PasswordChange;
 
 /// The label of the account page's CSRF tokens.

@@ -72,21 +72,21 @@ pub async fn create_user(
     policy.check(&request.password)?;
     let hash = hasher.hash(request.password).await?;
 
-    // A random UUID as `sub`: opaque, and never handed to anyone else (OIDC Core §2).
-    let id = uuid::Uuid::new_v4().to_string();
     let mut tx = store.begin().await?;
     let user = NewUser {
-        id: &id,
+        id: "",
         username: request.username,
         username_key: &key,
         email: request.email,
         display_name: request.display_name,
         password_hash: Some(&hash),
     };
-    tx.insert_user(&user, now).await.map_err(|err| match err {
-        StoreError::Conflict => AccountError::UsernameTaken,
-        other => AccountError::Store(other),
-    })?;
+    let id = insert_new_user(&mut tx, user, now)
+        .await
+        .map_err(|err| match err {
+            StoreError::Conflict => AccountError::UsernameTaken,
+            other => AccountError::Store(other),
+        })?;
     tx.record(&AuditEvent {
         occurred_at: now,
         event_type: "user.create",
@@ -97,6 +97,21 @@ pub async fn create_user(
     })
     .await?;
     tx.commit().await?;
+    Ok(id)
+}
+
+/// Stores a person under a new subject identifier, which it returns; `user.id` is ignored.
+/// The username and password must have been checked already ([`username_key`],
+/// [`PasswordPolicy::check`]); a taken username is [`StoreError::Conflict`].
+pub(crate) async fn insert_new_user(
+    tx: &mut Tx,
+    user: NewUser<'_>,
+    now: i64,
+) -> Result<String, StoreError> {
+    // A random UUID as `sub`: opaque, and never handed to anyone else (OIDC Core §2).
+    let id = uuid::Uuid::new_v4().to_string();
+    let user = NewUser { id: &id, ..user };
+    tx.insert_user(&user, now).await?;
     Ok(id)
 }
 
@@ -218,12 +233,12 @@ async fn disable(
 /// What ending a person's access took away.
 #[derive(Default)]
 pub(crate) struct Ended {
-    pub(crate) revoked: Revoked,
-    pub(crate) sessions: u64,
+    pub revoked: Revoked,
+    pub sessions: u64,
 }
 
 impl Ended {
-    fn detail(&self) -> serde_json::Value {
+    pub(crate) fn detail(&self) -> serde_json::Value {
         json!({
             "via": "cli",
             "revoked_refresh_tokens": self.revoked.refresh_tokens,

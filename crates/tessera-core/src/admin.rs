@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod roles;
 pub mod user_access;
 pub mod user_roles;
+pub mod users;
 
 use std::collections::BTreeSet;
 

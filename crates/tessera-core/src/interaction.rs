@@ -26,7 +26,7 @@ use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::step_up::StepUp;
-use crate::throttle::{Charge, Subject, Throttled};
+use crate::throttle::{Subject, Throttled};
 use crate::username::username_key;
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -101,6 +101,8 @@ pub enum LoginResult {
     LoggedIn(RandomSecret),
     /// The password was right and a second factor is owed: go to that step.
     SecondFactor(FactorStep),
+    /// The password was right but an administrator requires a new one: go to that form.
+    ChangePassword,
     ErrorPage(OAuthError),
 }
 
@@ -191,6 +193,22 @@ impl Provider {
         event.outcome = Outcome::Success;
         event.user_id = Some(user.id.clone());
 
+        // An administrator required a new password: it is chosen before anything else, and
+        // the password just given opens nothing until then.
+        if self.inner.store.must_change_password(&user.id).await? {
+            event.detail = json!({ "password_change": "required" });
+            let mut tx = self.inner.store.begin().await?;
+            if let Some(old) = browser.session_id {
+                tx.delete_session(&digest(old)).await?;
+            }
+            tx.set_interaction_password_change(&interaction_hash, &user.id, now)
+                .await?;
+            charge.succeeded(&mut tx).await?;
+            tx.record(&event).await?;
+            tx.commit().await?;
+            return Ok(LoginResult::ChangePassword);
+        }
+
         // A second factor is owed when the person has one, or an app's request needs two
         // (the client's policy, `acr_values`): the password then creates no session, only a
         // pending step on the interaction row.
@@ -208,42 +226,43 @@ impl Provider {
             return Ok(LoginResult::SecondFactor(step));
         }
 
-        self.password_session(browser, &interaction_hash, &user, &charge, &event, now)
-            .await
+        let mut tx = self.inner.store.begin().await?;
+        let session_id = self
+            .open_password_session(&mut tx, browser, &interaction_hash, &user.id, now)
+            .await?;
+        charge.succeeded(&mut tx).await?;
+        tx.record(&event).await?;
+        tx.commit().await?;
+        Ok(LoginResult::LoggedIn(session_id))
     }
 
-    /// A right password with no second factor owed: a new session, with a new id, replacing
-    /// any earlier one (session fixation), committed with the attempt's event.
-    async fn password_session(
+    /// The session a login by password alone opens, within `tx`: new, replacing the
+    /// browser's earlier one (session fixation), and the person's last login is now.
+    pub(crate) async fn open_password_session(
         &self,
+        tx: &mut tessera_store::Tx,
         browser: &BrowserState<'_>,
-        interaction_hash: &[u8; 32],
-        user: &User,
-        charge: &Charge,
-        event: &AuditEvent,
+        interaction_hash: &[u8],
+        user_id: &str,
         now: i64,
-    ) -> Result<LoginResult, ProviderError> {
+    ) -> Result<RandomSecret, ProviderError> {
         let session_id = RandomSecret::generate();
         let session = Session {
-            user_id: user.id.clone(),
+            user_id: user_id.to_string(),
             auth_time: now,
             amr: AMR_PASSWORD.to_string(),
             sid: Some(uuid::Uuid::new_v4().simple().to_string()),
             expires_at: now + self.inner.settings.session_ttl,
         };
-
-        let mut tx = self.inner.store.begin().await?;
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
+        tx.record_login(user_id, now).await?;
         tx.mark_interaction_authenticated(interaction_hash, now)
             .await?;
-        charge.succeeded(&mut tx).await?;
-        tx.record(event).await?;
-        tx.commit().await?;
-        Ok(LoginResult::LoggedIn(session_id))
+        Ok(session_id)
     }
 
     /// The account whose password `form` gives, or `None` after recording why not: the

@@ -26,6 +26,7 @@ pub mod maintenance;
 pub mod mfa;
 pub mod outbound;
 pub mod password;
+pub mod password_change;
 pub mod password_policy;
 pub mod provider;
 pub mod published;

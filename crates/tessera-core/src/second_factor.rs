@@ -442,6 +442,7 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
+        tx.record_login(user_id, now).await?;
         for event in &verified.events {
             tx.record(event).await?;
         }

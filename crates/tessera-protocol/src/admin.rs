@@ -10,6 +10,7 @@ mod me;
 mod problem;
 mod scope;
 mod user_access;
+pub mod users;
 
 pub use client::{
     ClientList, ClientListQuery, ClientMfa, ClientPatch, ClientRegistration, ClientType,

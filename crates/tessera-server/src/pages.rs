@@ -6,6 +6,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tessera_core::account::AccountView;
 use tessera_core::interaction::{ConsentView, LoginView};
 use tessera_core::logout::LogoutView;
+use tessera_core::password_change::PasswordChangeView;
 use tessera_core::second_factor::{EnrolView, FactorView};
 use tessera_core::webauthn::KeySummary;
 use tessera_protocol::OAuthError;
@@ -201,6 +202,31 @@ pub(crate) fn enrol(view: &EnrolView) -> Response {
         passkey,
     };
     throttled(render_offering(&page, view.passkey), view.retry_after)
+}
+
+#[derive(Template)]
+#[template(path = "new_password.html")]
+struct NewPasswordPage<'a> {
+    stylesheet: &'a str,
+    action: &'a str,
+    csrf: &'a str,
+    username: &'a str,
+    password_min_length: usize,
+    new_error: Option<&'a str>,
+    confirm_error: Option<&'a str>,
+}
+
+/// The new password a person must choose at login.
+pub(crate) fn new_password(view: &PasswordChangeView) -> Response {
+    render(&NewPasswordPage {
+        stylesheet: STYLESHEET,
+        action: "new-password",
+        csrf: &view.csrf,
+        username: &view.username,
+        password_min_length: view.password_min_length,
+        new_error: view.errors.new.as_deref(),
+        confirm_error: view.errors.confirm,
+    })
 }
 
 /// The recovery codes, shown this once, with a link on to `continue_to`; the page is not

@@ -172,14 +172,16 @@ impl Tx {
             .map_err(Into::into)
     }
 
-    /// Ends every login in which `user_id`'s password was verified and a second factor is
-    /// still owed: after a password change or an administrator's action, a login begun with
+    /// Ends every login in which `user_id`'s password was verified and a second factor (or a
+    /// required password change) is still owed: after a password change or an administrator's action, a login begun with
     /// the old password, or before the action, must not finish. Returns how many ended.
     pub async fn delete_pending_logins(&mut self, user_id: &str) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM interactions WHERE pending_user_id = $1")
-            .bind(user_id)
-            .execute(&mut *self.0)
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM interactions WHERE pending_user_id = $1 OR password_change_user_id = $1",
+        )
+        .bind(user_id)
+        .execute(&mut *self.0)
+        .await?;
         Ok(done.rows_affected())
     }
 
@@ -191,5 +193,66 @@ impl Tx {
             .execute(&mut *self.0)
             .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Records that `user_id` gave the right password here but must choose a new one before
+    /// the login goes on. Nothing else is pending: no session, no second-factor step.
+    pub async fn set_interaction_password_change(
+        &mut self,
+        id_hash: &[u8],
+        user_id: &str,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE interactions SET password_change_user_id = $1, password_verified_at = $2, \
+             pending_user_id = NULL, authenticated_at = NULL, step_up_session = NULL \
+             WHERE id_hash = $3",
+        )
+        .bind(user_id)
+        .bind(now)
+        .bind(id_hash.to_vec())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// The new password was chosen: the change owed by `user_id` here is over. False when it
+    /// already was (a second submission of the form), so only one can go on.
+    pub async fn take_interaction_password_change(
+        &mut self,
+        id_hash: &[u8],
+        user_id: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE interactions SET password_change_user_id = NULL \
+             WHERE id_hash = $1 AND password_change_user_id = $2",
+        )
+        .bind(id_hash.to_vec())
+        .bind(user_id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Store {
+    /// Whose new password the live interaction waits for, if anyone's.
+    pub async fn interaction_password_change(
+        &self,
+        id_hash: &[u8],
+        now: i64,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT password_change_user_id FROM interactions \
+             WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash.to_vec())
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|row| row.try_get::<Option<String>, _>("password_change_user_id"))
+            .transpose()?
+            .flatten())
     }
 }

@@ -27,6 +27,7 @@ mod sessions;
 mod throttle;
 mod tokens;
 mod user_access;
+mod user_admin;
 mod users;
 mod webauthn;
 
@@ -55,6 +56,7 @@ pub use sessions::Session;
 pub use throttle::ThrottleCounter;
 pub use tokens::{AccessTokenRecord, StoredAccessToken};
 pub use user_access::{PageAfter, RecoveryCodeSet, RefreshFamily, SessionSummary, TotpDates};
+pub use user_admin::{FactorFilter, ProfileUpdate, UserQuery, UserRecord};
 pub use users::{NewUser, User};
 pub use webauthn::{NewWebauthnCredential, WebauthnCeremony, WebauthnCredential, WebauthnUse};
 

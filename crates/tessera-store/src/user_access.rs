@@ -90,15 +90,6 @@ const LIVE_TOKEN: &str = "used_at IS NULL AND revoked_at IS NULL \
                           AND expires_at > $2 AND idle_expires_at > $2";
 
 impl Store {
-    /// The version of the person `user_id`, unless there is none or only their tombstone.
-    pub async fn user_version(&self, user_id: &str) -> Result<Option<i64>> {
-        let row = sqlx::query("SELECT version FROM users WHERE id = $1 AND deleted_at IS NULL")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|row| Ok(row.try_get("version")?)).transpose()
-    }
-
     /// The person's TOTP authenticator, confirmed or still enrolling.
     pub async fn totp_dates(&self, user_id: &str) -> Result<Option<TotpDates>> {
         let row =

@@ -49,21 +49,25 @@ fn refusal_message(refusal: &PasswordRefusal) -> String {
     }
 }
 
-/// The new password's refusals, if any: the policy's and the confirmation's.
-fn new_password_errors(change: &PasswordChange, policy: &PasswordPolicy) -> PasswordErrors {
+/// The new password's refusals, if any: the policy's and the confirmation's. Shared with
+/// the change an administrator requires at login ([`crate::password_change`]).
+pub(crate) fn new_password_errors(
+    new: &SecretString,
+    confirm: &SecretString,
+    policy: &PasswordPolicy,
+) -> PasswordErrors {
     let mut errors = PasswordErrors::default();
 
     // The new password, as the policy sees it (§3.1.1.2).
-    if let Err(refusal) = policy.check(&change.new) {
+    if let Err(refusal) = policy.check(new) {
         errors.new = Some(refusal_message(&refusal));
     }
 
     // The confirmation: the same characters, compared without a timing signal.
-    let same = change
-        .new
+    let same = new
         .expose_secret()
         .as_bytes()
-        .ct_eq(change.confirm.expose_secret().as_bytes());
+        .ct_eq(confirm.expose_secret().as_bytes());
     if !bool::from(same) {
         errors.confirm = Some(CONFIRMATION_DIFFERS);
     }
@@ -81,7 +85,8 @@ impl Provider {
         let event = account_event(acting, "account.password_change", now, ctx);
 
         // Steps 1 and 2: the new password meets the policy and its confirmation matches.
-        let errors = new_password_errors(&change, &self.inner.settings.password_policy());
+        let policy = self.inner.settings.password_policy();
+        let errors = new_password_errors(&change.new, &change.confirm, &policy);
         if errors.any() {
             let reason = if errors.new.is_some() {
                 "policy"

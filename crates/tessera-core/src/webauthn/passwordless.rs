@@ -162,6 +162,7 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
+        tx.record_login(&user.id, now).await?;
         tx.mark_interaction_authenticated(hash, now).await?;
         Ok(session_id)
     }

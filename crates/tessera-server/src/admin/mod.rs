@@ -13,6 +13,7 @@ mod extract;
 mod me;
 mod problem;
 mod user_access;
+mod users;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -65,6 +66,7 @@ impl Modify for BearerScheme {
 fn api() -> OpenApiRouter<AppState> {
     let inner = OpenApiRouter::new()
         .merge(me::router())
+        .merge(users::router())
         .merge(user_access::router())
         .merge(clients::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, inner)

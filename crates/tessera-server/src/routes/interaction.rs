@@ -1,4 +1,4 @@
-//! The hosted login, second-factor and consent pages.
+//! The hosted login, new-password, second-factor and consent pages.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use secrecy::SecretString;
 use tessera_core::authorize::BrowserState;
 use tessera_core::interaction::{LoginForm, LoginResult};
+use tessera_core::password_change::{PasswordChangeForm, PasswordChangeOutcome};
 use tessera_core::second_factor::{FactorForm, FactorOutcome};
 
 use super::authorize::{next_response, see_other};
@@ -97,6 +98,9 @@ pub(super) fn login_response(
         Ok(LoginResult::SecondFactor(_)) => {
             see_other(&state.provider.settings().issuer.endpoint(&["factor"]))
         }
+        Ok(LoginResult::ChangePassword) => {
+            see_other(&state.provider.settings().issuer.endpoint(&["new-password"]))
+        }
         // The same page for every failure, whichever part was wrong. A 200, as for any form
         // shown again: a 401 would need an HTTP challenge, which a form login has not.
         Ok(LoginResult::Retry(view)) => pages::login(&view),
@@ -107,6 +111,66 @@ pub(super) fn login_response(
             request_id,
         }
         .into_response(),
+    }
+}
+
+/// The new password an administrator requires, after the password step.
+pub(crate) async fn new_password_page(
+    State(state): State<AppState>,
+    meta: Meta,
+    headers: HeaderMap,
+) -> Response {
+    match state
+        .provider
+        .password_change_page(&browser(&state, &headers), meta.now)
+        .await
+    {
+        Ok(Ok(view)) => pages::new_password(&view),
+        Ok(Err(error)) => ErrorPage {
+            error,
+            request_id: meta.request_id,
+        }
+        .into_response(),
+        Err(cause) => ServerFault {
+            cause,
+            page: true,
+            request_id: meta.request_id,
+        }
+        .into_response(),
+    }
+}
+
+pub(crate) async fn new_password_submit(
+    State(state): State<AppState>,
+    meta: Meta,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let mut params = match form(&headers, body) {
+        Ok(params) => params,
+        Err(error) => {
+            return ErrorPage {
+                error,
+                request_id: meta.request_id,
+            }
+            .into_response()
+        }
+    };
+    let submitted = PasswordChangeForm {
+        csrf: params.take("csrf").unwrap_or_default(),
+        new: SecretString::from(params.take("new_password").unwrap_or_default()),
+        confirm: SecretString::from(params.take("confirm_password").unwrap_or_default()),
+    };
+    let result = state
+        .provider
+        .submit_password_change(&browser(&state, &headers), submitted, meta.now, &meta.ctx)
+        .await;
+    match result {
+        Ok(PasswordChangeOutcome::Retry(view)) => pages::new_password(&view),
+        Ok(PasswordChangeOutcome::Continue(next)) => {
+            login_response(&state, Ok(next), meta.request_id)
+        }
+        Err(cause) => login_response(&state, Err(cause), meta.request_id),
     }
 }
 

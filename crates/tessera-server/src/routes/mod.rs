@@ -68,6 +68,10 @@ pub(crate) fn routes(state: AppState) -> Router {
             get(interaction::login_page).post(interaction::login_submit),
         )
         .route(
+            "/new-password",
+            get(interaction::new_password_page).post(interaction::new_password_submit),
+        )
+        .route(
             "/factor",
             get(interaction::factor_page).post(interaction::factor_submit),
         )

@@ -8,9 +8,13 @@ fn change(new: &str, confirm: &str) -> PasswordChange {
     }
 }
 
+fn errors_of(change: &PasswordChange, policy: &PasswordPolicy) -> PasswordErrors {
+    new_password_errors(&change.new, &change.confirm, policy)
+}
+
 #[test]
 fn a_good_new_password_typed_twice_has_no_errors() {
-    let errors = new_password_errors(
+    let errors = errors_of(
         &change("plum orchard lantern", "plum orchard lantern"),
         &PasswordPolicy::default(),
     );
@@ -21,14 +25,14 @@ fn a_good_new_password_typed_twice_has_no_errors() {
 /// password.
 #[test]
 fn a_short_password_is_refused_by_the_policy_in_the_pages_words() {
-    let errors = new_password_errors(&change("kq3#vZ!", "kq3#vZ!"), &PasswordPolicy::default());
+    let errors = errors_of(&change("kq3#vZ!", "kq3#vZ!"), &PasswordPolicy::default());
     assert_eq!(errors.new.as_deref(), Some("Use at least 8 characters."));
     assert_eq!(errors.confirm, None);
 }
 
 #[test]
 fn a_confirmation_that_differs_is_refused_on_its_own_field() {
-    let errors = new_password_errors(
+    let errors = errors_of(
         &change("plum orchard lantern", "plum orchard lanterns"),
         &PasswordPolicy::default(),
     );
@@ -38,14 +42,14 @@ fn a_confirmation_that_differs_is_refused_on_its_own_field() {
 
 #[test]
 fn both_refusals_are_reported_at_once() {
-    let errors = new_password_errors(&change("short", "shorter"), &PasswordPolicy::new(12));
+    let errors = errors_of(&change("short", "shorter"), &PasswordPolicy::new(12));
     assert_eq!(errors.new.as_deref(), Some("Use at least 12 characters."));
     assert_eq!(errors.confirm, Some(CONFIRMATION_DIFFERS));
 }
 
 #[test]
 fn a_common_password_is_refused_as_one() {
-    let errors = new_password_errors(
+    let errors = errors_of(
         &change("Password123", "Password123"),
         &PasswordPolicy::default(),
     );
