@@ -5,6 +5,8 @@
 //! Request bodies refuse unknown fields: a typo, or an attempt to set a field the server owns
 //! (`id`, `sub`, `created_at`, a role), fails loudly instead of being ignored.
 
+pub mod audit;
+pub mod keys;
 mod me;
 mod problem;
 mod scope;

@@ -33,7 +33,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 pub use admin::IdempotentResponse;
-pub use audit::{AuditEvent, Outcome, StoredAuditEvent};
+pub use audit::{AuditEvent, AuditFilter, Outcome, StoredAuditEvent};
 pub use clients::{Client, NewClient, DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL};
 pub use codes::{AuthorizationCode, Redemption};
 pub use consents::Consent;
