@@ -14,8 +14,10 @@
 //! 4. each endpoint demands its own scope ([`AdminPrincipal::require`], RFC 6750 §3.1
 //!    `insufficient_scope`, 403).
 
+pub mod audit;
 pub mod grants;
 pub mod idempotency;
+pub mod keys;
 pub mod roles;
 
 use std::collections::BTreeSet;

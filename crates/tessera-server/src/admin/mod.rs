@@ -7,10 +7,13 @@
 //! description is collected from the handlers' annotations, served at `/admin/v1/openapi.json`
 //! and checked into `docs/admin-openapi.json`.
 
+mod audit;
 #[allow(dead_code)] // Until the resource modules use every extractor.
 mod extract;
+mod keys;
 mod me;
 mod problem;
+mod replay;
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
@@ -61,7 +64,10 @@ impl Modify for BearerScheme {
 
 /// Every admin route, with its OpenAPI description.
 fn api() -> OpenApiRouter<AppState> {
-    let inner = OpenApiRouter::new().merge(me::router());
+    let inner = OpenApiRouter::new()
+        .merge(me::router())
+        .merge(keys::router())
+        .merge(audit::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, inner)
 }
 
