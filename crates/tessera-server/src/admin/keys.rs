@@ -104,7 +104,8 @@ async fn read(
     security(("bearer" = ["admin:keys:write"])),
     request_body = RotateKeys,
     params(
-        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; a retry with the same key and body gets the first answer"),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255, pattern = "^[!-~]+$",
+            description = "1 to 255 visible ASCII characters; a retry with the same key and body gets the first answer"),
     ),
     responses(
         (status = 201, description = "The new keys", body = RotatedKeys,
