@@ -55,15 +55,7 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Rotation, AdminError> {
-        let algs = match request.alg {
-            Some(alg) => vec![alg_of(alg)],
-            None => Alg::ALL.to_vec(),
-        };
-        let activation = if request.danger_activate_immediately == Some(true) {
-            Activation::DangerImmediately
-        } else {
-            Activation::PublishAhead(self.inner.settings.key_publish_ahead)
-        };
+        let (algs, activation) = plan(request, self.inner.settings.key_publish_ahead);
         let retention = self.inner.settings.key_retention();
         let (store, kek) = (&self.inner.store, &self.inner.kek);
         let prepared = keys::prepare_rotation(store, kek, &algs, now, activation, retention)
@@ -109,6 +101,20 @@ impl Provider {
             location,
         })
     }
+}
+
+/// The algorithms to rotate and when their new keys sign.
+fn plan(request: &RotateKeys, publish_ahead: i64) -> (Vec<Alg>, Activation) {
+    let algs = match request.alg {
+        Some(alg) => vec![alg_of(alg)],
+        None => Alg::ALL.to_vec(),
+    };
+    let activation = if request.danger_activate_immediately == Some(true) {
+        Activation::DangerImmediately
+    } else {
+        Activation::PublishAhead(publish_ahead)
+    };
+    (algs, activation)
 }
 
 fn alg_of(alg: KeyAlgorithm) -> Alg {

@@ -6,10 +6,10 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use tessera_core::admin::idempotency::{json_body, Prior};
+use tessera_core::admin::idempotency::json_body;
 use tessera_core::admin::keys::ROTATE;
 use tessera_protocol::admin::keys::{RotateKeys, RotatedKeys, SigningKey, SigningKeyList};
-use tessera_protocol::admin::{AdminScope, Problem, ProblemType};
+use tessera_protocol::admin::{AdminScope, Problem};
 use tessera_store::Outcome;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -145,25 +145,8 @@ async fn rotate(
     };
 
     if let Some(key) = &key {
-        let prior = match state.provider.idempotent_prior(key, call.meta.now).await {
-            Ok(prior) => prior,
-            Err(cause) => return Err(ApiError::fault(&cause, &call.meta.request_id)),
-        };
-        match prior {
-            Prior::None => {}
-            Prior::Replay(answer) => {
-                let mut event = call.event(ROTATE, Outcome::Success, json!(null));
-                event.detail["replayed"] = json!(true);
-                call.write(&state, &event).await;
-                return Ok(replay::replayed(answer));
-            }
-            Prior::Mismatch => {
-                let error = ApiError::new(
-                    ProblemType::IdempotencyKeyReused,
-                    "this Idempotency-Key was sent with another request: use a new key",
-                );
-                return Err(refused(error).await);
-            }
+        if let Some(answer) = replay::prior(&state, &call, key, ROTATE).await? {
+            return Ok(answer);
         }
     }
 

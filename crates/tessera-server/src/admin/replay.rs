@@ -3,7 +3,47 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use tessera_core::admin::idempotency::Replay;
+use serde_json::json;
+use tessera_core::admin::idempotency::{IdempotencyKey, Prior, Replay};
+use tessera_protocol::admin::ProblemType;
+use tessera_store::Outcome;
+
+use super::extract::AdminCall;
+use super::problem::ApiError;
+use crate::AppState;
+
+/// What an earlier request with `key` settles: its answer again (recorded as a replayed
+/// `action`), a 422 when the key came with another request, or nothing (`None`: go on and
+/// create).
+pub(crate) async fn prior(
+    state: &AppState,
+    call: &AdminCall,
+    key: &IdempotencyKey,
+    action: &'static str,
+) -> Result<Option<Response>, ApiError> {
+    let prior = match state.provider.idempotent_prior(key, call.meta.now).await {
+        Ok(prior) => prior,
+        Err(cause) => return Err(ApiError::fault(&cause, &call.meta.request_id)),
+    };
+    match prior {
+        Prior::None => Ok(None),
+        Prior::Replay(answer) => {
+            let mut event = call.event(action, Outcome::Success, json!(null));
+            event.detail["replayed"] = json!(true);
+            call.write(state, &event).await;
+            Ok(Some(replayed(answer)))
+        }
+        Prior::Mismatch => {
+            let mut event = call.event(action, Outcome::Failure, json!(null));
+            event.detail["status"] = json!(422);
+            call.write(state, &event).await;
+            Err(ApiError::new(
+                ProblemType::IdempotencyKeyReused,
+                "this Idempotency-Key was sent with another request: use a new key",
+            ))
+        }
+    }
+}
 
 /// `201 Created` with `body` as JSON and `Location` (RFC 9110 §15.3.2).
 pub(crate) fn created(body: Vec<u8>, location: &str) -> Response {
