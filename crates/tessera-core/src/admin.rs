@@ -14,9 +14,11 @@
 //! 4. each endpoint demands its own scope ([`AdminPrincipal::require`], RFC 6750 §3.1
 //!    `insufficient_scope`, 403).
 
+pub mod audit;
 pub mod clients;
 pub mod grants;
 pub mod idempotency;
+pub mod keys;
 pub mod roles;
 pub mod user_access;
 pub mod user_roles;

@@ -14,7 +14,8 @@ mod shared;
 
 pub use lifecycle::{KeyStatus, Timeline};
 pub use rotation::{
-    ensure_signing_keys, list, purge_removed, rotate, rotate_if_due, Activation, KeyInfo,
+    ensure_signing_keys, list, prepare_rotation, purge_removed, rotate, rotate_if_due,
+    store_successor, Activation, KeyInfo,
 };
 pub use shared::SharedKeyring;
 

@@ -5,7 +5,9 @@
 //! Request bodies refuse unknown fields: a typo, or an attempt to set a field the server owns
 //! (`id`, `sub`, `created_at`, a role), fails loudly instead of being ignored.
 
+pub mod audit;
 mod client;
+pub mod keys;
 mod me;
 mod problem;
 mod scope;

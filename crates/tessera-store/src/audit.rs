@@ -77,6 +77,21 @@ pub(crate) fn stored_event(row: &sqlx::any::AnyRow) -> Result<StoredAuditEvent> 
     })
 }
 
+/// Which events [`Store::audit_events`] returns: every filter that is set must match.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter<'a> {
+    pub user_id: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub event_type: Option<&'a str>,
+    pub outcome: Option<Outcome>,
+    /// `occurred_at >= since`.
+    pub since: Option<i64>,
+    /// `occurred_at < until`.
+    pub until: Option<i64>,
+    /// `id < before_id`: where the previous page ended.
+    pub before_id: Option<i64>,
+}
+
 /// The columns of an audit event and the placeholders after the first `offset` binds, for
 /// statements that write an event beside something else.
 pub(crate) fn insert_event_sql(offset: usize) -> String {
@@ -141,10 +156,54 @@ impl Store {
         tx.commit().await
     }
 
-    /// The most recent events, newest first; the admin API will grow real filters.
+    /// The most recent events, newest first.
     pub async fn recent_audit_events(&self, limit: i64) -> Result<Vec<StoredAuditEvent>> {
-        let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events ORDER BY id DESC LIMIT $1");
-        let rows = sqlx::query(&sql).bind(limit).fetch_all(&self.pool).await?;
+        self.audit_events(&AuditFilter::default(), limit).await
+    }
+
+    /// Up to `limit` events that match `filter`, newest (highest id) first. The SQL is the
+    /// same on both engines: one condition and one bind per filter that is set.
+    pub async fn audit_events(
+        &self,
+        filter: &AuditFilter<'_>,
+        limit: i64,
+    ) -> Result<Vec<StoredAuditEvent>> {
+        let text_conditions = [
+            ("user_id =", filter.user_id),
+            ("client_id =", filter.client_id),
+            ("event_type =", filter.event_type),
+            ("outcome =", filter.outcome.map(Outcome::as_str)),
+        ];
+        let number_conditions = [
+            ("occurred_at >=", filter.since),
+            ("occurred_at <", filter.until),
+            ("id <", filter.before_id),
+        ];
+        let mut conditions = Vec::new();
+        for (column, _) in text_conditions.iter().filter(|(_, v)| v.is_some()) {
+            conditions.push(format!("{column} ${}", conditions.len() + 1));
+        }
+        for (column, _) in number_conditions.iter().filter(|(_, v)| v.is_some()) {
+            conditions.push(format!("{column} ${}", conditions.len() + 1));
+        }
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events");
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(&format!(
+            " ORDER BY id DESC LIMIT ${}",
+            conditions.len() + 1
+        ));
+
+        let mut query = sqlx::query(&sql);
+        for value in text_conditions.iter().filter_map(|(_, v)| *v) {
+            query = query.bind(value);
+        }
+        for value in number_conditions.iter().filter_map(|(_, v)| *v) {
+            query = query.bind(value);
+        }
+        let rows = query.bind(limit).fetch_all(&self.pool).await?;
         rows.iter().map(stored_event).collect()
     }
 }

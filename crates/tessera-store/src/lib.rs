@@ -39,7 +39,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, ConnectOptions, Executor, Transaction};
 
 pub use admin::IdempotentResponse;
-pub use audit::{AuditEvent, Outcome, StoredAuditEvent};
+pub use audit::{AuditEvent, AuditFilter, Outcome, StoredAuditEvent};
 pub use audit_chain::{AuditCheckpoint, AuditKey, ChainHead, SealedAuditEvent};
 pub use audit_webhook::WebhookCursor;
 pub use client_changes::{ClientRemoval, PreviousSecret};

@@ -7,7 +7,7 @@
 //! algorithm, and the unique index on (alg, generation) lets exactly one writer win.
 
 use serde_json::json;
-use tessera_store::{AuditEvent, Outcome, SigningKeyRecord, Store, StoreError};
+use tessera_store::{AuditEvent, Outcome, SigningKeyRecord, Store, StoreError, Tx};
 
 use super::lifecycle::{self, KeyStatus, Timeline};
 use super::{generate, timeline, Alg, KeyEncryptionKey, KeyError};
@@ -23,11 +23,14 @@ pub enum Activation {
     DangerImmediately,
 }
 
-/// What `tessera keys list` shows of a key: public facts only, never key material.
+/// What `tessera keys list` and the admin API show of a key: public facts and the public
+/// key, never private material.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyInfo {
     pub kid: String,
     pub alg: String,
+    /// The public key as JWKS publishes it (RFC 7517 §4).
+    pub public_jwk: serde_json::Value,
     pub status: KeyStatus,
     pub created_at: i64,
     pub activates_at: i64,
@@ -48,6 +51,7 @@ pub async fn list(store: &Store, now: i64, retention: i64) -> Result<Vec<KeyInfo
             out.push(KeyInfo {
                 kid: record.kid.clone(),
                 alg: record.alg.clone(),
+                public_jwk: public_jwk(record)?,
                 status,
                 created_at: record.created_at,
                 activates_at: record.activates_at,
@@ -107,19 +111,45 @@ pub async fn rotate(
     activation: Activation,
     retention: i64,
 ) -> Result<KeyInfo, KeyError> {
-    let records = store.signing_keys().await?;
-    check_kek_opens_stored_keys(&records, kek)?;
-    let of_alg = of_alg(&records, alg);
-    let signing_now = lifecycle::signer(&timelines(&of_alg), now, retention).is_some();
-    let activates_at = match activation {
-        // With no key signing, no relying party can hold a token to check: no need to wait.
-        _ if !signing_now => now,
-        Activation::PublishAhead(seconds) => now.saturating_add(seconds),
-        Activation::DangerImmediately => now,
-    };
-    create_successor(store, kek, alg, &of_alg, now, activates_at, "rotate").await
+    let records = prepare_rotation(store, kek, &[alg], now, activation, retention).await?;
+    let mut tx = store.begin().await?;
+    let mut created = None;
+    for record in &records {
+        created = Some(store_successor(&mut tx, record, now, "rotate").await?);
+    }
+    tx.commit().await?;
+    created.ok_or(KeyError::NoSigningKey)
 }
 
+/// The first half of a rotation, done before any transaction opens (RSA key generation is
+/// slow): a new key for each of `algs`, of the next generation, sealed, not yet stored.
+/// [`store_successor`] stores each inside the caller's transaction, beside whatever else
+/// must commit with it (the admin API's audit event and idempotency record).
+pub async fn prepare_rotation(
+    store: &Store,
+    kek: &KeyEncryptionKey,
+    algs: &[Alg],
+    now: i64,
+    activation: Activation,
+    retention: i64,
+) -> Result<Vec<SigningKeyRecord>, KeyError> {
+    let records = store.signing_keys().await?;
+    check_kek_opens_stored_keys(&records, kek)?;
+    let mut prepared = Vec::with_capacity(algs.len());
+    for &alg in algs {
+        let of_alg = of_alg(&records, alg);
+        let signing_now = lifecycle::signer(&timelines(&of_alg), now, retention).is_some();
+        let activates_at = match activation {
+            // With no key signing, no relying party can hold a token to check: no need to
+            // wait.
+            _ if !signing_now => now,
+            Activation::PublishAhead(seconds) => now.saturating_add(seconds),
+            Activation::DangerImmediately => now,
+        };
+        prepared.push(successor(kek, alg, &of_alg, now, activates_at)?);
+    }
+    Ok(prepared)
+}
 /// The configured schedule: rotates `alg` when its newest key is at least `interval`
 /// seconds old (0 = never). Returns the new key, or `None` when no rotation was due or
 /// another instance did it first.
@@ -167,18 +197,44 @@ async fn create_successor(
     activates_at: i64,
     reason: &str,
 ) -> Result<KeyInfo, KeyError> {
+    let record = successor(kek, alg, existing, now, activates_at)?;
+    let mut tx = store.begin().await?;
+    let info = store_successor(&mut tx, &record, now, reason).await?;
+    tx.commit().await?;
+    Ok(info)
+}
+
+/// A new key for `alg`, one generation past `existing`, signing from `activates_at`.
+fn successor(
+    kek: &KeyEncryptionKey,
+    alg: Alg,
+    existing: &[&SigningKeyRecord],
+    now: i64,
+    activates_at: i64,
+) -> Result<SigningKeyRecord, KeyError> {
     let mut record = generate(alg, kek, now)?;
     record.activates_at = activates_at;
     record.generation = existing.iter().map(|r| r.generation).max().unwrap_or(0) + 1;
+    Ok(record)
+}
 
-    let mut tx = store.begin().await?;
-    match tx.insert_signing_key(&record).await {
+/// Stores `record` in `tx` and retires the other keys of its algorithm at its activation,
+/// recording `key.created` with `reason`. The unique (alg, generation) index makes a second
+/// writer of the same generation fail with [`KeyError::ConcurrentRotation`].
+pub async fn store_successor(
+    tx: &mut Tx,
+    record: &SigningKeyRecord,
+    now: i64,
+    reason: &str,
+) -> Result<KeyInfo, KeyError> {
+    match tx.insert_signing_key(record).await {
         Ok(()) => {}
         Err(StoreError::Conflict) => return Err(KeyError::ConcurrentRotation),
         Err(err) => return Err(err.into()),
     }
+    let activates_at = record.activates_at;
     let retired = tx
-        .retire_signing_keys(alg.as_str(), &record.kid, activates_at)
+        .retire_signing_keys(&record.alg, &record.kid, activates_at)
         .await?;
     let event = AuditEvent {
         occurred_at: now,
@@ -194,11 +250,10 @@ async fn create_successor(
         ..AuditEvent::default()
     };
     tx.record(&event).await?;
-    tx.commit().await?;
 
     tracing::info!(
         kid = %record.kid,
-        alg = alg.as_str(),
+        alg = %record.alg,
         activates_at,
         retired,
         reason,
@@ -210,14 +265,20 @@ async fn create_successor(
         KeyStatus::Upcoming
     };
     Ok(KeyInfo {
-        kid: record.kid,
-        alg: record.alg,
+        kid: record.kid.clone(),
+        alg: record.alg.clone(),
+        public_jwk: public_jwk(record)?,
         status,
         created_at: now,
         activates_at,
         retired_at: None,
         removed_at: None,
     })
+}
+
+fn public_jwk(record: &SigningKeyRecord) -> Result<serde_json::Value, KeyError> {
+    serde_json::from_str(&record.public_jwk)
+        .map_err(|_| KeyError::Store(StoreError::Corrupt("signing_keys.public_jwk")))
 }
 
 fn of_alg(records: &[SigningKeyRecord], alg: Alg) -> Vec<&SigningKeyRecord> {

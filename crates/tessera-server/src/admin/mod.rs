@@ -7,11 +7,13 @@
 //! description is collected from the handlers' annotations, served at `/admin/v1/openapi.json`
 //! and checked into `docs/admin-openapi.json`.
 
+mod audit;
 mod clients;
-#[allow(dead_code)] // Until the resource modules use every extractor.
 mod extract;
+mod keys;
 mod me;
 mod problem;
+mod replay;
 mod user_access;
 mod users;
 
@@ -68,7 +70,9 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(me::router())
         .merge(users::router())
         .merge(user_access::router())
-        .merge(clients::router());
+        .merge(clients::router())
+        .merge(keys::router())
+        .merge(audit::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, inner)
 }
 

@@ -21,7 +21,6 @@ pub(crate) struct ApiError {
     challenge: Option<String>,
 }
 
-#[allow(dead_code)] // Until the resource modules map every kind of failure.
 impl ApiError {
     pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
         Self {
