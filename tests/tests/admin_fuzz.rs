@@ -112,11 +112,25 @@ async fn the_admin_api_answers_as_its_description_says_under_fuzzing() {
         println!("{report}");
 
         let me = server.admin(Method::GET, Some(&token), "/me", None).await;
-        assert_eq!(
-            me.status(),
-            200,
-            "the fuzzer lost its own access on {engine:?}"
-        );
+        if me.status() != 200 {
+            // What changed last is what most likely ended the access.
+            let events = server
+                .provider
+                .store()
+                .recent_audit_events(5000)
+                .await
+                .unwrap();
+            let changes: Vec<String> = events
+                .iter()
+                .filter(|e| e.outcome == "success" && !e.event_type.ends_with(".read"))
+                .take(20)
+                .map(|e| format!("{} {} {}", e.id, e.event_type, e.detail))
+                .collect();
+            panic!(
+                "the fuzzer lost its own access on {engine:?}; the last successful changes:\n{}",
+                changes.join("\n")
+            );
+        }
         server.stop().await;
     }
 }

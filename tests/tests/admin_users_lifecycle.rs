@@ -389,3 +389,109 @@ async fn a_password_cannot_hand_over_rights_the_caller_lacks() {
         server.stop().await;
     }
 }
+
+/// A user administrator cannot weaken, lock out or undo someone holding rights they lack:
+/// renaming, ending a session of, removing a factor of, disabling, enabling or deleting a full
+/// admin is 403 Escalation, audited, and changes nothing; the same calls by an admin holding
+/// every right succeed.
+#[tokio::test]
+async fn a_lesser_admin_cannot_disable_delete_or_strip_a_greater_one() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let scope = format!("openid {ALL_ADMIN_SCOPES}");
+        let root = server.admin_person("root", &["admin"], &scope).await;
+        let id = root.user_id.clone();
+        let (_, lesser) = server.service_token(USERS_RW).await;
+        let if_match = [("if-match", "*")];
+
+        let (_, all) = server.service_token(ALL_ADMIN_SCOPES).await;
+        let sessions = server
+            .admin(
+                Method::GET,
+                Some(&all),
+                &format!("/users/{id}/sessions"),
+                None,
+            )
+            .await;
+        let sessions: Value = sessions.json().await.unwrap();
+        let sid = sessions["items"][0]["sid"].as_str().unwrap().to_string();
+        let rename = json!({"display_name": "Not Root"});
+
+        let attempts = [
+            (
+                Method::PATCH,
+                format!("/users/{id}"),
+                Some(&rename),
+                "admin.user.update",
+            ),
+            (
+                Method::POST,
+                format!("/users/{id}/enable"),
+                None,
+                "admin.user.enable",
+            ),
+            (
+                Method::DELETE,
+                format!("/users/{id}/sessions/{sid}"),
+                None,
+                "admin.user.session.delete",
+            ),
+            (
+                Method::DELETE,
+                format!("/users/{id}/factors/totp"),
+                None,
+                "admin.user.factor.delete",
+            ),
+            (
+                Method::POST,
+                format!("/users/{id}/disable"),
+                None,
+                "admin.user.disable",
+            ),
+            (
+                Method::DELETE,
+                format!("/users/{id}"),
+                None,
+                "admin.user.delete",
+            ),
+        ];
+        for (method, path, body, action) in &attempts {
+            let response = server
+                .admin_with(method.clone(), Some(&lesser), path, *body, &if_match)
+                .await;
+            let (status, body) = problem(response).await;
+            assert_eq!(status, 403, "{path}");
+            assert_eq!(body["type"], "urn:tessera:problem:escalation", "{path}");
+            let (outcome, _) = server.last_outcome(action).await;
+            assert_eq!(outcome, "failure", "{action}");
+        }
+
+        // Nothing changed: root's token still works, their authenticator is still there.
+        let me = server
+            .admin(Method::GET, Some(&root.token), "/me", None)
+            .await;
+        assert_eq!(me.status(), 200);
+        let factors = server
+            .admin(
+                Method::GET,
+                Some(&all),
+                &format!("/users/{id}/factors"),
+                None,
+            )
+            .await;
+        let factors: Value = factors.json().await.unwrap();
+        assert!(factors.to_string().contains("totp"), "{factors}");
+
+        for (method, path, body, _) in &attempts {
+            let response = server
+                .admin_with(method.clone(), Some(&all), path, *body, &if_match)
+                .await;
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+        }
+        server.stop().await;
+    }
+}

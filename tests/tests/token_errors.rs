@@ -311,3 +311,36 @@ async fn token_endpoint_answers_cors_preflight_without_credentials() {
         server.stop().await;
     }
 }
+
+/// RFC 6749 Appendix A: no parameter value holds NUL, and a client id is VSCHARs. A NUL in
+/// the form is `invalid_request` and one in the Basic credentials `invalid_client`, on both
+/// engines (PostgreSQL's text cannot hold NUL, so a lookup would fail as a server error).
+#[tokio::test]
+async fn a_nul_in_the_client_id_is_refused_before_any_lookup() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", "a\0b"),
+            ("client_secret", "x"),
+        ];
+        assert_token_error(server.post_token(None, &form).await, 400, "invalid_request").await;
+
+        let basic = server
+            .post_token(Some(("a\0b", "x")), &[("grant_type", "client_credentials")])
+            .await;
+        assert_token_error(basic, 401, "invalid_client").await;
+
+        for path in ["/revoke", "/introspect"] {
+            let response = tessera_e2e::http_client()
+                .post(server.url(path))
+                .basic_auth("a\0b", Some("x"))
+                .form(&[("token", "x")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 401, "{path}");
+        }
+        server.stop().await;
+    }
+}

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 use serde_json::json;
 use tessera_protocol::admin::{AdminScope, FieldError};
 use tessera_protocol::scope::Scope;
-use tessera_store::{AuditEvent, Outcome, StoreError};
+use tessera_store::{AuditEvent, Outcome, StoreError, Tx};
 
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -69,6 +69,13 @@ impl AdminPrincipal {
         }
     }
 
+    /// The client the caller's token was issued to.
+    pub fn client_id(&self) -> &str {
+        match &self.actor {
+            Actor::Person { client_id, .. } | Actor::Service { client_id } => client_id,
+        }
+    }
+
     pub fn holds(&self, scope: AdminScope) -> bool {
         self.scopes.contains(&scope)
     }
@@ -84,6 +91,34 @@ impl AdminPrincipal {
         } else {
             Err(AdminRefusal::InsufficientScope(scope))
         }
+    }
+
+    /// Refuses a change to a person who holds admin rights this caller lacks (403
+    /// `Escalation`): only someone holding all of a person's rights may change them. Setting
+    /// their password would hand the caller those rights; removing their factors, ending
+    /// their sessions, disabling, enabling, deleting or renaming them would let a lesser admin
+    /// weaken, lock out or undo a greater one. Read in `tx`, so a role granted meanwhile is
+    /// seen. Reading a person needs no more than the read scope.
+    pub(crate) async fn must_outrank(
+        &self,
+        tx: &mut Tx,
+        user_id: &str,
+        action: &str,
+    ) -> Result<(), AdminError> {
+        let roles = tx.roles_of(user_id).await?;
+        let beyond: Vec<&str> = roles::scopes_of(roles.iter().map(String::as_str))
+            .into_iter()
+            .filter(|scope| !self.holds(*scope))
+            .map(AdminScope::as_str)
+            .collect();
+        if beyond.is_empty() {
+            return Ok(());
+        }
+        Err(AdminError::Escalation(format!(
+            "this person holds admin rights the caller does not ({}), so the caller may not \
+             {action}",
+            beyond.join(", ")
+        )))
     }
 
     /// The audit event of one admin call: who, which action, on what, with which outcome.
@@ -208,6 +243,11 @@ impl Provider {
             }
             None => {
                 if claims.sub != client.id {
+                    return Ok(Err(AdminRefusal::InvalidToken));
+                }
+                // A client no longer registered for the grant that issued the token has lost
+                // what the token stood for (RFC 6749 §4.4).
+                if !client.allows_grant("client_credentials") {
                     return Ok(Err(AdminRefusal::InvalidToken));
                 }
                 let actor = Actor::Service {

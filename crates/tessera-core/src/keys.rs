@@ -116,6 +116,25 @@ impl KeyEncryptionKey {
     }
 
     /// Returns nonce (12 bytes) followed by the ciphertext and tag.
+    /// HMAC-SHA-256 of `data` under a key derived from this one for `purpose` (itself an
+    /// HMAC of the purpose under this key), so that each use has its own key and none of them
+    /// is the AES key itself. For digests that must not be recomputable from the database
+    /// alone, such as one taken over a request that held a password.
+    pub(crate) fn mac(&self, purpose: &[u8], data: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let derive = |key: &[u8], input: &[u8]| -> [u8; 32] {
+            // HMAC accepts a key of any length, so `new_from_slice` cannot fail here.
+            let mut mac = match <Hmac<sha2::Sha256> as Mac>::new_from_slice(key) {
+                Ok(mac) => mac,
+                Err(_) => return [0; 32],
+            };
+            mac.update(input);
+            mac.finalize().into_bytes().into()
+        };
+        let subkey = Zeroizing::new(derive(self.0.as_slice(), purpose));
+        derive(subkey.as_slice(), data)
+    }
+
     pub(crate) fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, KeyError> {
         let mut nonce = [0u8; 12];
         OsRng.fill_bytes(&mut nonce);

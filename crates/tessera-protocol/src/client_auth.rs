@@ -155,7 +155,9 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
         .next()?
         .1
         .into_owned();
-    if id.is_empty() {
+    // RFC 6749 Appendix A.1: a client id is VSCHARs; a control character (NUL above all,
+    // which PostgreSQL's text cannot hold) names no client.
+    if id.is_empty() || id.chars().any(char::is_control) {
         return None;
     }
     Some((id, secret))

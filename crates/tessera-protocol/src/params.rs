@@ -23,10 +23,19 @@ pub struct Params {
 /// so that a U+FFFD sent on purpose survives and broken input never passes as text.
 fn decode(part: &str) -> Result<String, OAuthError> {
     let spaced = part.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
+    let text = percent_encoding::percent_decode_str(&spaced)
         .decode_utf8()
         .map(|text| text.into_owned())
-        .map_err(|_| OAuthError::invalid_request("a parameter is not valid UTF-8"))
+        .map_err(|_| OAuthError::invalid_request("a parameter is not valid UTF-8"))?;
+    // No OAuth or OpenID parameter may hold NUL (RFC 6749 Appendix A draws every value from
+    // VSCHAR, NQCHAR or UNICODECHARNOCRLF, none of which includes it), and PostgreSQL's text
+    // cannot store it: refused here, before any lookup, rather than failing in the database.
+    if text.contains('\0') {
+        return Err(OAuthError::invalid_request(
+            "a parameter holds a NUL character",
+        ));
+    }
+    Ok(text)
 }
 
 impl Params {

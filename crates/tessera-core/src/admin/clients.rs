@@ -13,6 +13,11 @@
 //!    [`MAX_GRACE_PERIOD`];
 //! 5. removing a client removes everything issued to it (codes, access and refresh tokens,
 //!    consents), so that nothing it was given outlives it; the audit trail keeps its id.
+//!    Removing needs every admin scope the client holds (rule 2): a lesser admin could
+//!    otherwise cut every greater one off the API by removing the client they log in through;
+//! 6. a caller cannot remove the client its own token was issued to, nor change that client's
+//!    scope or grant types (409): the call would end or shrink the caller's own access
+//!    halfway, and another admin client can make the change deliberately.
 //!
 //! Every change and its audit event are written in one transaction; updates compare and
 //! set the row's version (`If-Match`).
@@ -54,6 +59,13 @@ fn check_escalation(principal: &AdminPrincipal, scopes: &[&str]) -> Result<(), A
         "the client would hold admin scopes you do not hold: {}",
         lacking.join(", ")
     )))
+}
+
+/// Rule 6's refusal.
+fn own_client(what: &str) -> AdminError {
+    AdminError::Conflict(format!(
+        "your token was issued to this client: use another admin client to {what}"
+    ))
 }
 
 /// The registration's rules, and rule 1.
@@ -252,6 +264,13 @@ impl Provider {
 
         check_same_method(&client, &registration, patch)?;
 
+        // Rule 6.
+        let own = client.id == principal.client_id();
+        let scope_changes = registration.scope.to_string() != client.allowed_scope;
+        if own && (scope_changes || request.grant_types != client.grant_types.as_slice()) {
+            return Err(own_client("change its scope or grant types"));
+        }
+
         // Rule 2.
         let scope = registration.scope.to_string();
         check_escalation(principal, &[&client.allowed_scope, &scope])?;
@@ -284,6 +303,13 @@ impl Provider {
     ) -> Result<(), AdminError> {
         let mut tx = self.inner.store.begin().await?;
         let client = current(&mut tx, id, if_match).await?;
+
+        // Rules 2 and 6.
+        check_escalation(principal, &[&client.allowed_scope])?;
+        if client.id == principal.client_id() {
+            return Err(own_client("remove it"));
+        }
+
         let Some(removed) = tx.delete_client(id, client.version).await? else {
             return Err(AdminError::VersionMismatch);
         };

@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use tessera_store::{IdempotentResponse, StoreError, Tx};
 
 use super::AdminError;
@@ -76,6 +77,15 @@ impl IdempotencyKey {
 }
 
 impl Provider {
+    /// What is stored of the request: its digest under a key only the provider holds. The
+    /// body may hold a password (a new person's), and a bare SHA-256 of it in the database
+    /// could be tested against guesses by anyone who reads the table.
+    fn request_mac(&self, key: &IdempotencyKey) -> [u8; 32] {
+        self.inner
+            .kek
+            .mac(b"tessera idempotency request", &key.request_hash)
+    }
+
     /// The earlier answer to this key, if any.
     pub async fn idempotent_prior(
         &self,
@@ -90,7 +100,8 @@ impl Provider {
         else {
             return Ok(Prior::None);
         };
-        if stored.request_hash != key.request_hash {
+        let expected = self.request_mac(key);
+        if !bool::from(stored.request_hash.as_slice().ct_eq(expected.as_slice())) {
             return Ok(Prior::Mismatch);
         }
         let body = self
@@ -120,7 +131,7 @@ impl Provider {
             .seal(&answer.body, &aad(&key.principal, &key.key))
             .map_err(ProviderError::from)?;
         let stored = IdempotentResponse {
-            request_hash: key.request_hash.clone(),
+            request_hash: self.request_mac(key).to_vec(),
             status: i64::from(answer.status),
             location: answer.location.clone(),
             etag: answer.etag.clone(),

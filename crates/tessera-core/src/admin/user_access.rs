@@ -130,6 +130,13 @@ impl Provider {
         let notices = self.logout_notices(user_id, sids, now).await?;
 
         let mut tx = store.begin().await?;
+        if let Err(refusal) = principal
+            .must_outrank(&mut tx, user_id, "remove their factors")
+            .await
+        {
+            tx.rollback().await?;
+            return Err(refusal);
+        }
         let removed = match &factor {
             FactorId::Totp => tx.delete_totp_factor(user_id).await?,
             FactorId::RecoveryCodes => tx.delete_recovery_codes(user_id).await? > 0,
@@ -215,6 +222,13 @@ impl Provider {
             .await?;
 
         let mut tx = store.begin().await?;
+        if let Err(refusal) = principal
+            .must_outrank(&mut tx, user_id, "end their sessions")
+            .await
+        {
+            tx.rollback().await?;
+            return Err(refusal);
+        }
         if !tx.end_session_by_sid(user_id, sid, now).await? {
             tx.rollback().await?;
             return Err(AdminError::NotFound);
@@ -275,6 +289,13 @@ impl Provider {
     ) -> Result<(), AdminError> {
         self.admin_known_user(user_id).await?;
         let mut tx = self.inner.store.begin().await?;
+        if let Err(refusal) = principal
+            .must_outrank(&mut tx, user_id, "revoke their tokens")
+            .await
+        {
+            tx.rollback().await?;
+            return Err(refusal);
+        }
         if !tx
             .holds_live_refresh_family(user_id, family_id, now)
             .await?

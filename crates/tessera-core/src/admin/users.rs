@@ -431,6 +431,13 @@ impl Provider {
         let profile = patched(&current, patch)?;
 
         let mut tx = self.inner.store.begin().await?;
+        if let Err(refusal) = principal
+            .must_outrank(&mut tx, id, "change their profile")
+            .await
+        {
+            tx.rollback().await?;
+            return Err(refusal);
+        }
         let update = ProfileUpdate {
             username: &profile.username,
             username_key: &profile.key,

@@ -57,11 +57,18 @@ async fn checked<T>(
     }
 }
 
-/// The client id in the path. Any text is a well-formed id (an unknown one is a 404); only
-/// a path that does not decode to text is refused.
+/// The client id in the path. Text without control characters is a well-formed id (an
+/// unknown one is a 404); a path that does not decode to text is refused.
 fn client_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    path.map(|Path(id)| id)
-        .map_err(|_| ApiError::invalid(vec![FieldError::new("id", "the client id must be text")]))
+    match path {
+        // Tessera's ids hold no control characters (and PostgreSQL's text no NUL).
+        Ok(Path(id)) if id.chars().any(char::is_control) => Err(ApiError::not_found()),
+        Ok(Path(id)) => Ok(id),
+        Err(_) => Err(ApiError::invalid(vec![FieldError::new(
+            "id",
+            "the client id must be text",
+        )])),
+    }
 }
 
 /// A JSON answer with the `ETag` of `version`.
@@ -278,6 +285,7 @@ const UPDATE: &str = "admin.client.update";
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Scope missing, or admin scopes the caller does not hold", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller's own token was issued to this client", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The client changed since it was read", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
@@ -335,6 +343,7 @@ const DELETE: &str = "admin.client.delete";
         (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Scope missing", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such client", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The caller's own token was issued to this client", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "The client changed since it was read", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = Problem, content_type = "application/problem+json"),
     )

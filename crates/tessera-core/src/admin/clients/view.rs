@@ -96,7 +96,9 @@ pub(crate) fn page(query: &ClientListQuery) -> Result<Page, Vec<FieldError>> {
             let decoded = URL_SAFE_NO_PAD
                 .decode(cursor)
                 .ok()
-                .and_then(|bytes| String::from_utf8(bytes).ok());
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                // Ids hold no control characters (and PostgreSQL's text no NUL).
+                .filter(|id| !id.chars().any(char::is_control));
             if decoded.is_none() {
                 errors.push(FieldError::new(
                     "cursor",
@@ -126,6 +128,9 @@ pub(crate) fn page(query: &ClientListQuery) -> Result<Page, Vec<FieldError>> {
         .is_some_and(|q| q.chars().count() > MAX_QUERY_LENGTH)
     {
         errors.push(FieldError::new("q", "must be at most 200 characters"));
+    }
+    if q.as_ref().is_some_and(|q| q.chars().any(char::is_control)) {
+        errors.push(FieldError::new("q", "must not hold control characters"));
     }
 
     if errors.is_empty() {

@@ -10,12 +10,11 @@
 use secrecy::SecretString;
 use serde_json::json;
 use tessera_protocol::admin::users::{PasswordSet, PasswordSetResult, ShownOnce, User};
-use tessera_protocol::admin::{AdminScope, FieldError};
+use tessera_protocol::admin::FieldError;
 use tessera_store::{AuditEvent, Outcome, Tx, UserRecord};
 
 use super::{target, version_to_change, view};
 use crate::accounts::{end_access, Ended};
-use crate::admin::roles::scopes_of;
 use crate::admin::{AdminError, AdminPrincipal};
 use crate::backchannel::LogoutNotices;
 use crate::secret::RandomSecret;
@@ -89,6 +88,15 @@ impl Provider {
         };
 
         let mut tx = self.inner.store.begin().await?;
+        let what = if disabled {
+            "disable them"
+        } else {
+            "enable them"
+        };
+        if let Err(refusal) = principal.must_outrank(&mut tx, id, what).await {
+            tx.rollback().await?;
+            return Err(refusal);
+        }
         if !tx
             .set_user_disabled_at_version(id, version, disabled, now)
             .await?
@@ -126,6 +134,10 @@ impl Provider {
         let notices = Some(self.notices_for_all_sessions(id, now).await?);
 
         let mut tx = self.inner.store.begin().await?;
+        if let Err(refusal) = principal.must_outrank(&mut tx, id, "delete them").await {
+            tx.rollback().await?;
+            return Err(refusal);
+        }
         if !tx
             .tombstone_user(id, version, &tombstone_key(id), now)
             .await?
@@ -163,21 +175,13 @@ impl Provider {
         let notices = Some(self.notices_for_all_sessions(id, now).await?);
 
         let mut tx = self.inner.store.begin().await?;
-        // Whoever sets a person's password can log in as them: doing so for someone who
-        // holds admin rights the caller lacks would hand the caller those rights. Read in
-        // the transaction, so a role granted meanwhile is seen.
-        let roles = tx.roles_of(id).await?;
-        let beyond: Vec<&str> = scopes_of(roles.iter().map(String::as_str))
-            .into_iter()
-            .filter(|scope| !principal.holds(*scope))
-            .map(AdminScope::as_str)
-            .collect();
-        if !beyond.is_empty() {
+        // Whoever sets a person's password can log in as them.
+        if let Err(refusal) = principal
+            .must_outrank(&mut tx, id, "set their password")
+            .await
+        {
             tx.rollback().await?;
-            return Err(AdminError::Escalation(format!(
-                "this person holds admin rights you do not ({}): their password would hand                  them to you",
-                beyond.join(", ")
-            )));
+            return Err(refusal);
         }
         let must_change = request.must_change_password;
         if !tx
