@@ -145,7 +145,16 @@ impl Store {
     }
 
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx(self.pool.begin().await?))
+        let tx = match self.engine {
+            // SQLite in WAL mode cannot upgrade a reader to a writer once another writer
+            // committed after its read began: the upgrade fails at once (SQLITE_BUSY_SNAPSHOT)
+            // and the busy timeout does not help. A transaction here usually reads, then
+            // writes; taking the write lock at BEGIN makes concurrent ones wait their turn
+            // (up to the busy timeout) instead of failing.
+            Engine::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.pool.begin().await?,
+        };
+        Ok(Tx(tx))
     }
 
     pub async fn close(&self) {
