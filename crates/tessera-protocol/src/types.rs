@@ -95,6 +95,34 @@ pub enum RedirectUriError {
     Wildcard,
     #[error("a private-use scheme must contain a period (RFC 8252 §7.1)")]
     PrivateUseScheme,
+    #[error("must not contain a user name or password (RFC 3986 §3.2.1)")]
+    UserInfo,
+    #[error(
+        "must be written in normal form (a host, lowercase, no dot segments, no numeric \
+         address shorthand): the browser would go to {0:?}"
+    )]
+    NotNormal(String),
+}
+
+/// Whether the host and path of the web URI `value` are written as `url` parsed them: the
+/// host spelled out (lowercase, no numeric shorthand), and the path free of dot segments. An
+/// empty path stands for `/`, as RFC 3986 §6.2.3 allows.
+fn written_as_parsed(value: &str, url: &Url) -> bool {
+    let Some(authority) = value.find("://").map(|at| &value[at + 3..]) else {
+        return false;
+    };
+    let Some(host) = url.host_str().filter(|host| !host.is_empty()) else {
+        return false;
+    };
+    let Some(rest) = authority.strip_prefix(host) else {
+        return false;
+    };
+    let rest = match rest.strip_prefix(':') {
+        Some(port) => port.trim_start_matches(|c: char| c.is_ascii_digit()),
+        None => rest,
+    };
+    let path = rest.split(['?', '#']).next().unwrap_or("");
+    path.is_empty() || path == url.path()
 }
 
 impl RedirectUri {
@@ -133,6 +161,20 @@ impl RedirectUri {
 
         if value.contains('*') {
             return Err(RedirectUriError::Wildcard);
+        }
+
+        // RFC 3986 §3.2.1 (and RFC 9700 §4.1.1's open-redirect concerns): a user name in the
+        // authority dresses one host as another.
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(RedirectUriError::UserInfo);
+        }
+
+        // Redirect URIs are compared as exact strings (RFC 6749 §3.1.2.3), but the browser
+        // follows the normalised one: `https:///cb`, `http://2130706433/` or `/a/../b` would
+        // be registered as one URI and visited as another. Web URIs must already be normal.
+        let web = matches!(url.scheme(), "https" | "http");
+        if web && !written_as_parsed(value, &url) {
+            return Err(RedirectUriError::NotNormal(url.to_string()));
         }
 
         match url.scheme() {

@@ -94,3 +94,39 @@ fn redirect_uri_cannot_preset_response_parameters() {
     }
     assert!(RedirectUri::register("https://app.example.com/cb?tenant=7").is_ok());
 }
+
+/// Registered strings are compared exactly, but a browser follows the parsed URI: a web
+/// redirect URI must be written as it parses, and carry no user name.
+#[test]
+fn a_redirect_uri_is_registered_only_as_the_browser_will_read_it() {
+    for fine in [
+        "https://app.example/cb",
+        "https://app.example",
+        "https://app.example:8443/cb?tenant=1",
+        "http://127.0.0.1:4000/cb",
+        "http://[::1]:4000/",
+        "com.example.app:/oauth2redirect",
+    ] {
+        assert!(RedirectUri::register(fine).is_ok(), "{fine}");
+    }
+    for odd in [
+        "https:///cb",
+        "https://App.Example/cb",
+        "https://app.example/a/../admin",
+        "https://app.example/./cb",
+        "http://2130706433/cb",
+        "http://0x7f000001/cb",
+    ] {
+        assert!(
+            matches!(
+                RedirectUri::register(odd),
+                Err(RedirectUriError::NotNormal(_))
+            ),
+            "{odd}"
+        );
+    }
+    assert_eq!(
+        RedirectUri::register("https://user:pw@app.example/cb").unwrap_err(),
+        RedirectUriError::UserInfo
+    );
+}
