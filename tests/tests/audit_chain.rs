@@ -490,3 +490,71 @@ async fn retention_purges_and_the_rest_still_verifies() {
         server.stop().await;
     }
 }
+
+/// Events that stay unsealed for minutes are unprotected: sealing stopped (a corrupted chain
+/// head stops every seal pass) or no server ran. `verify` reports them rather than passing.
+#[tokio::test]
+async fn events_left_unsealed_for_minutes_are_a_finding() {
+    for engine in engines() {
+        let server = sealed_server(engine).await;
+        let now = unix_now();
+        record(server.provider.store(), 2, now - 600).await;
+        let report = verify(&server).await;
+        let unsealed: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| matches!(f, Finding::Unsealed { .. }))
+            .collect();
+        assert_eq!(
+            unsealed,
+            [&Finding::Unsealed {
+                count: report.unsealed,
+                since: now - 600
+            }]
+        );
+        server.stop().await;
+    }
+}
+
+/// A row planted at a position the sealer never assigns (the extremes of the column) is a
+/// finding; it neither crashes `verify` nor blinds it to an edit elsewhere.
+#[tokio::test]
+async fn a_planted_extreme_position_is_found_without_a_crash() {
+    let zeros = "0".repeat(64);
+    for seq in [i64::MIN, i64::MAX] {
+        for engine in engines() {
+            let server = sealed_server(engine).await;
+            let store = server.provider.store();
+            let id = id_at(store, 3).await;
+            tamper(
+                store,
+                &format!(
+                    "INSERT INTO audit_events (occurred_at, event_type, outcome, detail, \
+                     chain_seq, chain_prev, chain_hash) \
+                     VALUES (0, 'x', 'success', '{{}}', {seq}, '{zeros}', '{zeros}')"
+                ),
+            )
+            .await;
+            tamper(
+                store,
+                &format!("UPDATE audit_events SET detail = '{{}}' WHERE id = {id}"),
+            )
+            .await;
+            let report = verify(&server).await;
+            assert!(
+                report
+                    .findings
+                    .iter()
+                    .any(|f| matches!(f, Finding::Edited { .. })),
+                "{seq}: {:?}",
+                report.findings
+            );
+            if seq == i64::MIN {
+                assert!(report
+                    .findings
+                    .contains(&Finding::ImpossiblePosition { seq }));
+            }
+            server.stop().await;
+        }
+    }
+}

@@ -67,6 +67,7 @@ impl ClientCredentials {
         let Some(header) = authorization else {
             let client_id = params
                 .get("client_id")
+                .filter(|id| plausible_client_id(id))
                 .ok_or_else(OAuthError::invalid_client)?;
             let client_id = ClientId::new(client_id);
             return Ok(match body_secret {
@@ -140,6 +141,17 @@ impl ClientCredentials {
 }
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))` (RFC 6749 §2.3.1, RFC 7617).
+/// The longest client id looked up. Tessera's are 22 characters; RFC 6749 sets no limit, but
+/// an unbounded one would be written into the audit trail and its exports as sent.
+pub const MAX_CLIENT_ID: usize = 255;
+
+/// RFC 6749 Appendix A.1: a client id is VSCHARs; one with a control character (NUL above
+/// all, which PostgreSQL's text cannot hold), or longer than [`MAX_CLIENT_ID`], names no
+/// client and is refused before any lookup or audit write.
+fn plausible_client_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_CLIENT_ID && !id.chars().any(char::is_control)
+}
+
 fn parse_basic(header: &str) -> Option<(String, String)> {
     let (scheme, token) = header.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -155,9 +167,7 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
         .next()?
         .1
         .into_owned();
-    // RFC 6749 Appendix A.1: a client id is VSCHARs; a control character (NUL above all,
-    // which PostgreSQL's text cannot hold) names no client.
-    if id.is_empty() || id.chars().any(char::is_control) {
+    if !plausible_client_id(&id) {
         return None;
     }
     Some((id, secret))

@@ -14,6 +14,9 @@ use ipnet::IpNet;
 /// The address to record for a request from `peer` carrying `forwarded_for` (the values of
 /// every `X-Forwarded-For` header, in order).
 pub(crate) fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpAddr {
+    // A dual-stack listener sees an IPv4 peer as `::ffff:a.b.c.d` (RFC 4291 §2.5.5.2): it is
+    // the IPv4 address, for the proxy list, the audit trail and the throttle alike.
+    let peer = peer.to_canonical();
     let is_trusted = |address: &IpAddr| trusted.iter().any(|net| net.contains(address));
 
     // A peer that is no listed proxy speaks for itself, whatever it sent.
@@ -27,7 +30,7 @@ pub(crate) fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[Ip
         .rev()
         .flat_map(|value| value.rsplit(','));
     for hop in hops {
-        let Ok(address) = hop.trim().parse::<IpAddr>() else {
+        let Ok(address) = hop.trim().parse::<IpAddr>().map(|a| a.to_canonical()) else {
             // Not an address (a port, an obfuscated name): the chain cannot be followed
             // further, so the last hop a trusted proxy vouched for is the answer.
             return client;

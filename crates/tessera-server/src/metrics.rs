@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -42,10 +42,30 @@ pub fn install() -> Result<PrometheusHandle, metrics::SetRecorderError<()>> {
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
 
+/// The method as a label: the standard ones by name, anything else (a client may send any
+/// token as a method, RFC 9110 §9.1) as `other`, so that no client can mint new series.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::TRACE,
+        Method::CONNECT,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("other", Method::as_str)
+}
+
 /// Counts each request and times it, by method, matched route and status.
 pub(crate) async fn track(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_string();
+    let method = method_label(request.method()).to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -92,4 +112,19 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Method;
+
+    use super::method_label;
+
+    #[test]
+    fn only_standard_methods_become_labels() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::DELETE), "DELETE");
+        let invented = Method::from_bytes(b"A1B2C3D4E5F6").unwrap();
+        assert_eq!(method_label(&invented), "other");
+    }
 }

@@ -276,6 +276,16 @@ impl Store {
         Ok(row.try_get("n")?)
     }
 
+    /// When the oldest event not yet sealed was recorded, if any is.
+    pub async fn oldest_unsealed_audit_event(&self) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "SELECT MIN(occurred_at) AS since FROM audit_events WHERE chain_seq IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("since")?)
+    }
+
     /// Checkpoints with `after < seq <= through`, in chain order.
     pub async fn audit_checkpoints(
         &self,

@@ -12,7 +12,7 @@ use crate::config::Config;
 pub async fn verify(config: &Config) -> anyhow::Result<()> {
     let kek = config.key_encryption_key()?;
     let store = crate::open_store(config).await?;
-    let report = verify::verify(&store, &kek, config.audit_retention_days).await?;
+    let report = verify::verify(&store, &kek, config.audit_retention_days, unix_now()).await?;
     print!("{}", describe(&report));
     if !report.findings.is_empty() {
         bail!(

@@ -47,7 +47,16 @@ pub enum Finding {
     Unanchored { first: i64 },
     /// Events before `first` are gone although retention is off.
     PurgedWithoutRetention { first: i64 },
+    /// A sealed event at a position the sealer never assigns (positions start at 1).
+    ImpossiblePosition { seq: i64 },
+    /// `count` events were never sealed, the oldest recorded at `since`: sealing has stopped
+    /// (or no server ran since), and until it resumes they can be changed unnoticed.
+    Unsealed { count: i64, since: i64 },
 }
+
+/// How old an unsealed event may be before it is a finding, seconds: a running server seals
+/// every two seconds.
+pub const UNSEALED_GRACE: i64 = 300;
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -89,12 +98,22 @@ impl std::fmt::Display for Finding {
                 f,
                 "deleted: events before position {first} are gone, and no valid checkpoint at \
                  position {} vouches for the first that remains",
-                first - 1
+                first.saturating_sub(1)
             ),
             Self::PurgedWithoutRetention { first } => write!(
                 f,
                 "deleted: events before position {first} are gone, but audit_retention_days \
                  is off"
+            ),
+            Self::ImpossiblePosition { seq } => write!(
+                f,
+                "forged: an event holds position {seq}, which the sealer never assigns"
+            ),
+            Self::Unsealed { count, since } => write!(
+                f,
+                "unprotected: {count} events were never sealed, the oldest recorded at {since} \
+                 (Unix time); sealing has stopped, or no server ran since: run `tessera audit \
+                 seal`, and if it fails, the chain's head was tampered with"
             ),
         }
     }
@@ -131,6 +150,7 @@ pub async fn verify(
     store: &Store,
     kek: &KeyEncryptionKey,
     retention_days: u32,
+    now: i64,
 ) -> Result<Report, ProviderError> {
     let keys = CheckpointKeys::open(&store.audit_keys().await?, kek);
     let mut walk = Walk {
@@ -145,13 +165,18 @@ pub async fn verify(
         Some(first) => first,
         // No events: the chain starts after the oldest checkpoint, if any remains.
         None => match store.audit_checkpoints(0, i64::MAX).await?.first() {
-            Some(oldest) => oldest.seq + 1,
+            Some(oldest) => oldest.seq.saturating_add(1),
             None => 1,
         },
     };
+    if !(1..i64::MAX).contains(&first) {
+        walk.report
+            .findings
+            .push(Finding::ImpossiblePosition { seq: first });
+    }
     let mut prev = walk.anchor(store, first, retention_days).await?;
 
-    let mut after = first - 1;
+    let mut after = first.saturating_sub(1);
     let mut expected = first;
     loop {
         let page = store.sealed_audit_events(after, PAGE).await?;
@@ -184,8 +209,16 @@ pub async fn verify(
 
     walk.resolve_broken_links(store).await?;
     walk.report.first = (walk.report.events > 0).then_some(first);
-    walk.report.last = (walk.report.events > 0).then_some(expected - 1);
+    walk.report.last = (walk.report.events > 0).then_some(expected.saturating_sub(1));
     walk.report.unsealed = store.unsealed_audit_event_count().await?;
+    if let Some(since) = store.oldest_unsealed_audit_event().await? {
+        if since < now - UNSEALED_GRACE {
+            walk.report.findings.push(Finding::Unsealed {
+                count: walk.report.unsealed,
+                since,
+            });
+        }
+    }
     Ok(walk.report)
 }
 
@@ -217,7 +250,9 @@ impl Walk<'_> {
                 .findings
                 .push(Finding::PurgedWithoutRetention { first });
         }
-        let anchor = store.audit_checkpoints(first - 2, first - 1).await?;
+        let anchor = store
+            .audit_checkpoints(first.saturating_sub(2), first.saturating_sub(1))
+            .await?;
         let head = anchor
             .first()
             .and_then(|checkpoint| self.checkpoint_signature(checkpoint));
@@ -234,7 +269,7 @@ impl Walk<'_> {
         if event.seq > *expected {
             self.report.findings.push(Finding::Deleted {
                 from: *expected,
-                to: event.seq - 1,
+                to: event.seq.saturating_sub(1),
             });
             *prev = None;
         }
@@ -253,13 +288,13 @@ impl Walk<'_> {
                     seq: event.seq,
                     id: event.event.id,
                     prev: event.prev.clone(),
-                    before_seq: event.seq - 1,
+                    before_seq: event.seq.saturating_sub(1),
                     before_id: self.last_id.unwrap_or_default(),
                 });
             }
         }
         *prev = Some(event.hash.clone());
-        *expected = event.seq + 1;
+        *expected = event.seq.saturating_add(1);
         self.last_id = Some(event.event.id);
     }
 }
@@ -327,6 +362,12 @@ impl crate::Provider {
     /// Verifies the chain with this provider's key-encryption key and retention setting.
     pub async fn verify_audit_trail(&self) -> Result<Report, ProviderError> {
         let retention_days = self.inner.settings.audit.retention_days;
-        verify(&self.inner.store, &self.inner.kek, retention_days).await
+        verify(
+            &self.inner.store,
+            &self.inner.kek,
+            retention_days,
+            crate::unix_now(),
+        )
+        .await
     }
 }

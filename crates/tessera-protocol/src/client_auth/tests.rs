@@ -97,3 +97,27 @@ fn a_client_id_other_than_the_assertion_subject_is_invalid_client() {
     let err = ClientCredentials::from_request(None, &mut params).unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidClient);
 }
+
+/// A client id with a control character, or longer than any Tessera issues, names no client.
+#[test]
+fn an_implausible_client_id_is_invalid_client() {
+    let long = "a".repeat(MAX_CLIENT_ID + 1);
+    for id in ["a\u{1}b", long.as_str()] {
+        let header = format!("Basic {}", STANDARD.encode(format!("{id}:secret")));
+        let err = ClientCredentials::from_request(Some(&header), &mut Params::default())
+            .err()
+            .unwrap();
+        assert_eq!(err.code, ErrorCode::InvalidClient, "{id:?}");
+
+        let mut params = Params::parse(
+            format!("client_id={id}&client_secret=x")
+                .replace('\u{1}', "%01")
+                .as_bytes(),
+        )
+        .unwrap();
+        let err = ClientCredentials::from_request(None, &mut params)
+            .err()
+            .unwrap();
+        assert_eq!(err.code, ErrorCode::InvalidClient, "{id:?}");
+    }
+}

@@ -76,3 +76,19 @@ fn a_chain_of_trusted_proxies_only_yields_the_leftmost() {
         ip("10.7.7.7")
     );
 }
+
+/// RFC 4291 §2.5.5.2: a dual-stack listener reports an IPv4 proxy as `::ffff:a.b.c.d`; it is
+/// still the listed IPv4 proxy, and an IPv4-mapped client is recorded as IPv4.
+#[test]
+fn an_ipv4_mapped_peer_is_its_ipv4_address() {
+    let trusted = ["127.0.0.1/32".parse().unwrap()];
+    let peer: IpAddr = "::ffff:127.0.0.1".parse().unwrap();
+    let client = client_address(peer, &["203.0.113.9"], &trusted);
+    assert_eq!(client, "203.0.113.9".parse::<IpAddr>().unwrap());
+
+    let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+    assert_eq!(
+        client_address(mapped, &[], &[]),
+        "192.0.2.7".parse::<IpAddr>().unwrap()
+    );
+}
