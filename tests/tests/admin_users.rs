@@ -473,3 +473,42 @@ async fn a_patch_is_refused_when_it_must_be() {
         server.stop().await;
     }
 }
+
+/// Retries sent in parallel with one `Idempotency-Key` create one person, and every one of
+/// them gets that creation's answer: none sees "username taken" for its own creation.
+#[tokio::test]
+async fn parallel_retries_with_one_idempotency_key_create_one_person() {
+    for engine in engines() {
+        let server = std::sync::Arc::new(TestServer::start(engine).await);
+        let (_, token) = server.service_token(USERS_RW).await;
+        let body = json!({"username": "dinah", "password": PASSWORD});
+        let mut retries = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let (server, token, body) = (server.clone(), token.clone(), body.clone());
+            retries.spawn(async move {
+                let response = server
+                    .admin_with(
+                        Method::POST,
+                        Some(&token),
+                        "/users",
+                        Some(&body),
+                        &[("idempotency-key", "create-dinah-1")],
+                    )
+                    .await;
+                let status = response.status().as_u16();
+                let body: Value = response.json().await.unwrap();
+                (status, body["id"].as_str().map(str::to_string))
+            });
+        }
+        let answers: Vec<(u16, Option<String>)> = retries.join_all().await;
+        let first = answers[0].1.clone();
+        assert!(first.is_some(), "{answers:?}");
+        assert!(
+            answers
+                .iter()
+                .all(|(status, id)| *status == 201 && *id == first),
+            "{answers:?}"
+        );
+        std::sync::Arc::into_inner(server).unwrap().stop().await;
+    }
+}

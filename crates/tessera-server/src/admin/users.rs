@@ -11,18 +11,19 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
-use tessera_core::admin::idempotency::{IdempotencyKey, Prior, Replay};
 use tessera_core::admin::users::target;
+use tessera_core::admin::AdminError;
 use tessera_protocol::admin::users::{
     NewUser, PasswordSet, PasswordSetResult, User, UserList, UserListQuery, UserPatch,
 };
-use tessera_protocol::admin::{etag, AdminScope, FieldError, Problem, ProblemType};
+use tessera_protocol::admin::{etag, AdminScope, FieldError, Problem};
 use tessera_store::Outcome;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::extract::{AdminCall, AdminJson, IfMatch, IfMatchVersion};
 use super::problem::ApiError;
+use super::replay;
 use crate::error::no_store;
 use crate::AppState;
 
@@ -59,26 +60,6 @@ fn with_etag(status: StatusCode, user: &User) -> Response {
     let mut response = (status, Json(user)).into_response();
     if let Ok(value) = HeaderValue::from_str(&etag(user.version)) {
         response.headers_mut().insert(header::ETAG, value);
-    }
-    response
-}
-
-/// A stored first answer, sent again to a retry.
-fn replay(answer: Replay) -> Response {
-    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::CREATED);
-    let mut response = (status, answer.body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    for (name, value) in [
-        (header::LOCATION, answer.location),
-        (header::ETAG, answer.etag),
-    ] {
-        if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            headers.insert(name, value);
-        }
     }
     response
 }
@@ -192,8 +173,10 @@ async fn create_user(
         Ok(key) => key,
         Err(error) => return Err(call.refused(&state, CREATE, target, error).await),
     };
-    if let Some(answer) = prior(&state, &call, key.as_ref(), target.clone()).await? {
-        return Ok(answer);
+    if let Some(key) = &key {
+        if let Some(answer) = replay::prior(&state, &call, key, CREATE).await? {
+            return Ok(answer);
+        }
     }
 
     let meta = &call.meta;
@@ -215,35 +198,16 @@ async fn create_user(
             }
             Ok(response)
         }
-        Err(err) => Err(call.failed(&state, CREATE, target, err).await),
-    }
-}
-
-/// The earlier answer to this `Idempotency-Key`, to send again; 422 when the key was used
-/// for another request.
-async fn prior(
-    state: &AppState,
-    call: &AdminCall,
-    key: Option<&IdempotencyKey>,
-    target: serde_json::Value,
-) -> Result<Option<Response>, ApiError> {
-    let Some(key) = key else {
-        return Ok(None);
-    };
-    match state.provider.idempotent_prior(key, call.meta.now).await {
-        Ok(Prior::None) => Ok(None),
-        Ok(Prior::Replay(answer)) => {
-            call.read(state, "admin.user.create_replayed", target).await;
-            Ok(Some(replay(answer)))
+        Err(err) => {
+            // A parallel request with the same key may have created the person first: the
+            // username is then taken, and that request's answer is the one to give.
+            if let (AdminError::Conflict(_), Some(key)) = (&err, &key) {
+                if let Some(answer) = replay::prior(&state, &call, key, CREATE).await? {
+                    return Ok(answer);
+                }
+            }
+            Err(call.failed(&state, CREATE, target, err).await)
         }
-        Ok(Prior::Mismatch) => {
-            let error = ApiError::new(
-                ProblemType::IdempotencyKeyReused,
-                "this Idempotency-Key was used for a different request; use a new key",
-            );
-            Err(call.refused(state, CREATE, target, error).await)
-        }
-        Err(cause) => Err(ApiError::fault(&cause, &call.meta.request_id)),
     }
 }
 
