@@ -48,36 +48,41 @@ impl Provider {
             Err(err) => return Ok(Err(err)),
         };
 
-        // NIST SP 800-63B §5.2.2: a secret or an assertion is a guess until checked, so the
-        // attempt is charged to the client and the address first (see `crate::throttle`). A
-        // public client presents nothing to guess.
-        let charge = match credentials {
+        // NIST SP 800-63B §5.2.2: while the client's or the address's delay holds, nothing
+        // is checked. A public client presents nothing to guess. Failures are charged after
+        // the check (see `Provider::client_delay` for why not before).
+        let unblocked = match credentials {
             ClientCredentials::None { .. } => None,
-            _ => {
-                let subject = Subject::Client(credentials.client_id().as_str());
-                match self.take_attempt(subject, ctx, now).await? {
-                    Ok(charge) => Some(charge),
-                    Err(throttled) => {
-                        let detail = throttled.detail();
-                        self.record_client_failure(&credentials, detail, now, ctx, event_type)
-                            .await?;
-                        return Ok(Err(throttled.oauth_error()));
-                    }
+            _ => match self
+                .client_delay(credentials.client_id().as_str(), ctx, now)
+                .await?
+            {
+                Ok(unblocked) => Some(unblocked),
+                Err(throttled) => {
+                    let detail = throttled.detail();
+                    self.record_client_failure(&credentials, detail, now, ctx, event_type)
+                        .await?;
+                    return Ok(Err(throttled.oauth_error()));
                 }
-            }
+            },
         };
 
         let reason = match self.verify_credentials(&credentials, now).await? {
             Ok(client) => {
-                if let Some(charge) = charge {
-                    let mut tx = self.inner.store.begin().await?;
-                    charge.succeeded(&mut tx).await?;
-                    tx.commit().await?;
+                if let Some(unblocked) = unblocked {
+                    unblocked.succeeded(&self.inner.store).await?;
                 }
                 return Ok(Ok(client));
             }
             Err(reason) => reason,
         };
+
+        // The failure counts against the client and the address; the answer is the same
+        // whether or not this charge starts a delay.
+        if unblocked.is_some() {
+            let subject = Subject::Client(credentials.client_id().as_str());
+            let _ = self.take_attempt(subject, ctx, now).await?;
+        }
 
         let detail = json!({ "reason": "invalid_client", "cause": reason });
         self.record_client_failure(&credentials, detail, now, ctx, event_type)
