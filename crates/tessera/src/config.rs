@@ -94,8 +94,7 @@ pub struct Config {
     /// before delays begin; unknown usernames count alike. 0 to 1000. Default 5.
     pub throttle_free_failures: i64,
     /// Failed client authentications (secret or assertion) per client allowed before delays
-    /// begin. Attempts still being checked count too, so this also bounds how many requests
-    /// of one client are checked at once. 1 to 10000. Default 20.
+    /// begin; failures are counted after their check. 1 to 10000. Default 20.
     pub throttle_client_free_failures: i64,
     /// Failed passwords, codes and client authentications from one source address (IPv6:
     /// one /64), over every account and client, allowed before delays begin. 1 to 10000.
