@@ -247,7 +247,7 @@ bench_tessera() {
     # request authenticates the client, signs an access token and records it.
     local service service_id service_secret
     service=$("$BIN" client create --name bench-service --grant-type client_credentials \
-        --scope openid)
+        --scope bench.read)
     service_id=$(awk '$1 == "client_id:" { print $2 }' <<<"$service")
     service_secret=$(awk '$1 == "client_secret:" { print $2 }' <<<"$service")
     BENCH_BASIC_CREDENTIALS=$(printf '%s:%s' "$service_id" "$service_secret" | base64 -w0)
