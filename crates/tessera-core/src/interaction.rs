@@ -227,9 +227,10 @@ impl Provider {
         }
 
         let mut tx = self.inner.store.begin().await?;
-        let session_id = self
-            .open_password_session(&mut tx, browser, &interaction_hash, &user.id, now)
+        let (session_id, sid) = self
+            .open_password_session(&mut tx, browser, &interaction_hash, &user.id, now, ctx)
             .await?;
+        event.session_id = Some(sid);
         charge.succeeded(&mut tx).await?;
         tx.record(&event).await?;
         tx.commit().await?;
@@ -237,7 +238,8 @@ impl Provider {
     }
 
     /// The session a login by password alone opens, within `tx`: new, replacing the
-    /// browser's earlier one (session fixation), and the person's last login is now.
+    /// browser's earlier one (session fixation), linked to the device it came from, and the
+    /// person's last login is now. Returns the session's cookie value and its public `sid`.
     pub(crate) async fn open_password_session(
         &self,
         tx: &mut tessera_store::Tx,
@@ -245,13 +247,15 @@ impl Provider {
         interaction_hash: &[u8],
         user_id: &str,
         now: i64,
-    ) -> Result<RandomSecret, ProviderError> {
+        ctx: &RequestContext,
+    ) -> Result<(RandomSecret, String), ProviderError> {
+        let sid = uuid::Uuid::new_v4().simple().to_string();
         let session_id = RandomSecret::generate();
         let session = Session {
             user_id: user_id.to_string(),
             auth_time: now,
             amr: AMR_PASSWORD.to_string(),
-            sid: Some(uuid::Uuid::new_v4().simple().to_string()),
+            sid: Some(sid.clone()),
             expires_at: now + self.inner.settings.session_ttl,
         };
         if let Some(old) = browser.session_id {
@@ -259,10 +263,11 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
+        self.note_device(tx, ctx, &session, now).await?;
         tx.record_login(user_id, now).await?;
         tx.mark_interaction_authenticated(interaction_hash, now)
             .await?;
-        Ok(session_id)
+        Ok((session_id, sid))
     }
 
     /// The account whose password `form` gives, or `None` after recording why not: the

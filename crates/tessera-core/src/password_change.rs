@@ -121,7 +121,7 @@ impl Provider {
 
         // Step 4: the change, what it ends, and the login's next step, together.
         let next = self
-            .replace_required(browser, &owed, form.new, event, now)
+            .replace_required(browser, &owed, form.new, event, now, ctx)
             .await?;
         Ok(PasswordChangeOutcome::Continue(next))
     }
@@ -134,6 +134,7 @@ impl Provider {
         new: SecretString,
         mut event: AuditEvent,
         now: i64,
+        ctx: &RequestContext,
     ) -> Result<LoginResult, ProviderError> {
         let gone = || Ok(LoginResult::ErrorPage(interaction_gone()));
         let Some(old_hash) = owed.user.password_hash.clone() else {
@@ -172,8 +173,15 @@ impl Provider {
                 LoginResult::SecondFactor(step)
             }
             None => {
-                let session = self
-                    .open_password_session(&mut tx, browser, &owed.interaction_hash, user_id, now)
+                let (session, _) = self
+                    .open_password_session(
+                        &mut tx,
+                        browser,
+                        &owed.interaction_hash,
+                        user_id,
+                        now,
+                        ctx,
+                    )
                     .await?;
                 LoginResult::LoggedIn(session)
             }

@@ -127,10 +127,11 @@ impl Provider {
         };
 
         let amr = amr(KeyLogin::Passwordless, flags);
-        let session_id = self
-            .open_session(&mut tx, browser, &hash, &user, &amr, now)
+        let (session_id, sid) = self
+            .open_session(&mut tx, browser, &hash, &user, &amr, now, ctx)
             .await?;
         event.outcome = Outcome::Success;
+        event.session_id = Some(sid);
         event.detail = json!({ "credential": credential_id, "amr": amr });
         tx.record(&event).await?;
         tx.commit().await?;
@@ -139,7 +140,9 @@ impl Provider {
 
     /// The session of a passwordless login, within `tx`. As after a password: a new session
     /// id replaces any earlier one (session fixation), and the interaction records that a
-    /// login was made within it (which `prompt=login` and `max_age` accept).
+    /// login was made within it (which `prompt=login` and `max_age` accept). Returns the
+    /// session's cookie value and its public `sid`.
+    #[allow(clippy::too_many_arguments)] // Each is a distinct fact of the login.
     async fn open_session(
         &self,
         tx: &mut Tx,
@@ -148,13 +151,15 @@ impl Provider {
         user: &User,
         amr: &str,
         now: i64,
-    ) -> Result<RandomSecret, ProviderError> {
+        ctx: &RequestContext,
+    ) -> Result<(RandomSecret, String), ProviderError> {
         let session_id = RandomSecret::generate();
+        let sid = uuid::Uuid::new_v4().simple().to_string();
         let session = Session {
             user_id: user.id.clone(),
             auth_time: now,
             amr: amr.to_string(),
-            sid: Some(uuid::Uuid::new_v4().simple().to_string()),
+            sid: Some(sid.clone()),
             expires_at: now + self.inner.settings.session_ttl,
         };
         if let Some(old) = browser.session_id {
@@ -162,9 +167,10 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
+        self.note_device(tx, ctx, &session, now).await?;
         tx.record_login(&user.id, now).await?;
         tx.mark_interaction_authenticated(hash, now).await?;
-        Ok(session_id)
+        Ok((session_id, sid))
     }
 
     /// Takes one of the interaction's attempts before a response is checked, committed at
