@@ -36,7 +36,11 @@
 //!   session stands for, and `/factor` enrols exactly as it does for an app that requires it.
 //! - Passkeys and security keys ([`keys`]): added by a WebAuthn registration whose options
 //!   the page's script asks for, renamed, removed; the same two rules guard all three.
+//! - Devices and sessions ([`devices`]): each device the person signed in from, with what it
+//!   runs and its live sessions; ending a device or a session ends what was signed in through
+//!   it, behind the same two rules.
 
+mod devices;
 mod factors;
 mod keys;
 mod password;
@@ -48,6 +52,7 @@ use tessera_protocol::OAuthError;
 use tessera_store::{AuditEvent, Outcome, Session, User};
 
 use crate::authorize::{audit_context, interaction_gone, BrowserState, Next};
+use crate::devices::DeviceSummary;
 use crate::mfa::is_multi_factor;
 use crate::purpose::{AccountLogin, Purpose};
 use crate::recovery::RecoveryCode;
@@ -76,6 +81,12 @@ pub struct AccountView {
     pub password_min_length: usize,
     /// How recent a sign-in must be to change factors, in words ("5 minutes").
     pub reauthentication_window: String,
+    /// The person's devices, the most recently seen first, with their live sessions.
+    pub devices: Vec<DeviceSummary>,
+    /// The public id of the browser's own device.
+    pub this_device: Option<String>,
+    /// The public `sid` of the browser's own session.
+    pub this_session: Option<String>,
     pub notice: Option<Notice>,
     pub errors: PasswordErrors,
 }
@@ -110,10 +121,14 @@ pub enum Notice {
     KeyRemoved,
     KeyNameRefused,
     NoSuchKey,
+    DeviceEnded,
+    SessionEnded,
+    NoSuchDevice,
+    NoSuchSession,
 }
 
 impl Notice {
-    const ALL: [Self; 10] = [
+    const ALL: [Self; 14] = [
         Self::PasswordChanged,
         Self::TotpRemoved,
         Self::TotpAlreadyOn,
@@ -124,6 +139,10 @@ impl Notice {
         Self::KeyRemoved,
         Self::KeyNameRefused,
         Self::NoSuchKey,
+        Self::DeviceEnded,
+        Self::SessionEnded,
+        Self::NoSuchDevice,
+        Self::NoSuchSession,
     ];
 
     /// The name carried in the page's query string.
@@ -139,6 +158,10 @@ impl Notice {
             Self::KeyRemoved => "key_removed",
             Self::KeyNameRefused => "key_name_refused",
             Self::NoSuchKey => "no_such_key",
+            Self::DeviceEnded => "device_ended",
+            Self::SessionEnded => "session_ended",
+            Self::NoSuchDevice => "no_such_device",
+            Self::NoSuchSession => "no_such_session",
         }
     }
 
@@ -158,6 +181,10 @@ impl Notice {
                 "A key's name is 1 to 64 characters, without control characters."
             }
             Self::NoSuchKey => "That key is not on your account.",
+            Self::DeviceEnded => "The device was signed out, and the apps it signed in to with it.",
+            Self::SessionEnded => "The session was ended, and the apps it signed in to with it.",
+            Self::NoSuchDevice => "That device is not on your account.",
+            Self::NoSuchSession => "That session is not yours, or it has already ended.",
         }
     }
 
@@ -202,6 +229,14 @@ pub enum AccountAction {
     RemoveKey {
         id: String,
     },
+    /// A device, by its public id: sign it out, everything it signed in to, and forget it.
+    EndDevice {
+        id: String,
+    },
+    /// A live session, by its public `sid`.
+    EndSession {
+        sid: String,
+    },
 }
 
 impl AccountAction {
@@ -215,6 +250,8 @@ impl AccountAction {
             Self::AddKey { .. } => keys::REGISTER,
             Self::RenameKey { .. } => keys::RENAME,
             Self::RemoveKey { .. } => keys::REMOVE,
+            Self::EndDevice { .. } => devices::END_DEVICE,
+            Self::EndSession { .. } => devices::END_SESSION,
         }
     }
 }
@@ -237,6 +274,8 @@ pub enum AccountOutcome {
         notice: Notice,
         proof: String,
     },
+    /// This browser's own session was ended: forget its cookie and say it is signed out.
+    SignedOut,
     /// A form arrived without a session: it can be neither checked nor done; the page is
     /// loaded again, which logs in.
     Reload,
@@ -248,6 +287,8 @@ struct Acting<'a> {
     session_id: &'a str,
     session: Session,
     user: User,
+    /// The public id of the browser's device.
+    device_id: Option<&'a str>,
 }
 
 /// Rule 1 of a fresh authentication: the session's last authentication is at most
@@ -286,8 +327,9 @@ impl Provider {
         browser: &BrowserState<'_>,
         notice: Option<(&str, &str)>,
         now: i64,
+        ctx: &RequestContext,
     ) -> Result<AccountOutcome, ProviderError> {
-        let Some(acting) = self.acting(browser, now).await? else {
+        let Some(acting) = self.acting(browser, ctx, now).await? else {
             let id = self
                 .open_interaction(&Purpose::Account(AccountLogin::default()), None, now)
                 .await?;
@@ -296,7 +338,7 @@ impl Provider {
         let notice =
             notice.and_then(|(name, proof)| Notice::verified(acting.session_id, name, proof));
         let view = self
-            .account_view(&acting, notice, PasswordErrors::default())
+            .account_view(&acting, notice, PasswordErrors::default(), now)
             .await?;
         Ok(AccountOutcome::Page {
             view,
@@ -313,7 +355,7 @@ impl Provider {
         ctx: &RequestContext,
     ) -> Result<AccountOutcome, ProviderError> {
         // Step 1: the session the form acts for.
-        let Some(acting) = self.acting(browser, now).await? else {
+        let Some(acting) = self.acting(browser, ctx, now).await? else {
             return Ok(AccountOutcome::Reload);
         };
 
@@ -346,6 +388,12 @@ impl Provider {
             AccountAction::RemoveKey { id } => {
                 self.remove_account_key(&acting, &id, now, ctx).await
             }
+            AccountAction::EndDevice { id } => {
+                self.end_account_device(&acting, &id, now, ctx).await
+            }
+            AccountAction::EndSession { sid } => {
+                self.end_account_session(&acting, &sid, now, ctx).await
+            }
         }
     }
 
@@ -372,6 +420,7 @@ impl Provider {
     async fn acting<'b>(
         &self,
         browser: &BrowserState<'b>,
+        ctx: &'b RequestContext,
         now: i64,
     ) -> Result<Option<Acting<'b>>, ProviderError> {
         let Some(session_id) = browser.session_id else {
@@ -382,6 +431,7 @@ impl Provider {
             session_id,
             session,
             user,
+            device_id: ctx.device_id.as_deref(),
         }))
     }
 
@@ -390,6 +440,7 @@ impl Provider {
         acting: &Acting<'_>,
         notice: Option<Notice>,
         errors: PasswordErrors,
+        now: i64,
     ) -> Result<AccountView, ProviderError> {
         let user_id = acting.user.id.as_str();
         let totp = self.inner.store.totp_factor(user_id).await?;
@@ -403,6 +454,9 @@ impl Provider {
             recovery_codes_left: self.inner.store.unused_recovery_codes(user_id).await?,
             password_min_length: settings.password_policy().min_chars(),
             reauthentication_window: in_words(settings.reauthentication_window),
+            devices: self.devices_of(user_id, now).await?,
+            this_device: acting.device_id.map(str::to_string),
+            this_session: acting.session.sid.clone(),
             notice,
             errors,
         })
@@ -519,6 +573,7 @@ fn account_event(
         occurred_at: now,
         event_type,
         user_id: Some(acting.user.id.clone()),
+        session_id: acting.session.sid.clone(),
         detail: json!({ "via": "account" }),
         ..audit_context(ctx)
     }

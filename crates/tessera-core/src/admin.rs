@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod keys;
 pub mod roles;
 pub mod user_access;
+pub mod user_devices;
 pub mod user_roles;
 pub mod users;
 
