@@ -22,6 +22,7 @@ pub mod account;
 pub mod admin;
 pub mod admin_clients;
 pub mod admin_users;
+pub mod devices;
 pub mod expect;
 pub mod factors;
 pub mod lifecycle;
@@ -312,8 +313,17 @@ pub fn http_client() -> reqwest::Client {
 
 impl Browser {
     pub fn new() -> Self {
+        Self::build(reqwest::Client::builder())
+    }
+
+    /// A browser that sends `user_agent` as its `User-Agent` header on every request.
+    pub fn with_user_agent(user_agent: &str) -> Self {
+        Self::build(reqwest::Client::builder().user_agent(user_agent))
+    }
+
+    fn build(builder: reqwest::ClientBuilder) -> Self {
         let jar = Arc::new(Jar::default());
-        let http = reqwest::Client::builder()
+        let http = builder
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .resolve("localhost", LOCALHOST)
