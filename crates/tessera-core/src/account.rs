@@ -260,7 +260,8 @@ impl AccountAction {
 pub enum AccountOutcome {
     /// Show the page; `refused` when the submitted form was refused (the view says why).
     Page {
-        view: AccountView,
+        /// Boxed: a view is far larger than every other outcome.
+        view: Box<AccountView>,
         refused: bool,
     },
     /// Log in, or again: set this account interaction's cookie and go to `/login`.
@@ -341,7 +342,7 @@ impl Provider {
             .account_view(&acting, notice, PasswordErrors::default(), now)
             .await?;
         Ok(AccountOutcome::Page {
-            view,
+            view: Box::new(view),
             refused: false,
         })
     }

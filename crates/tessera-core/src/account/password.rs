@@ -237,7 +237,7 @@ impl Provider {
     ) -> Result<AccountOutcome, ProviderError> {
         let view = self.account_view(acting, None, errors, now).await?;
         Ok(AccountOutcome::Page {
-            view,
+            view: Box::new(view),
             refused: true,
         })
     }
