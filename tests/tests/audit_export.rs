@@ -273,6 +273,13 @@ async fn the_file_export_resumes_after_its_last_line() {
         let text = std::fs::read_to_string(path).unwrap();
         let lines = vec![text];
         assert_eq!(positions(&lines), [1, 2, 3, 4, 5]);
+        // Readable and writable by its owner alone, whatever the umask allows.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
         server.stop().await;
     }
