@@ -71,8 +71,9 @@ pub struct Config {
     /// `text` or `json` log lines. Default `text`.
     pub log_format: String,
     /// Address and port of the Prometheus scrape endpoint (`GET /metrics`), a listener of its
-    /// own so that it can stay on a private interface: it needs no credentials. Default: none
-    /// (no metrics are collected).
+    /// own so that it can stay on a private interface: it needs no credentials. The metrics
+    /// (requests, audit events, outbox backlogs, the audit webhook's among them) are listed in
+    /// the README. Default: none (no metrics are collected).
     pub metrics_listen: Option<String>,
     /// Seconds a new signing key is in JWKS before it signs, so relying parties that cache
     /// JWKS fetch it first. At least `metadata_max_age + key_reload_interval`. Default 3600.
