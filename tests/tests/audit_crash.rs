@@ -95,7 +95,7 @@ impl Deployment {
         let dir = std::env::temp_dir().join(format!(
             "tessera-crash-{}-{}",
             std::process::id(),
-            uuid_like()
+            unique_suffix()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         // A free port now; the binary binds it a moment later.
@@ -178,7 +178,7 @@ impl Deployment {
 }
 
 /// A name no other run of this test uses at the same time.
-fn uuid_like() -> u128 {
+fn unique_suffix() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -524,6 +524,7 @@ async fn seal_and_verify(deployment: &Deployment, store: &Store) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_leaves_an_event_for_every_change_and_an_intact_chain() {
+    // Built first, so that no database waits on the build.
     tessera_binary();
     for engine in engines() {
         let deployment = Deployment::create(engine).await;

@@ -191,40 +191,43 @@ impl Provider {
             }
         }
 
-        let next = match (decision, session, browser.session_id) {
+        self.proceed(decision, request, session, browser, now, ctx)
+            .await
+            .map(Ok)
+    }
+
+    /// Where a valid request goes once decided: a code, or the interaction that a login,
+    /// step-up or consent continues, opened with the request's event.
+    async fn proceed(
+        &self,
+        decision: Decision,
+        request: AuthorizationRequest,
+        session: Option<(Session, User)>,
+        browser: &BrowserState<'_>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Next, ProviderError> {
+        type Page = fn(Option<RandomSecret>) -> Next;
+        let (step, step_up, page): (_, _, Page) = match (decision, session, browser.session_id) {
             (Decision::Issue, Some((session, user)), _) => {
                 return self
                     .issue_code(&request, &user, &session, None, now, ctx)
                     .await
-                    .map(Ok)
             }
-            (Decision::StepUp, Some((session, _)), Some(session_id)) => {
-                let step_up = StepUp::of(session_id, &session);
-                let event = begun_event(&request, "second_factor", now, ctx);
-                let purpose = Purpose::Authorization(request);
-                let id = self
-                    .open_interaction(&purpose, Some(&step_up), Some(&event), now)
-                    .await?;
-                Next::SecondFactor(Some(id))
-            }
-            (Decision::Consent, _, _) => {
-                let event = begun_event(&request, "consent", now, ctx);
-                let purpose = Purpose::Authorization(request);
-                let id = self
-                    .open_interaction(&purpose, None, Some(&event), now)
-                    .await?;
-                Next::Consent(Some(id))
-            }
-            _ => {
-                let event = begun_event(&request, "login", now, ctx);
-                let purpose = Purpose::Authorization(request);
-                let id = self
-                    .open_interaction(&purpose, None, Some(&event), now)
-                    .await?;
-                Next::Login(Some(id))
-            }
+            (Decision::StepUp, Some((session, _)), Some(session_id)) => (
+                "second_factor",
+                Some(StepUp::of(session_id, &session)),
+                Next::SecondFactor,
+            ),
+            (Decision::Consent, _, _) => ("consent", None, Next::Consent),
+            _ => ("login", None, Next::Login),
         };
-        Ok(Ok(next))
+        let event = begun_event(&request, step, now, ctx);
+        let purpose = Purpose::Authorization(request);
+        let id = self
+            .open_interaction(&purpose, step_up.as_ref(), Some(&event), now)
+            .await?;
+        Ok(page(Some(id)))
     }
 
     /// Continues an interaction after a login.
