@@ -25,6 +25,7 @@ pub mod admin_users;
 pub mod expect;
 pub mod factors;
 pub mod lifecycle;
+pub mod trail;
 pub mod webauthn;
 
 /// A running Tessera.

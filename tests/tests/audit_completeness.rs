@@ -23,114 +23,13 @@ use tessera_e2e::admin::ALL_ADMIN_SCOPES;
 use tessera_e2e::expect::*;
 use tessera_e2e::factors::{is_enrolment, shown_secret, submit_code, totp};
 use tessera_e2e::lifecycle::{assert_tokens_json, text, ClientSpec};
+use tessera_e2e::trail::{failure, success, Trail};
 use tessera_e2e::{
     engines, hidden_field, http_client, location, query_param, Browser, Followed, TestClient,
     TestServer, PASSWORD,
 };
 use tessera_server::ServerOptions;
-use tessera_store::{Engine, StoredAuditEvent};
-
-/// The audit trail as the test has read it so far.
-struct Trail<'s> {
-    server: &'s TestServer,
-    /// The highest event id already seen.
-    seen: i64,
-}
-
-/// What one request must have recorded.
-struct Expected<'a> {
-    event_type: &'a str,
-    outcome: &'a str,
-    user: Option<&'a str>,
-    client: Option<&'a str>,
-}
-
-fn success<'a>(
-    event_type: &'a str,
-    user: Option<&'a str>,
-    client: Option<&'a str>,
-) -> Expected<'a> {
-    Expected {
-        event_type,
-        outcome: "success",
-        user,
-        client,
-    }
-}
-
-fn failure<'a>(
-    event_type: &'a str,
-    user: Option<&'a str>,
-    client: Option<&'a str>,
-) -> Expected<'a> {
-    Expected {
-        event_type,
-        outcome: "failure",
-        user,
-        client,
-    }
-}
-
-impl<'s> Trail<'s> {
-    /// Starts after every event recorded so far (the test's own setup).
-    async fn after_setup(server: &'s TestServer) -> Self {
-        let mut trail = Self { server, seen: 0 };
-        trail.seen = trail.newer().await.iter().map(|e| e.id).max().unwrap_or(0);
-        trail
-    }
-
-    /// Events newer than the last seen, oldest first.
-    async fn newer(&self) -> Vec<StoredAuditEvent> {
-        let recent = self
-            .server
-            .provider
-            .store()
-            .recent_audit_events(1000)
-            .await
-            .unwrap();
-        let mut newer: Vec<_> = recent.into_iter().filter(|e| e.id > self.seen).collect();
-        newer.reverse();
-        newer
-    }
-
-    /// The request just made recorded exactly `expected`; returns the event's detail.
-    async fn one(&mut self, what: &str, expected: Expected<'_>) -> Value {
-        let newer = self.newer().await;
-        let summary: Vec<(&str, &str)> = newer
-            .iter()
-            .map(|e| (e.event_type.as_str(), e.outcome.as_str()))
-            .collect();
-        assert_eq!(
-            newer.len(),
-            1,
-            "{what}: expected one event, got {summary:?}"
-        );
-        let event = &newer[0];
-        self.seen = event.id;
-        assert_eq!(
-            (event.event_type.as_str(), event.outcome.as_str()),
-            (expected.event_type, expected.outcome),
-            "{what}: {event:?}"
-        );
-        assert_eq!(event.user_id.as_deref(), expected.user, "{what}: the user");
-        assert_eq!(
-            event.client_id.as_deref(),
-            expected.client,
-            "{what}: the client"
-        );
-        serde_json::from_str(&event.detail).unwrap()
-    }
-
-    /// The request just made recorded nothing.
-    async fn none(&mut self, what: &str) {
-        let newer = self.newer().await;
-        let summary: Vec<(&str, &str)> = newer
-            .iter()
-            .map(|e| (e.event_type.as_str(), e.outcome.as_str()))
-            .collect();
-        assert_eq!(summary, [], "{what}: a page view is no attempt");
-    }
-}
+use tessera_store::Engine;
 
 /// Delays begin after two failed passwords or codes per account; addresses and clients are
 /// left free, since every request here comes from one address. The delay outlasts the test.
