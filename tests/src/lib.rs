@@ -26,6 +26,7 @@ pub mod devices;
 pub mod expect;
 pub mod factors;
 pub mod lifecycle;
+pub mod trail;
 pub mod webauthn;
 
 /// A running Tessera.

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use tessera_core::audit::checkpoint::{Forgery, KeyProblem};
-use tessera_core::audit::verify::{Finding, Report};
+use tessera_core::audit::verify::{Finding, Report, CHECKPOINT_GRACE};
 use tessera_core::audit::Checkpoint;
 use tessera_core::unix_now;
 use tessera_e2e::{engines, TestServer};
@@ -52,7 +52,11 @@ async fn sealed_server(engine: Engine) -> TestServer {
 }
 
 async fn verify(server: &TestServer) -> Report {
-    server.provider.verify_audit_trail().await.unwrap()
+    verify_at(server, unix_now()).await
+}
+
+async fn verify_at(server: &TestServer, now: i64) -> Report {
+    server.provider.verify_audit_trail(now).await.unwrap()
 }
 
 /// The id of the event sealed at `seq`.
@@ -556,5 +560,121 @@ async fn a_planted_extreme_position_is_found_without_a_crash() {
             }
             server.stop().await;
         }
+    }
+}
+
+/// Whoever deletes every checkpoint and recomputes every hash leaves a chain that links
+/// perfectly; what gives it away is that sealed events have waited far longer for a
+/// checkpoint than the sealer ever lets them.
+#[tokio::test]
+async fn deleting_every_checkpoint_and_rehashing_is_found() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let store = server.provider.store();
+        let now = unix_now();
+        record(store, 5, now - 1000).await;
+        server
+            .provider
+            .seal_audit_trail(now, Checkpoint::Now)
+            .await
+            .unwrap();
+        let head = store.audit_chain_head().await.unwrap().seq;
+        assert_eq!(verify(&server).await.findings, []);
+
+        tamper(store, "DELETE FROM audit_checkpoints").await;
+        rewrite(store, 1, head).await;
+        let first = store.sealed_audit_events(0, 1).await.unwrap().remove(0);
+        assert_eq!(
+            verify(&server).await.findings,
+            [Finding::CheckpointOverdue {
+                from: 1,
+                to: head,
+                since: first.event.occurred_at
+            }]
+        );
+        server.stop().await;
+    }
+}
+
+/// Sealed events past the last checkpoint are owed the next one from the later of that
+/// checkpoint and their own time: past the grace, it is a finding; an idle chain, with no
+/// event past its last checkpoint, owes nothing however old that checkpoint is. `verify`
+/// runs at chosen times here, as it would later.
+#[tokio::test]
+async fn a_checkpoint_is_owed_only_for_events_past_the_last() {
+    let later = |now: i64| now + CHECKPOINT_GRACE + 100;
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let provider = &server.provider;
+        let store = provider.store();
+        let now = unix_now();
+        // With the events recorded as the server started.
+        record(store, 3, now - 10).await;
+        provider
+            .seal_audit_trail(now + 5, Checkpoint::Now)
+            .await
+            .unwrap();
+        assert_eq!(verify_at(&server, later(now)).await.findings, [], "idle");
+
+        // Sealed 20 seconds after the checkpoint: the next is not due for another 40.
+        record(store, 2, now + 20).await;
+        let sealed = provider
+            .seal_audit_trail(now + 25, Checkpoint::IfDue)
+            .await
+            .unwrap();
+        assert_eq!((sealed.events, sealed.checkpoints), (2, 0));
+        let owed_since = now + 20;
+        let just_in_grace = owed_since + CHECKPOINT_GRACE;
+        assert_eq!(verify_at(&server, just_in_grace).await.findings, []);
+        assert_eq!(
+            verify_at(&server, just_in_grace + 1).await.findings,
+            [Finding::CheckpointOverdue {
+                from: sealed.head - 1,
+                to: sealed.head,
+                since: owed_since
+            }]
+        );
+
+        provider
+            .seal_audit_trail(now + 80, Checkpoint::IfDue)
+            .await
+            .unwrap();
+        assert_eq!(verify_at(&server, later(now)).await.findings, []);
+        server.stop().await;
+    }
+}
+
+/// Deleting the checkpoints between the first event and the last checkpoint breaks no
+/// hash; the stretch without one is longer than the sealer ever leaves.
+#[tokio::test]
+async fn deleting_the_checkpoints_within_a_long_chain_is_found() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let store = server.provider.store();
+        let now = unix_now();
+        record(store, 1600, now - 10).await;
+        server
+            .provider
+            .seal_audit_trail(now, Checkpoint::Now)
+            .await
+            .unwrap();
+        let head = store.audit_chain_head().await.unwrap().seq;
+        assert_eq!(verify(&server).await.findings, []);
+
+        tamper(
+            store,
+            "DELETE FROM audit_checkpoints WHERE seq < (SELECT MAX(seq) FROM audit_checkpoints)",
+        )
+        .await;
+        let missing = [Finding::CheckpointsMissing {
+            after: 0,
+            through: head,
+        }];
+        assert_eq!(verify(&server).await.findings, missing);
+
+        // The last one too: the whole chain is one stretch without a checkpoint.
+        tamper(store, "DELETE FROM audit_checkpoints").await;
+        assert_eq!(verify(&server).await.findings, missing);
+        server.stop().await;
     }
 }

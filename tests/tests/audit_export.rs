@@ -34,6 +34,8 @@ struct Received {
     refused: Vec<String>,
     /// Posts without a valid signature (answered 400).
     unsigned: usize,
+    /// The signed time `t` of each post answered 200.
+    times: Vec<i64>,
 }
 
 type Shared = Arc<Mutex<Received>>;
@@ -55,6 +57,15 @@ async fn receive(State(seen): State<Shared>, headers: HeaderMap, body: Bytes) ->
         seen.refused.push(body);
         return StatusCode::SERVICE_UNAVAILABLE;
     }
+    let time = headers[SIGNATURE_HEADER]
+        .to_str()
+        .unwrap()
+        .strip_prefix("t=")
+        .and_then(|rest| rest.split(',').next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    seen.times.push(time);
     seen.accepted.push(body);
     StatusCode::OK
 }
@@ -199,6 +210,48 @@ async fn the_webhook_gets_every_event_in_order_through_failures() {
     }
 }
 
+/// A delivery run reads the clock for each batch: a run that takes long (a backlog after an
+/// outage) signs each post with the time it is sent, and leases each batch from then, so
+/// the cursor's next attempt is due from the last batch's time, not the run's start.
+#[tokio::test]
+async fn each_batch_of_a_run_is_signed_at_its_own_time() {
+    for engine in engines() {
+        let seen = Shared::default();
+        let url = start_receiver(seen.clone()).await;
+        let server = TestServer::start_configured(engine, ServerOptions::default(), |s| {
+            s.danger_allow_private_outbound = true;
+            s.audit.webhook = Some(WebhookTarget {
+                url,
+                secret: SecretString::from(SECRET),
+            });
+        })
+        .await;
+        let provider = &server.provider;
+        let now = unix_now();
+        // Three batches of at most 100, with or without the few events of the server's start.
+        record(provider.store(), EVENTS, now - 10).await;
+        provider
+            .seal_audit_trail(now, Checkpoint::Now)
+            .await
+            .unwrap();
+
+        // A clock that moves 100 seconds each time it is read.
+        let reads = std::cell::Cell::new(0);
+        let clock = || {
+            let read = reads.get();
+            reads.set(read + 1);
+            now + 100 * read
+        };
+        let batches = provider.deliver_audit_webhook(clock).await.unwrap();
+        assert_eq!(batches, 3);
+        let cursor = provider.store().audit_webhook_cursor().await.unwrap();
+        assert_eq!(cursor.next_attempt_at, now + 200);
+        server.stop().await;
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.times, [now, now + 100, now + 200]);
+    }
+}
+
 /// Retention keeps what the webhook has not been sent yet.
 #[tokio::test]
 async fn retention_keeps_events_the_webhook_is_owed() {
@@ -273,6 +326,13 @@ async fn the_file_export_resumes_after_its_last_line() {
         let text = std::fs::read_to_string(path).unwrap();
         let lines = vec![text];
         assert_eq!(positions(&lines), [1, 2, 3, 4, 5]);
+        // Readable and writable by its owner alone, whatever the umask allows.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
         std::fs::remove_dir_all(&dir).unwrap();
         server.stop().await;
     }

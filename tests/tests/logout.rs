@@ -101,13 +101,18 @@ async fn logout_with_a_hint_redirects_with_state_and_ends_the_session() {
             prompt_none_error(&server, &client, &browser).await,
             "login_required"
         );
+        // The logout, then the refused prompt=none request above.
         let events = server
             .provider
             .store()
-            .recent_audit_events(1)
+            .recent_audit_events(2)
             .await
             .unwrap();
-        assert_eq!(events[0].event_type, "logout");
+        assert_eq!(events[1].event_type, "logout");
+        assert_eq!(
+            (events[0].event_type.as_str(), events[0].outcome.as_str()),
+            ("authorization.request", "failure")
+        );
         server.stop().await;
     }
 }

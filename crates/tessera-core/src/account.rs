@@ -239,7 +239,7 @@ impl Provider {
     ) -> Result<AccountOutcome, ProviderError> {
         let Some(acting) = self.acting(browser, ctx, now).await? else {
             let id = self
-                .open_interaction(&Purpose::Account(AccountLogin::default()), None, now)
+                .open_interaction(&Purpose::Account(AccountLogin::default()), None, None, now)
                 .await?;
             return Ok(AccountOutcome::Login(id));
         };

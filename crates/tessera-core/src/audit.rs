@@ -71,12 +71,13 @@ pub async fn seal_loop(provider: Provider, mut exporter: Option<Exporter>, every
     }
 }
 
-/// Posts owed events to the webhook every `every`, forever; see [`webhook`].
+/// Posts owed events to the webhook every `every`, forever, and reports the backlog after
+/// each run; see [`webhook`].
 pub async fn webhook_loop(provider: Provider, every: Duration) {
     let mut ticker = tokio::time::interval(every);
     loop {
         ticker.tick().await;
-        if let Err(err) = provider.deliver_audit_webhook(crate::unix_now()).await {
+        if let Err(err) = provider.deliver_audit_webhook(crate::unix_now).await {
             tracing::warn!(error = %err, "delivering audit events failed");
         }
     }

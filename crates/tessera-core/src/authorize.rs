@@ -24,6 +24,9 @@ use crate::purpose::Purpose;
 use crate::secret::{digest, RandomSecret};
 use crate::step_up::{is_stale, StepUp};
 use crate::{Provider, ProviderError, RequestContext, Settings};
+use events::{begun_event, Refusal};
+
+mod events;
 
 /// Where the browser goes next.
 #[derive(Debug)]
@@ -66,6 +69,11 @@ pub struct BrowserState<'a> {
 
 impl Provider {
     /// Handles a request to the authorization endpoint, GET query or POST form alike.
+    ///
+    /// Every request is one audit event: a code issued (`authorization.code_issued`, in the
+    /// transaction that stores the code), a login or consent begun (`authorization.request`,
+    /// in the transaction that opens the interaction), or a refusal (`authorization.request`
+    /// failure, on its own).
     pub async fn authorize(
         &self,
         raw: &[u8],
@@ -73,17 +81,38 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
+        match self.authorization_request(raw, browser, now, ctx).await? {
+            Ok(next) => Ok(next),
+            Err(refusal) => {
+                self.inner.store.record(&refusal.event(now, ctx)).await?;
+                Ok(refusal.next)
+            }
+        }
+    }
+
+    /// The steps of [`Provider::authorize`]; a refusal is returned for the caller to record.
+    async fn authorization_request(
+        &self,
+        raw: &[u8],
+        browser: &BrowserState<'_>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Result<Next, Refusal>, ProviderError> {
         // Step 1: nothing can be trusted until the parameters parse.
         let params = match Params::parse_keeping_repeats(raw) {
             Ok(params) => params,
-            Err(err) => return Ok(Next::ErrorPage(err)),
+            Err(err) => return Ok(Err(Refusal::page(err, None))),
         };
 
         // Step 2: the client and its redirect URI (RFC 6749 §4.1.2.1: never redirect to an
         // unverified URI).
         let (client, redirect_uri) = match self.trusted_client(&params).await? {
             Ok(found) => found,
-            Err(err) => return Ok(Next::ErrorPage(err)),
+            Err((err, client_id)) => return Ok(Err(Refusal::page(err, client_id))),
+        };
+        let refuse = |err: OAuthError, state: Option<&str>, to: &RedirectUri| {
+            let location = self.error_redirect(to, &err, state);
+            Ok(Err(Refusal::redirect(location, &err, &client.id)))
         };
 
         // Step 3: the client may use this grant at all (RFC 6749 §4.1.2.1,
@@ -94,11 +123,7 @@ impl Provider {
                 "the client is not registered for the authorization code grant",
             );
             let state = params.get("state").filter(|s| opaque("state", s).is_ok());
-            return Ok(Next::Redirect(self.error_redirect(
-                &redirect_uri,
-                &err,
-                state,
-            )));
+            return refuse(err, state, &redirect_uri);
         }
 
         // Step 4: every other parameter.
@@ -117,13 +142,10 @@ impl Provider {
             Err(err) => {
                 // A state that failed validation is not echoed: it may be the problem.
                 let state = params.get("state").filter(|s| opaque("state", s).is_ok());
-                return Ok(Next::Redirect(self.error_redirect(
-                    &redirect_uri,
-                    &err,
-                    state,
-                )));
+                return refuse(err, state, &redirect_uri);
             }
         };
+        let state = request.state.as_ref().map(|s| s.as_str());
 
         // Step 5: who is logged in, and whether that is enough.
         let mut session = self.live_session(browser.session_id, now).await?;
@@ -135,9 +157,7 @@ impl Provider {
         if let Some(hint) = &request.id_token_hint {
             let invalid = |description| {
                 let err = OAuthError::invalid_request(description);
-                let state = request.state.as_ref().map(|s| s.as_str());
-                let to = self.error_redirect(&request.redirect_uri, &err, state);
-                Ok(Next::Redirect(to))
+                refuse(err, state, &request.redirect_uri)
             };
             let Some(hint) = self.verify_hint(hint, now) else {
                 return invalid("id_token_hint is not a valid ID token");
@@ -167,34 +187,47 @@ impl Provider {
             };
             if let Some(code) = code {
                 let err = OAuthError::new(code, "the end-user must interact with the provider");
-                return Ok(Next::Redirect(self.error_redirect(
-                    &request.redirect_uri,
-                    &err,
-                    request.state.as_ref().map(|s| s.as_str()),
-                )));
+                return refuse(err, state, &request.redirect_uri);
             }
         }
 
-        match (decision, session, browser.session_id) {
+        self.proceed(decision, request, session, browser, now, ctx)
+            .await
+            .map(Ok)
+    }
+
+    /// Where a valid request goes once decided: a code, or the interaction that a login,
+    /// step-up or consent continues, opened with the request's event.
+    async fn proceed(
+        &self,
+        decision: Decision,
+        request: AuthorizationRequest,
+        session: Option<(Session, User)>,
+        browser: &BrowserState<'_>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<Next, ProviderError> {
+        type Page = fn(Option<RandomSecret>) -> Next;
+        let (step, step_up, page): (_, _, Page) = match (decision, session, browser.session_id) {
             (Decision::Issue, Some((session, user)), _) => {
-                self.issue_code(&request, &user, &session, None, now, ctx)
+                return self
+                    .issue_code(&request, &user, &session, None, now, ctx)
                     .await
             }
-            (Decision::StepUp, Some((session, _)), Some(session_id)) => {
-                let step_up = StepUp::of(session_id, &session);
-                let purpose = Purpose::Authorization(request);
-                let id = self.open_interaction(&purpose, Some(&step_up), now).await?;
-                Ok(Next::SecondFactor(Some(id)))
-            }
-            (Decision::Consent, _, _) => Ok(Next::Consent(Some(
-                self.open_interaction(&Purpose::Authorization(request), None, now)
-                    .await?,
-            ))),
-            _ => Ok(Next::Login(Some(
-                self.open_interaction(&Purpose::Authorization(request), None, now)
-                    .await?,
-            ))),
-        }
+            (Decision::StepUp, Some((session, _)), Some(session_id)) => (
+                "second_factor",
+                Some(StepUp::of(session_id, &session)),
+                Next::SecondFactor,
+            ),
+            (Decision::Consent, _, _) => ("consent", None, Next::Consent),
+            _ => ("login", None, Next::Login),
+        };
+        let event = begun_event(&request, step, now, ctx);
+        let purpose = Purpose::Authorization(request);
+        let id = self
+            .open_interaction(&purpose, step_up.as_ref(), Some(&event), now)
+            .await?;
+        Ok(page(Some(id)))
     }
 
     /// Continues an interaction after a login.
@@ -242,17 +275,19 @@ impl Provider {
         }
     }
 
-    /// Looks up the client and checks the redirect URI against its registered list.
+    /// Looks up the client and checks the redirect URI against its registered list. A
+    /// refusal names the client when it exists, for the audit trail.
     async fn trusted_client(
         &self,
         params: &Params,
-    ) -> Result<Result<(Client, RedirectUri), OAuthError>, ProviderError> {
+    ) -> Result<Result<(Client, RedirectUri), (OAuthError, Option<String>)>, ProviderError> {
         let ids = match ClientAndRedirect::from_params(params) {
             Ok(ids) => ids,
-            Err(err) => return Ok(Err(err)),
+            Err(err) => return Ok(Err((err, None))),
         };
         let Some(client) = self.inner.store.client(ids.client_id).await? else {
-            return Ok(Err(OAuthError::invalid_request("unknown client_id")));
+            let err = OAuthError::invalid_request("unknown client_id");
+            return Ok(Err((err, None)));
         };
 
         // RFC 9700 §4.1.1 / RFC 6749 §3.1.2.3: simple string comparison, nothing looser.
@@ -261,9 +296,8 @@ impl Provider {
             .iter()
             .find(|uri| uri.as_str() == ids.redirect_uri);
         let Some(registered) = registered else {
-            return Ok(Err(OAuthError::invalid_request(
-                "redirect_uri is not registered for this client",
-            )));
+            let err = OAuthError::invalid_request("redirect_uri is not registered for this client");
+            return Ok(Err((err, Some(client.id))));
         };
         let redirect_uri = RedirectUri::from_registered(registered.clone());
         Ok(Ok((client, redirect_uri)))
@@ -306,16 +340,21 @@ impl Provider {
 
     /// Opens an interaction for `purpose` and returns the id its cookie carries; with
     /// `step_up`, one whose first step is the second factor of that session's person.
+    /// `event`, the audit event of the request that opens it, commits with it.
     pub(crate) async fn open_interaction(
         &self,
         purpose: &Purpose,
         step_up: Option<&StepUp>,
+        event: Option<&AuditEvent>,
         now: i64,
     ) -> Result<RandomSecret, ProviderError> {
         let id = RandomSecret::generate();
         let mut tx = self.inner.store.begin().await?;
         self.insert_interaction(&mut tx, &id, purpose, step_up, now)
             .await?;
+        if let Some(event) = event {
+            tx.record(event).await?;
+        }
         tx.commit().await?;
         Ok(id)
     }
@@ -355,14 +394,26 @@ impl Provider {
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
         let tx = self.inner.store.begin().await?;
-        self.issue_code_in(tx, request, user, session, finished_interaction, now, ctx)
-            .await
+        self.issue_code_in(
+            tx,
+            request,
+            user,
+            session,
+            finished_interaction,
+            None,
+            now,
+            ctx,
+        )
+        .await
     }
 
     /// Issues a code within `tx`, after whatever the caller wrote there, and commits.
     ///
     /// An interaction finishes exactly once: when `finished_interaction` is already gone
     /// (a form submitted twice, or in parallel), nothing is issued and `tx` rolls back.
+    ///
+    /// One request is one audit event: `decision`, when the request is the person's
+    /// consent, is recorded in place of `authorization.code_issued`.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn issue_code_in(
         &self,
@@ -371,6 +422,7 @@ impl Provider {
         user: &User,
         session: &Session,
         finished_interaction: Option<[u8; 32]>,
+        decision: Option<AuditEvent>,
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
@@ -405,7 +457,7 @@ impl Provider {
             tx.remember_session_client(sid, &record.client_id, session.expires_at)
                 .await?;
         }
-        tx.record(&AuditEvent {
+        let event = decision.unwrap_or_else(|| AuditEvent {
             occurred_at: now,
             event_type: "authorization.code_issued",
             outcome: Outcome::Success,
@@ -413,8 +465,8 @@ impl Provider {
             client_id: Some(request.client_id.to_string()),
             detail: json!({ "scope": record.scope }),
             ..audit_context(ctx)
-        })
-        .await?;
+        });
+        tx.record(&event).await?;
         tx.commit().await?;
 
         let mut pairs = vec![("code", code.expose())];

@@ -45,7 +45,17 @@ impl Provider {
     ) -> Result<Result<Client, OAuthError>, ProviderError> {
         let credentials = match ClientCredentials::from_request(authorization, params) {
             Ok(credentials) => credentials,
-            Err(err) => return Ok(Err(err)),
+            Err(err) => {
+                // No client can be named: the credentials did not parse.
+                let event = AuditEvent {
+                    occurred_at: now,
+                    event_type,
+                    detail: json!({ "reason": "malformed_credentials", "error": err.code.as_str() }),
+                    ..audit_context(ctx)
+                };
+                self.inner.store.record(&event).await?;
+                return Ok(Err(err));
+            }
         };
 
         // NIST SP 800-63B §5.2.2: while the client's or the address's delay holds, nothing

@@ -401,7 +401,8 @@ impl Provider {
         })
     }
 
-    /// Records the person's decision and finishes the interaction.
+    /// Records the person's decision and finishes the interaction. An approval issues the
+    /// code in the same transaction, and the request stays one audit event: `consent`.
     pub async fn consent(
         &self,
         browser: &BrowserState<'_>,
@@ -478,13 +479,13 @@ impl Provider {
             now,
         )
         .await?;
-        tx.record(&event).await?;
         self.issue_code_in(
             tx,
             &request,
             &user,
             &session,
             Some(interaction_hash),
+            Some(event),
             now,
             ctx,
         )

@@ -58,7 +58,37 @@ pub(crate) struct IdTokenHint {
 impl Provider {
     /// Handles a request to the end-session endpoint. `confirmation` is the CSRF token of
     /// a submitted confirmation form (POST only); `session_id` the browser's cookie.
+    ///
+    /// A session ended is a `logout` event, written with the change; a refused request is a
+    /// `logout` failure. Asking the person to confirm, and a request without a session,
+    /// change nothing and are not recorded.
     pub async fn end_session(
+        &self,
+        params: &Params,
+        session_id: Option<&str>,
+        confirmation: Option<&str>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<LogoutNext, ProviderError> {
+        let next = self
+            .end_session_steps(params, session_id, confirmation, now, ctx)
+            .await?;
+        if let LogoutNext::ErrorPage(err) = &next {
+            self.inner
+                .store
+                .record(&AuditEvent {
+                    occurred_at: now,
+                    event_type: "logout",
+                    detail: json!({ "error": err.code.as_str() }),
+                    ..audit_context(ctx)
+                })
+                .await?;
+        }
+        Ok(next)
+    }
+
+    /// The steps of [`Provider::end_session`].
+    async fn end_session_steps(
         &self,
         params: &Params,
         session_id: Option<&str>,

@@ -73,7 +73,17 @@ impl Provider {
             Ok(TokenRequest::ClientCredentials { scope }) => {
                 self.client_credentials(&client, scope, now, ctx).await
             }
-            Err(err) => Ok(Err(err)),
+            Err(err) => {
+                let event = AuditEvent {
+                    occurred_at: now,
+                    event_type: grant_event_type(params.get("grant_type")),
+                    client_id: Some(client.id.clone()),
+                    detail: json!({ "reason": "malformed_request", "error": err.code.as_str() }),
+                    ..audit_context(ctx)
+                };
+                self.inner.store.record(&event).await?;
+                Ok(Err(err))
+            }
         }
     }
 
@@ -312,6 +322,17 @@ impl Provider {
             expires_at: claims.exp,
         };
         Ok((access_token, record))
+    }
+}
+
+/// The event type of a token request that did not parse: its grant's, when it names one
+/// Tessera supports, so a request missing its `code` is a failed code redemption.
+fn grant_event_type(grant_type: Option<&str>) -> &'static str {
+    match grant_type {
+        Some("authorization_code") => "token.authorization_code",
+        Some("refresh_token") => "token.refresh_token",
+        Some("client_credentials") => "token.client_credentials",
+        _ => "token.request",
     }
 }
 

@@ -156,3 +156,16 @@ pub async fn tamper(store: &Store, sql: &str) {
         .await
         .expect("run the tampering statement");
 }
+
+/// The first column of every row `sql` returns, as text; for tests that compare what the
+/// database holds with what the audit trail says. The statement casts what is not text.
+pub async fn strings(store: &Store, sql: &str) -> Vec<String> {
+    use sqlx::Row;
+    let rows = sqlx::query(sql)
+        .fetch_all(&store.pool)
+        .await
+        .expect("run the query");
+    rows.iter()
+        .map(|row| row.try_get::<String, _>(0).expect("a text column"))
+        .collect()
+}

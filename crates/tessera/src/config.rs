@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use tessera_core::audit::{AuditSettings, ExportTarget, WebhookTarget};
 use tessera_core::keys::KeyEncryptionKey;
 use tessera_core::mfa::MfaPolicy;
+use tessera_core::outbound::is_public;
 use tessera_core::throttle::ThrottleSettings;
 use tessera_core::Settings;
-use tessera_protocol::types::Issuer;
+use tessera_protocol::types::{is_loopback, Issuer};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "tessera.toml";
@@ -70,8 +71,9 @@ pub struct Config {
     /// `text` or `json` log lines. Default `text`.
     pub log_format: String,
     /// Address and port of the Prometheus scrape endpoint (`GET /metrics`), a listener of its
-    /// own so that it can stay on a private interface: it needs no credentials. Default: none
-    /// (no metrics are collected).
+    /// own so that it can stay on a private interface: it needs no credentials. The metrics
+    /// (requests, audit events, outbox backlogs, the audit webhook's among them) are listed in
+    /// the README. Default: none (no metrics are collected).
     pub metrics_listen: Option<String>,
     /// Seconds a new signing key is in JWKS before it signs, so relying parties that cache
     /// JWKS fetch it first. At least `metadata_max_age + key_reload_interval`. Default 3600.
@@ -112,12 +114,13 @@ pub struct Config {
     /// Where sealed audit events are written as JSON lines, one per line in chain order:
     /// `off`, `stdout`, or `file` (then `audit_export_file` names it). Default `off`.
     pub audit_export: String,
-    /// The file `audit_export = "file"` appends to; a restart resumes after its last line.
-    /// Default: none.
+    /// The file `audit_export = "file"` appends to, created with mode 0600 if absent; a
+    /// restart resumes after its last line. Default: none.
     pub audit_export_file: Option<PathBuf>,
     /// A URL to which sealed audit events are posted in order, in batches signed with
     /// HMAC-SHA-256, until it answers 2xx. Subject to the outbound rules (https, public
-    /// addresses; see `danger_allow_private_outbound`). Default: none.
+    /// addresses; see `danger_allow_private_outbound`), checked at start as far as the URL
+    /// shows: plain http, or a private address literal, stops the start. Default: none.
     pub audit_webhook_url: Option<String>,
     /// The HMAC key of the webhook's signatures, at least 32 characters. Required with
     /// `audit_webhook_url`. Default: none.
@@ -391,7 +394,11 @@ impl Config {
             (Some(_), None) => {
                 bail!("setting `audit_webhook_secret` is required with `audit_webhook_url`")
             }
-            (Some(url), Some(secret)) => Some(webhook_target(url, secret)?),
+            (Some(url), Some(secret)) => Some(webhook_target(
+                url,
+                secret,
+                self.danger_allow_private_outbound,
+            )?),
         };
         Ok(AuditSettings {
             export,
@@ -486,11 +493,31 @@ impl Config {
 /// post came from Tessera (RFC 2104 §3 advises no less than the hash's output, 32 bytes).
 const MIN_WEBHOOK_SECRET_CHARS: usize = 32;
 
-fn webhook_target(url: &str, secret: &str) -> anyhow::Result<WebhookTarget> {
+/// The webhook's URL and key. The URL must pass the outbound rules (`tessera_core::outbound`)
+/// now, at start, rather than be refused at every delivery while events pile up unsent.
+fn webhook_target(url: &str, secret: &str, allow_private: bool) -> anyhow::Result<WebhookTarget> {
     let parsed = url::Url::parse(url)
         .map_err(|_| anyhow::anyhow!("invalid setting `audit_webhook_url`: not a URL"))?;
-    if !matches!(parsed.scheme(), "https" | "http") {
-        bail!("invalid setting `audit_webhook_url`: expected an https URL");
+    match parsed.scheme() {
+        "https" => {}
+        "http" if allow_private && is_loopback(&parsed) => {}
+        "http" => bail!(
+            "invalid setting `audit_webhook_url`: plain http is allowed only to a loopback host \
+             with `danger_allow_private_outbound`; expected an https URL"
+        ),
+        _ => bail!("invalid setting `audit_webhook_url`: expected an https URL"),
+    }
+
+    let literal = match parsed.host() {
+        Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+        _ => None,
+    };
+    if literal.is_some_and(|ip| !allow_private && !is_public(ip)) {
+        bail!(
+            "invalid setting `audit_webhook_url`: the address is private or reserved, which \
+             only `danger_allow_private_outbound` allows"
+        );
     }
     if secret.chars().count() < MIN_WEBHOOK_SECRET_CHARS {
         bail!(

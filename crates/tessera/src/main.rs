@@ -474,12 +474,21 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         max_body_bytes: config.max_body_bytes,
         metadata_max_age: config.metadata_max_age,
     };
-    let app = tessera_server::router(provider, &options);
+    let app = tessera_server::router(provider.clone(), &options);
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("setting `listen`: cannot bind {}", config.listen))?;
     tracing::info!(issuer = %config.issuer, listen = %config.listen, "tessera is serving");
     tessera_server::serve(listener, app, shutdown_signal()).await?;
+
+    // The events sealed since the last checkpoint would otherwise wait for the next start,
+    // and `audit verify` run meanwhile would report them owed one.
+    if let Err(err) = provider
+        .seal_audit_trail(unix_now(), audit::Checkpoint::Now)
+        .await
+    {
+        tracing::warn!(error = %err, "sealing the audit trail at shutdown failed");
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -127,12 +127,13 @@ impl Exporter {
 /// new or empty file). A line cut short by a crash is ended, so the next line starts clean;
 /// the events on it are written again after it.
 async fn open_file(path: &Path) -> Result<(tokio::fs::File, i64), ExportError> {
-    let mut file = tokio::fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .await?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.read(true).append(true).create(true);
+    // The trail names people, clients and addresses: a new file is its owner's alone. An
+    // existing file keeps the permissions its owner gave it.
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path).await?;
     let len = file.metadata().await?.len();
     let start = len.saturating_sub(TAIL_BYTES);
     file.seek(SeekFrom::Start(start)).await?;

@@ -21,7 +21,7 @@ use crate::{Provider, ProviderError};
 pub const SEAL_GRACE: i64 = 2;
 
 /// Events sealed per transaction.
-const SEAL_BATCH: i64 = 500;
+pub const SEAL_BATCH: i64 = 500;
 
 /// A checkpoint is written when the last is older than this, in seconds, and the chain has
 /// grown since; the events sealed after the last checkpoint are protected by their hashes
@@ -31,6 +31,12 @@ pub const CHECKPOINT_EVERY: i64 = 60;
 /// ... or when this many events were sealed since the last one. Retention purges up to a
 /// checkpoint, so this also bounds how many events one purge batch deletes.
 pub const CHECKPOINT_MAX_EVENTS: i64 = 1000;
+
+/// The most positions between two checkpoints (or after the last one) that the sealer ever
+/// leaves: whether one is due is decided after each batch, so a batch that starts just
+/// short of [`CHECKPOINT_MAX_EVENTS`] runs past it by at most one batch. `audit verify`
+/// reports a longer stretch.
+pub const MAX_EVENTS_BETWEEN_CHECKPOINTS: i64 = CHECKPOINT_MAX_EVENTS + SEAL_BATCH;
 
 /// Whether a pass signs a checkpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -15,6 +15,7 @@ use tessera_store::{AuditCheckpoint, SealedAuditEvent, Store};
 
 use super::chain;
 use super::checkpoint::{CheckpointKeys, Forgery};
+use super::seal::MAX_EVENTS_BETWEEN_CHECKPOINTS;
 use crate::keys::KeyEncryptionKey;
 use crate::ProviderError;
 
@@ -52,11 +53,22 @@ pub enum Finding {
     /// `count` events were never sealed, the oldest recorded at `since`: sealing has stopped
     /// (or no server ran since), and until it resumes they can be changed unnoticed.
     Unsealed { count: i64, since: i64 },
+    /// The sealed positions after `after` up to `through` have no checkpoint, more of them
+    /// than the sealer ever leaves: checkpoints were deleted.
+    CheckpointsMissing { after: i64, through: i64 },
+    /// The sealed positions `from..=to` have waited since `since` for a checkpoint that a
+    /// running sealer writes within a minute: checkpoints were deleted, or sealing stopped
+    /// (or no server ran since).
+    CheckpointOverdue { from: i64, to: i64, since: i64 },
 }
 
 /// How old an unsealed event may be before it is a finding, seconds: a running server seals
 /// every two seconds.
 pub const UNSEALED_GRACE: i64 = 300;
+
+/// How long sealed events may wait past the last checkpoint for the next, seconds: the
+/// sealer's minute ([`super::seal::CHECKPOINT_EVERY`]), and the same lag as for sealing.
+pub const CHECKPOINT_GRACE: i64 = super::seal::CHECKPOINT_EVERY + UNSEALED_GRACE;
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -109,6 +121,20 @@ impl std::fmt::Display for Finding {
                 f,
                 "forged: an event holds position {seq}, which the sealer never assigns"
             ),
+            Self::CheckpointsMissing { after, through } => write!(
+                f,
+                "deleted checkpoints: no valid checkpoint between positions {after} and \
+                 {through}, {} positions apart; the sealer never leaves more than \
+                 {MAX_EVENTS_BETWEEN_CHECKPOINTS}",
+                through.saturating_sub(*after)
+            ),
+            Self::CheckpointOverdue { from, to, since } => write!(
+                f,
+                "unprotected: positions {from} to {to} have waited for a checkpoint since \
+                 {since} (Unix time), which a running server signs within a minute; \
+                 checkpoints were deleted, or no server ran since. Seal with `tessera audit \
+                 seal` only once you know which"
+            ),
             Self::Unsealed { count, since } => write!(
                 f,
                 "unprotected: {count} events were never sealed, the oldest recorded at {since} \
@@ -159,6 +185,7 @@ pub async fn verify(
         broken: Vec::new(),
         edited: Vec::new(),
         last_id: None,
+        vouched: BTreeMap::new(),
     };
 
     let first = match store.first_sealed_audit_seq().await? {
@@ -210,6 +237,9 @@ pub async fn verify(
     walk.resolve_broken_links(store).await?;
     walk.report.first = (walk.report.events > 0).then_some(first);
     walk.report.last = (walk.report.events > 0).then_some(expected.saturating_sub(1));
+    if let Some(last) = walk.report.last {
+        walk.spacing(store, first, last, now).await?;
+    }
     walk.report.unsealed = store.unsealed_audit_event_count().await?;
     if let Some(since) = store.oldest_unsealed_audit_event().await? {
         if since < now - UNSEALED_GRACE {
@@ -231,6 +261,8 @@ struct Walk<'k> {
     edited: Vec<i64>,
     /// Id of the event checked last.
     last_id: Option<i64>,
+    /// The position and signing time of every checkpoint whose signature verified.
+    vouched: BTreeMap<i64, i64>,
 }
 
 impl Walk<'_> {
@@ -306,6 +338,7 @@ impl Walk<'_> {
         match self.keys.verify(checkpoint) {
             Ok(claims) => {
                 self.report.checkpoints += 1;
+                self.vouched.insert(checkpoint.seq, claims.iat);
                 Some(claims.head)
             }
             Err(why) => {
@@ -359,15 +392,12 @@ impl Walk<'_> {
 }
 
 impl crate::Provider {
-    /// Verifies the chain with this provider's key-encryption key and retention setting.
-    pub async fn verify_audit_trail(&self) -> Result<Report, ProviderError> {
+    /// Verifies the chain at `now` with this provider's key-encryption key and retention
+    /// setting.
+    pub async fn verify_audit_trail(&self, now: i64) -> Result<Report, ProviderError> {
         let retention_days = self.inner.settings.audit.retention_days;
-        verify(
-            &self.inner.store,
-            &self.inner.kek,
-            retention_days,
-            crate::unix_now(),
-        )
-        .await
+        verify(&self.inner.store, &self.inner.kek, retention_days, now).await
     }
 }
+
+mod spacing;

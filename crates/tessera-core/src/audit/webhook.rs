@@ -149,13 +149,33 @@ impl Provider {
         Ok(Delivery::Failed { retry_at })
     }
 
-    /// Posts batches until nothing more is owed or due at `now`, or one fails.
-    pub async fn deliver_audit_webhook(&self, now: i64) -> Result<u64, ProviderError> {
+    /// Posts batches until nothing more is owed or due, or one fails; then reports the
+    /// backlog. `clock` is read once per batch: a long run after an outage posts many
+    /// batches, each of which may wait for the receiver up to the outbound timeout, and each
+    /// must carry a fresh signed time (receivers refuse old ones) and hold a lease that runs
+    /// from its own start.
+    pub async fn deliver_audit_webhook(
+        &self,
+        clock: impl Fn() -> i64,
+    ) -> Result<u64, ProviderError> {
         let mut batches = 0;
-        while let Delivery::Delivered { .. } = self.deliver_audit_batch(now).await? {
+        while let Delivery::Delivered { .. } = self.deliver_audit_batch(clock()).await? {
             batches += 1;
         }
+        self.report_webhook_backlog().await?;
         Ok(batches)
+    }
+
+    /// Sets the `tessera_outbox_backlog` gauge of the webhook: positions sealed but not yet
+    /// acknowledged. The chain and the cursor are shared, so every instance reports the
+    /// same number.
+    async fn report_webhook_backlog(&self) -> Result<(), ProviderError> {
+        let store = &self.inner.store;
+        let head = store.audit_chain_head().await?.seq;
+        let delivered = store.audit_webhook_cursor().await?.delivered_seq;
+        let backlog = head.saturating_sub(delivered).max(0);
+        metrics::gauge!("tessera_outbox_backlog", "outbox" => "audit_webhook").set(backlog as f64);
+        Ok(())
     }
 }
 

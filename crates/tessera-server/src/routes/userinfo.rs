@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use tessera_core::userinfo::Presented;
 use tessera_protocol::OAuthError;
 
 use super::{bearer, form, Meta};
@@ -21,10 +22,11 @@ pub(crate) async fn userinfo_get(
     meta: Meta,
     headers: HeaderMap,
 ) -> Response {
-    match bearer(&headers) {
-        Ok(token) => answer(&state, meta, token).await,
-        Err(error) => BearerError(Some(error)).into_response(),
-    }
+    let presented = match bearer(&headers) {
+        Ok(token) => presented(token),
+        Err(error) => Presented::Malformed(error),
+    };
+    answer(&state, meta, presented).await
 }
 
 pub(crate) async fn userinfo_post(
@@ -33,41 +35,50 @@ pub(crate) async fn userinfo_post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let header_token = match bearer(&headers) {
-        Ok(token) => token,
-        Err(error) => return BearerError(Some(error)).into_response(),
+    let presented = match from_header_or_body(&headers, body) {
+        Ok(token) => presented(token),
+        Err(error) => Presented::Malformed(error),
     };
+    answer(&state, meta, presented).await
+}
+
+fn presented(token: Option<String>) -> Presented {
+    token.map_or(Presented::Missing, Presented::Token)
+}
+
+/// The token of a POST: in the header or in the form body, never both (RFC 6750 §2).
+fn from_header_or_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Option<String>, OAuthError> {
+    let header_token = bearer(headers)?;
     // A POST without a body is fine when the header carries the token.
     let empty = body.as_ref().is_ok_and(|b| b.is_empty());
     let body_token = if empty {
         None
     } else {
-        match form(&headers, body) {
-            Ok(mut params) => params.take("access_token"),
-            Err(error) => return BearerError(Some(error)).into_response(),
-        }
+        form(headers, body)?.take("access_token")
     };
-    let token = match (header_token, body_token) {
-        (Some(_), Some(_)) => {
-            let error = OAuthError::invalid_request("send the access token only once");
-            return BearerError(Some(error)).into_response();
-        }
-        (header, body) => header.or(body),
-    };
-    answer(&state, meta, token).await
+    match (header_token, body_token) {
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "send the access token only once",
+        )),
+        (header, body) => Ok(header.or(body)),
+    }
 }
 
-async fn answer(state: &AppState, meta: Meta, token: Option<String>) -> Response {
-    let Some(token) = token else {
-        return BearerError(None).into_response();
-    };
-    match state.provider.userinfo(&token, meta.now).await {
+async fn answer(state: &AppState, meta: Meta, presented: Presented) -> Response {
+    match state
+        .provider
+        .userinfo(presented, meta.now, &meta.ctx)
+        .await
+    {
         Ok(Ok(claims)) => {
             let mut response = Json(claims).into_response();
             no_store(&mut response);
             response
         }
-        Ok(Err(error)) => BearerError(Some(error)).into_response(),
+        Ok(Err(error)) => BearerError(error).into_response(),
         Err(cause) => ServerFault {
             cause,
             page: false,

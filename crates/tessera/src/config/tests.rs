@@ -246,6 +246,56 @@ fn the_audit_webhook_needs_a_long_secret() {
     assert!(refused(&config).contains("expected an https URL"));
 }
 
+/// A webhook Tessera's outbound rules would refuse at every delivery is refused at start.
+#[test]
+fn plain_http_to_the_webhook_needs_the_danger_switch_and_loopback() {
+    let config = Config {
+        audit_webhook_url: Some("http://127.0.0.1:9000/ingest".into()),
+        audit_webhook_secret: Some("x".repeat(32)),
+        ..Config::default()
+    };
+    let message = refused(&config);
+    assert!(
+        message.contains(
+            "`audit_webhook_url`: plain http is allowed only to a loopback host \
+             with `danger_allow_private_outbound`"
+        ),
+        "{message}"
+    );
+
+    let allowed = Config {
+        danger_allow_private_outbound: true,
+        ..config
+    };
+    allowed.validate().unwrap();
+
+    let elsewhere = Config {
+        audit_webhook_url: Some("http://siem.example/ingest".into()),
+        ..allowed
+    };
+    assert!(refused(&elsewhere).contains("plain http is allowed only to a loopback host"));
+}
+
+#[test]
+fn a_private_webhook_address_needs_the_danger_switch() {
+    let config = Config {
+        audit_webhook_url: Some("https://10.0.0.7/ingest".into()),
+        audit_webhook_secret: Some("x".repeat(32)),
+        ..Config::default()
+    };
+    let message = refused(&config);
+    assert!(
+        message.contains("`audit_webhook_url`: the address is private or reserved"),
+        "{message}"
+    );
+
+    let allowed = Config {
+        danger_allow_private_outbound: true,
+        ..config
+    };
+    allowed.validate().unwrap();
+}
+
 #[test]
 fn audit_retention_is_off_by_default() {
     assert_eq!(
