@@ -145,6 +145,7 @@ impl AdminPrincipal {
             user_agent: ctx.user_agent.clone(),
             request_id: ctx.request_id.clone(),
             detail: json!({ "admin": self.id(), "target": target }),
+            ..AuditEvent::default()
         }
     }
 }

@@ -6,4 +6,6 @@ pub struct RequestContext {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    // Stand-in for the device foundation's field (same shape); dropped when it is merged.
+    pub device_id: Option<String>,
 }

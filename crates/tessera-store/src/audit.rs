@@ -40,6 +40,9 @@ pub struct AuditEvent {
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
     pub detail: serde_json::Value,
+    // Stand-ins for the device foundation's fields (same shape); dropped when it is merged.
+    pub risk_score: Option<i64>,
+    pub risk_reasons: Option<String>,
 }
 
 /// An audit event as read back.
