@@ -54,6 +54,7 @@ pub use janitor::SPENT_CODE_RETENTION;
 pub use keys::SigningKeyRecord;
 pub use logout::{LogoutDelivery, LOGOUT_DELIVERY_RETENTION};
 pub use refresh::{RefreshClaim, RefreshTokenRecord, Revoked, StoredRefreshToken};
+pub use risk::{LoginLesson, RiskHistory, StoredPlace, HOURS};
 pub use sessions::Session;
 pub use throttle::ThrottleCounter;
 pub use tokens::{AccessTokenRecord, StoredAccessToken};
