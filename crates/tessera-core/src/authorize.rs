@@ -338,6 +338,7 @@ impl Provider {
             pending_user_id: step_up.map(|s| s.user_id.clone()),
             password_verified_at: step_up.map(|s| s.authenticated_at),
             step_up_session: step_up.map(|s| s.session_hash.to_vec()),
+            risk: None,
         };
         tx.insert_interaction(&id.digest(), &interaction, now)
             .await?;
@@ -398,6 +399,7 @@ impl Provider {
             amr: session.amr.clone(),
             sid: session.sid.clone(),
             expires_at: now + Settings::CODE_TTL,
+            risk: session.risk.clone(),
         };
         tx.insert_code(&code.digest(), &record, now).await?;
         // Back-Channel Logout §2.7: logout notifies every client the session served.

@@ -6,7 +6,8 @@
 //! planted before login is worthless afterwards (session fixation); each attempt, good or
 //! bad, is an audit event, and a successful one commits with the session it creates; each
 //! password is charged to the throttle before it is checked, and refused unchecked while a
-//! delay holds ([`crate::throttle`]).
+//! delay holds ([`crate::throttle`]); a right password is scored for risk before anything
+//! else, and a risky login is refused or owes a second factor ([`crate::risk`]).
 //!
 //! The same steps serve an app's authorization request and the account page (see
 //! [`crate::purpose`]); only consent is an app's alone.
@@ -23,6 +24,7 @@ use tessera_store::{AuditEvent, Outcome, Session, User};
 use crate::authorize::{audit_context, decide, interaction_gone, BrowserState, Decision, Next};
 use crate::mfa::AMR_PASSWORD;
 use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
+use crate::risk::{mark, refusal, Assessment, RiskRefusal, NEEDS_FACTOR};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::step_up::StepUp;
@@ -115,6 +117,16 @@ enum Retry {
     Failed,
     /// The attempt was refused unchecked while a delay holds.
     Throttled(Throttled),
+    /// The password was right, but the login's risk refused it.
+    Risk(RiskRefusal),
+}
+
+/// A login whose session opens: in which interaction, whose, and how risky it looked.
+pub(crate) struct Opened<'a> {
+    pub interaction_hash: &'a [u8],
+    pub user_id: &'a str,
+    /// The login's assessment; `None` when it was not scored.
+    pub assessment: Option<&'a Assessment>,
 }
 
 pub(crate) fn csrf_refused() -> OAuthError {
@@ -190,8 +202,23 @@ impl Provider {
             None => return self.retry(id, &purpose, &typed, Retry::Failed).await,
         };
 
-        event.outcome = Outcome::Success;
         event.user_id = Some(user.id.clone());
+
+        // The person is known: the login is scored (see `risk`), and a risky one goes no
+        // further. A refused attempt keeps its throttle charge, as a failure.
+        let assessment = self.assess_login(&user.id, charge.prior(), ctx, now).await?;
+        self.count_decision(&assessment);
+        let owed = self.second_factor_owed(&user, &purpose).await?;
+        if let Some(refused) = refusal(&assessment, owed == Some(FactorStep::Verify)) {
+            self.record_risk_refusal(event, &assessment, refused, None)
+                .await?;
+            return self
+                .retry(id, &purpose, &typed, Retry::Risk(refused))
+                .await;
+        }
+        event.outcome = Outcome::Success;
+        mark(&mut event, Some(&assessment));
+        let risk = assessment.to_stored();
 
         // An administrator required a new password: it is chosen before anything else, and
         // the password just given opens nothing until then.
@@ -203,6 +230,8 @@ impl Provider {
             }
             tx.set_interaction_password_change(&interaction_hash, &user.id, now)
                 .await?;
+            tx.set_interaction_risk(&interaction_hash, risk.as_deref())
+                .await?;
             charge.succeeded(&mut tx).await?;
             tx.record(&event).await?;
             tx.commit().await?;
@@ -211,14 +240,16 @@ impl Provider {
 
         // A second factor is owed when the person has one, or an app's request needs two
         // (the client's policy, `acr_values`): the password then creates no session, only a
-        // pending step on the interaction row.
-        if let Some(step) = self.second_factor_owed(&user, &purpose).await? {
+        // pending step on the interaction row, which keeps the assessment for that step.
+        if let Some(step) = owed {
             event.detail = json!({ "second_factor": step.as_str() });
             let mut tx = self.inner.store.begin().await?;
             if let Some(old) = browser.session_id {
                 tx.delete_session(&digest(old)).await?;
             }
             tx.set_interaction_pending(&interaction_hash, &user.id, now)
+                .await?;
+            tx.set_interaction_risk(&interaction_hash, risk.as_deref())
                 .await?;
             charge.succeeded(&mut tx).await?;
             tx.record(&event).await?;
@@ -227,8 +258,13 @@ impl Provider {
         }
 
         let mut tx = self.inner.store.begin().await?;
+        let opened = Opened {
+            interaction_hash: &interaction_hash,
+            user_id: &user.id,
+            assessment: Some(&assessment),
+        };
         let session_id = self
-            .open_password_session(&mut tx, browser, &interaction_hash, &user.id, now)
+            .open_password_session(&mut tx, browser, &opened, now)
             .await?;
         charge.succeeded(&mut tx).await?;
         tx.record(&event).await?;
@@ -237,30 +273,33 @@ impl Provider {
     }
 
     /// The session a login by password alone opens, within `tx`: new, replacing the
-    /// browser's earlier one (session fixation), and the person's last login is now.
+    /// browser's earlier one (session fixation), and the person's last login is now; it
+    /// keeps the login's risk assessment, and the person's history learns from it.
     pub(crate) async fn open_password_session(
         &self,
         tx: &mut tessera_store::Tx,
         browser: &BrowserState<'_>,
-        interaction_hash: &[u8],
-        user_id: &str,
+        opened: &Opened<'_>,
         now: i64,
     ) -> Result<RandomSecret, ProviderError> {
         let session_id = RandomSecret::generate();
         let session = Session {
-            user_id: user_id.to_string(),
+            user_id: opened.user_id.to_string(),
             auth_time: now,
             amr: AMR_PASSWORD.to_string(),
             sid: Some(uuid::Uuid::new_v4().simple().to_string()),
             expires_at: now + self.inner.settings.session_ttl,
+            risk: opened.assessment.and_then(Assessment::claim_stored),
         };
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
-        tx.record_login(user_id, now).await?;
-        tx.mark_interaction_authenticated(interaction_hash, now)
+        tx.record_login(opened.user_id, now).await?;
+        self.learn_login(tx, opened.user_id, opened.assessment, now)
+            .await?;
+        tx.mark_interaction_authenticated(opened.interaction_hash, now)
             .await?;
         Ok(session_id)
     }
@@ -311,7 +350,13 @@ impl Provider {
         retry: Retry,
     ) -> Result<LoginResult, ProviderError> {
         let (error, retry_after) = match retry {
-            Retry::Failed => (Cow::Borrowed(LOGIN_FAILED), None),
+            // A refusal above `refuse_above` reads as any failed login: whoever typed the
+            // password learns neither that it was right nor why it was refused; the alert
+            // tells the administrators.
+            Retry::Failed | Retry::Risk(RiskRefusal::Refused) => {
+                (Cow::Borrowed(LOGIN_FAILED), None)
+            }
+            Retry::Risk(RiskRefusal::NeedsFactor) => (Cow::Borrowed(NEEDS_FACTOR), None),
             Retry::Throttled(throttled) => {
                 (Cow::Owned(throttled.message()), Some(throttled.retry_after))
             }
