@@ -146,6 +146,8 @@ impl FromRequestParts<AppState> for Meta {
                 source_ip,
                 user_agent,
                 request_id: Some(request_id.clone()),
+                // Stand-in until the device foundation's middleware sets it.
+                device_id: None,
             },
             request_id,
         })
