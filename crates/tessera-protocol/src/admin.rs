@@ -10,6 +10,7 @@ mod client;
 pub mod keys;
 mod me;
 mod problem;
+pub mod risk;
 mod scope;
 mod user_access;
 pub mod users;
