@@ -24,6 +24,7 @@ pub mod admin_clients;
 pub mod admin_users;
 pub mod expect;
 pub mod factors;
+pub mod geoip;
 pub mod lifecycle;
 pub mod webauthn;
 
