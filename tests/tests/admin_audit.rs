@@ -48,6 +48,10 @@ async fn seed(server: &TestServer) {
             user_agent: Some("curl/8".into()),
             request_id: Some(format!("req-{at}")),
             detail: json!({ "seeded": at }),
+            device_id: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+            session_id: Some(format!("sid-{at}")),
+            risk_score: Some(35),
+            risk_reasons: Some(r#"["new_device","new_network"]"#.into()),
         };
         server.provider.store().record(&event).await.unwrap();
     }
@@ -118,6 +122,10 @@ async fn each_filter_narrows_the_trail_and_every_column_is_shown() {
                 "user_agent": "curl/8",
                 "request_id": "req-3000",
                 "detail": { "seeded": 3000 },
+                "device_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+                "session_id": "sid-3000",
+                "risk_score": 35,
+                "risk_reasons": ["new_device", "new_network"],
             })
         );
         server.stop().await;

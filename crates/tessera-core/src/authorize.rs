@@ -518,6 +518,7 @@ pub(crate) fn audit_context(ctx: &RequestContext) -> AuditEvent {
         source_ip: ctx.source_ip.clone(),
         user_agent: ctx.user_agent.clone(),
         request_id: ctx.request_id.clone(),
+        device_id: ctx.device_id.clone(),
         ..AuditEvent::default()
     }
 }

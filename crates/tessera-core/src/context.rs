@@ -6,6 +6,7 @@ pub struct RequestContext {
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
-    // Stand-in for the device foundation's field (same shape); dropped when it is merged.
+    /// The public id of the browser's device (see [`crate::device`]), for requests to
+    /// Tessera's own pages; `None` for the endpoints apps and admins call.
     pub device_id: Option<String>,
 }

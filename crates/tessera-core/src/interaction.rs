@@ -263,9 +263,10 @@ impl Provider {
             user_id: &user.id,
             assessment: Some(&assessment),
         };
-        let session_id = self
-            .open_password_session(&mut tx, browser, &opened, now)
+        let (session_id, sid) = self
+            .open_password_session(&mut tx, browser, &opened, now, ctx)
             .await?;
+        event.session_id = Some(sid);
         charge.succeeded(&mut tx).await?;
         tx.record(&event).await?;
         tx.commit().await?;
@@ -273,21 +274,24 @@ impl Provider {
     }
 
     /// The session a login by password alone opens, within `tx`: new, replacing the
-    /// browser's earlier one (session fixation), and the person's last login is now; it
-    /// keeps the login's risk assessment, and the person's history learns from it.
+    /// browser's earlier one (session fixation), linked to the device it came from, and the
+    /// person's last login is now; it keeps the login's risk assessment, and the person's
+    /// history learns from it. Returns the session's cookie value and its public `sid`.
     pub(crate) async fn open_password_session(
         &self,
         tx: &mut tessera_store::Tx,
         browser: &BrowserState<'_>,
         opened: &Opened<'_>,
         now: i64,
-    ) -> Result<RandomSecret, ProviderError> {
+        ctx: &RequestContext,
+    ) -> Result<(RandomSecret, String), ProviderError> {
+        let sid = uuid::Uuid::new_v4().simple().to_string();
         let session_id = RandomSecret::generate();
         let session = Session {
             user_id: opened.user_id.to_string(),
             auth_time: now,
             amr: AMR_PASSWORD.to_string(),
-            sid: Some(uuid::Uuid::new_v4().simple().to_string()),
+            sid: Some(sid.clone()),
             expires_at: now + self.inner.settings.session_ttl,
             risk: opened.assessment.and_then(Assessment::claim_stored),
         };
@@ -296,12 +300,13 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
+        self.note_device(tx, ctx, &session, now).await?;
         tx.record_login(opened.user_id, now).await?;
         self.learn_login(tx, opened.user_id, opened.assessment, now)
             .await?;
         tx.mark_interaction_authenticated(opened.interaction_hash, now)
             .await?;
-        Ok(session_id)
+        Ok((session_id, sid))
     }
 
     /// The account whose password `form` gives, or `None` after recording why not: the

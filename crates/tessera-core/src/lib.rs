@@ -17,6 +17,7 @@ pub mod client_auth;
 pub mod client_credentials;
 pub mod client_keys;
 pub mod context;
+pub mod device;
 pub mod discovery;
 pub mod interaction;
 pub mod introspection;

@@ -125,7 +125,7 @@ impl Provider {
 
         // Step 4: the change, what it ends, and the login's next step, together.
         let next = self
-            .replace_required(browser, &owed, form.new, event, now)
+            .replace_required(browser, &owed, form.new, event, now, ctx)
             .await?;
         Ok(PasswordChangeOutcome::Continue(next))
     }
@@ -138,6 +138,7 @@ impl Provider {
         new: SecretString,
         mut event: AuditEvent,
         now: i64,
+        ctx: &RequestContext,
     ) -> Result<LoginResult, ProviderError> {
         let gone = || Ok(LoginResult::ErrorPage(interaction_gone()));
         let Some(old_hash) = owed.user.password_hash.clone() else {
@@ -181,8 +182,8 @@ impl Provider {
                     user_id,
                     assessment: owed.risk.as_ref(),
                 };
-                let session = self
-                    .open_password_session(&mut tx, browser, &opened, now)
+                let (session, _) = self
+                    .open_password_session(&mut tx, browser, &opened, now, ctx)
                     .await?;
                 LoginResult::LoggedIn(session)
             }

@@ -449,16 +449,22 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
+        self.note_device(&mut tx, ctx, &session, now).await?;
         tx.record_login(user_id, now).await?;
         // Only now, with the factor given, does the login teach what it looked like.
         self.learn_login(&mut tx, user_id, pending.risk.as_ref(), now)
             .await?;
         for event in &verified.events {
-            tx.record(event).await?;
+            let event = AuditEvent {
+                session_id: session.sid.clone(),
+                ..event.clone()
+            };
+            tx.record(&event).await?;
         }
         let app_step_up = matches!(pending.purpose, Purpose::Authorization(_));
         if upgraded.is_some() && app_step_up {
             let mut event = self.factor_event(pending, "login.step_up", now, ctx, "");
+            event.session_id = session.sid.clone();
             let acr = acr_of(&session.amr);
             event.detail = json!({ "amr": session.amr, "acr": acr.as_str() });
             tx.record(&event).await?;

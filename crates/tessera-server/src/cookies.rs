@@ -1,4 +1,5 @@
-//! The browser cookies: a session and an interaction, each an opaque random handle.
+//! The browser cookies: a session and an interaction, each an opaque random handle, and the
+//! long-lived signed device cookie (see `tessera_core::device`).
 //!
 //! On an https issuer both carry the `__Host-` prefix, `Secure`, `HttpOnly`,
 //! `SameSite=Lax` and `Path=/`, so no other host or path can set or read them
@@ -18,6 +19,7 @@ pub struct CookiePolicy {
 pub enum CookieName {
     Session,
     Interaction,
+    Device,
 }
 
 impl CookiePolicy {
@@ -33,6 +35,8 @@ impl CookiePolicy {
             (CookieName::Session, false) => "tessera-session",
             (CookieName::Interaction, true) => "__Host-tessera-interaction",
             (CookieName::Interaction, false) => "tessera-interaction",
+            (CookieName::Device, true) => "__Host-tessera-device",
+            (CookieName::Device, false) => "tessera-device",
         }
     }
 

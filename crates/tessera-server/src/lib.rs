@@ -5,6 +5,7 @@
 
 mod admin;
 mod cookies;
+mod device;
 mod error;
 mod forwarded;
 pub mod metrics;

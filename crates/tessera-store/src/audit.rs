@@ -40,8 +40,14 @@ pub struct AuditEvent {
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
     pub detail: serde_json::Value,
-    // Stand-ins for the device foundation's fields (same shape); dropped when it is merged.
+    /// The public id of the browser's device (never its cookie), when the request came from
+    /// one of Tessera's pages.
+    pub device_id: Option<String>,
+    /// The public `sid` of the session the attempt belongs to, never the session cookie.
+    pub session_id: Option<String>,
+    /// The login's risk score, 0 to 100, when it was scored.
     pub risk_score: Option<i64>,
+    /// The names of the signals behind `risk_score`, as a JSON array.
     pub risk_reasons: Option<String>,
 }
 
@@ -59,11 +65,17 @@ pub struct StoredAuditEvent {
     pub request_id: Option<String>,
     /// The event-specific JSON, exactly as stored.
     pub detail: String,
+    pub device_id: Option<String>,
+    pub session_id: Option<String>,
+    pub risk_score: Option<i64>,
+    /// A JSON array of signal names, exactly as stored.
+    pub risk_reasons: Option<String>,
 }
 
 /// The columns of an event as read back, for every query that returns whole events.
 pub(crate) const EVENT_COLUMNS: &str = "id, occurred_at, event_type, outcome, user_id, \
-     client_id, source_ip, user_agent, request_id, detail";
+     client_id, source_ip, user_agent, request_id, detail, device_id, session_id, risk_score, \
+     risk_reasons";
 
 pub(crate) fn stored_event(row: &sqlx::any::AnyRow) -> Result<StoredAuditEvent> {
     Ok(StoredAuditEvent {
@@ -77,6 +89,10 @@ pub(crate) fn stored_event(row: &sqlx::any::AnyRow) -> Result<StoredAuditEvent> 
         user_agent: row.try_get("user_agent")?,
         request_id: row.try_get("request_id")?,
         detail: row.try_get("detail")?,
+        device_id: row.try_get("device_id")?,
+        session_id: row.try_get("session_id")?,
+        risk_score: row.try_get("risk_score")?,
+        risk_reasons: row.try_get("risk_reasons")?,
     })
 }
 
@@ -98,10 +114,11 @@ pub struct AuditFilter<'a> {
 /// The columns of an audit event and the placeholders after the first `offset` binds, for
 /// statements that write an event beside something else.
 pub(crate) fn insert_event_sql(offset: usize) -> String {
-    let placeholders: Vec<String> = (1..=9).map(|n| format!("${}", n + offset)).collect();
+    let placeholders: Vec<String> = (1..=13).map(|n| format!("${}", n + offset)).collect();
     format!(
         "INSERT INTO audit_events (occurred_at, event_type, outcome, user_id, client_id, \
-         source_ip, user_agent, request_id, detail) VALUES ({})",
+         source_ip, user_agent, request_id, detail, device_id, session_id, risk_score, \
+         risk_reasons) VALUES ({})",
         placeholders.join(", ")
     )
 }
@@ -126,6 +143,10 @@ pub(crate) fn bind_event<'q>(
         .bind(&event.user_agent)
         .bind(&event.request_id)
         .bind(detail)
+        .bind(&event.device_id)
+        .bind(&event.session_id)
+        .bind(event.risk_score)
+        .bind(&event.risk_reasons)
 }
 
 /// Counts a written event for the metrics (`tessera_audit_events_total` by type and

@@ -379,13 +379,15 @@ impl Tx {
     }
 
     /// Removes what a deleted person leaves besides factors and sessions: their WebAuthn
-    /// handle, consents and roles.
+    /// handle, consents, roles and devices.
     pub async fn delete_user_grants(&mut self, id: &str) -> Result<()> {
         for sql in [
             "DELETE FROM webauthn_handles WHERE user_id = $1",
             "DELETE FROM webauthn_ceremonies WHERE user_id = $1",
             "DELETE FROM consents WHERE user_id = $1",
             "DELETE FROM user_roles WHERE user_id = $1",
+            "DELETE FROM device_sessions WHERE user_id = $1",
+            "DELETE FROM devices WHERE user_id = $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *self.0).await?;
         }

@@ -27,6 +27,10 @@ async fn seed(store: &Store) {
             user_agent: Some("agent".into()),
             request_id: Some(format!("r{at}")),
             detail: json!({ "n": at }),
+            device_id: Some(format!("d{at}")),
+            session_id: Some(format!("s{at}")),
+            risk_score: Some(at - 100),
+            risk_reasons: Some(r#"["new_network"]"#.into()),
         };
         store.record(&event).await.unwrap();
     }
@@ -107,6 +111,10 @@ async fn pages_continue_before_the_last_id_and_keep_every_column() {
         assert_eq!(newest.user_agent.as_deref(), Some("agent"));
         assert_eq!(newest.request_id.as_deref(), Some("r105"));
         assert_eq!(newest.detail, r#"{"n":105}"#);
+        assert_eq!(newest.device_id.as_deref(), Some("d105"));
+        assert_eq!(newest.session_id.as_deref(), Some("s105"));
+        assert_eq!(newest.risk_score, Some(5));
+        assert_eq!(newest.risk_reasons.as_deref(), Some(r#"["new_network"]"#));
     })
     .await;
 }

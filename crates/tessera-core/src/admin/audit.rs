@@ -61,6 +61,13 @@ fn view(event: StoredAuditEvent) -> Result<AuditEventView, AdminError> {
         user_agent: event.user_agent,
         request_id: event.request_id,
         detail: detail_object(&event.detail),
+        device_id: event.device_id,
+        session_id: event.session_id,
+        risk_score: event.risk_score,
+        risk_reasons: event
+            .risk_reasons
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok()),
     })
 }
 

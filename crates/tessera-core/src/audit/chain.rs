@@ -8,8 +8,13 @@
 //! - `0x01`: an integer, 8 bytes big-endian two's complement;
 //! - `0x02`: text, its UTF-8 length as 4 bytes big-endian, then the bytes.
 //!
+//! The columns added later (device, session, risk score and reasons) follow `detail` in
+//! the same form, but only when one of them is set: an event recorded before they existed
+//! keeps the hash it was sealed with.
+//!
 //! Lengths make the encoding unambiguous: no two different events encode alike, whatever
-//! their text holds. `detail` is hashed as the exact text stored, not as re-serialized JSON.
+//! their text holds. The part up to `detail` delimits itself, so an encoding that ends there
+//! cannot equal one that goes on. `detail` is hashed as the exact text stored, not as re-serialized JSON.
 //! The position is not hashed: the `prev` link is what places an event, so an event moved
 //! elsewhere still matches its own hash and is told apart from one that was edited.
 
@@ -50,6 +55,19 @@ fn encode(event: &StoredAuditEvent) -> Option<Vec<u8>> {
     text(&mut out, event.user_agent.as_deref())?;
     text(&mut out, event.request_id.as_deref())?;
     text(&mut out, Some(&event.detail))?;
+    let extended = event.device_id.is_some()
+        || event.session_id.is_some()
+        || event.risk_score.is_some()
+        || event.risk_reasons.is_some();
+    if extended {
+        text(&mut out, event.device_id.as_deref())?;
+        text(&mut out, event.session_id.as_deref())?;
+        match event.risk_score {
+            Some(score) => integer(&mut out, score),
+            None => out.push(NULL),
+        }
+        text(&mut out, event.risk_reasons.as_deref())?;
+    }
     Some(out)
 }
 

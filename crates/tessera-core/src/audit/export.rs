@@ -49,10 +49,25 @@ pub fn json_line(sealed: &SealedAuditEvent) -> String {
         "user_agent": event.user_agent,
         "request_id": event.request_id,
         "detail": detail,
+        "device_id": event.device_id,
+        "session_id": event.session_id,
+        "risk_score": event.risk_score,
+        "risk_reasons": risk_reasons(event.risk_reasons.as_deref()),
         "prev": sealed.prev,
         "hash": sealed.hash,
     })
     .to_string()
+}
+
+/// The reasons as the JSON array they were stored as; kept as text should a row hold
+/// anything else, like `detail`.
+pub fn risk_reasons(stored: Option<&str>) -> Value {
+    match stored {
+        None => Value::Null,
+        Some(text) => {
+            serde_json::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.into()))
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

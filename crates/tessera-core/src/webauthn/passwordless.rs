@@ -138,10 +138,12 @@ impl Provider {
                 return self.passkey_retry(id, &request).await;
             }
         }
-        let session_id = self
-            .open_session(&mut tx, browser, &hash, &user, &amr, assessment.as_ref(), now)
+        let assessed = assessment.as_ref();
+        let (session_id, sid) = self
+            .open_session(&mut tx, browser, &hash, &user, &amr, assessed, now, ctx)
             .await?;
         event.outcome = Outcome::Success;
+        event.session_id = Some(sid);
         event.detail = json!({ "credential": credential_id, "amr": amr });
         mark(&mut event, assessment.as_ref());
         tx.record(&event).await?;
@@ -169,8 +171,9 @@ impl Provider {
     /// The session of a passwordless login, within `tx`. As after a password: a new session
     /// id replaces any earlier one (session fixation), the interaction records that a login
     /// was made within it (which `prompt=login` and `max_age` accept), the session keeps the
-    /// login's risk assessment and the person's history learns from it.
-    #[allow(clippy::too_many_arguments)]
+    /// login's risk assessment and the person's history learns from it. Returns the
+    /// session's cookie value and its public `sid`.
+    #[allow(clippy::too_many_arguments)] // Each is a distinct fact of the login.
     async fn open_session(
         &self,
         tx: &mut Tx,
@@ -180,13 +183,15 @@ impl Provider {
         amr: &str,
         assessment: Option<&Assessment>,
         now: i64,
-    ) -> Result<RandomSecret, ProviderError> {
+        ctx: &RequestContext,
+    ) -> Result<(RandomSecret, String), ProviderError> {
         let session_id = RandomSecret::generate();
+        let sid = uuid::Uuid::new_v4().simple().to_string();
         let session = Session {
             user_id: user.id.clone(),
             auth_time: now,
             amr: amr.to_string(),
-            sid: Some(uuid::Uuid::new_v4().simple().to_string()),
+            sid: Some(sid.clone()),
             expires_at: now + self.inner.settings.session_ttl,
             risk: assessment.and_then(Assessment::claim_stored),
         };
@@ -195,10 +200,11 @@ impl Provider {
         }
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
+        self.note_device(tx, ctx, &session, now).await?;
         tx.record_login(&user.id, now).await?;
         self.learn_login(tx, &user.id, assessment, now).await?;
         tx.mark_interaction_authenticated(hash, now).await?;
-        Ok(session_id)
+        Ok((session_id, sid))
     }
 
     /// Takes one of the interaction's attempts before a response is checked, committed at

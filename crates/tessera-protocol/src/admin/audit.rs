@@ -57,6 +57,14 @@ pub struct AuditEventView {
     /// What is particular to this kind of event; for admin calls `admin` and `target`.
     #[schema(value_type = Object)]
     pub detail: serde_json::Map<String, serde_json::Value>,
+    /// The public id of the browser's device, for attempts made on Tessera's pages.
+    pub device_id: Option<String>,
+    /// The public `sid` of the session the attempt belongs to.
+    pub session_id: Option<String>,
+    /// The login's risk score, 0 to 100, when it was scored.
+    pub risk_score: Option<i64>,
+    /// The signals behind `risk_score`.
+    pub risk_reasons: Option<Vec<String>>,
 }
 
 /// A page of events, newest first. `next_cursor`, when not null, fetches the next (older)

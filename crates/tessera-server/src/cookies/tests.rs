@@ -42,3 +42,20 @@ fn reads_the_named_cookie_only() {
     assert_eq!(policy.get(&headers, CookieName::Session), Some("real"));
     assert_eq!(policy.get(&headers, CookieName::Interaction), None);
 }
+
+#[test]
+fn the_device_cookie_has_the_same_attributes_as_the_others() {
+    let policy = CookiePolicy::for_issuer(&Issuer::parse("https://id.example.com").unwrap());
+    let header = policy.set(CookieName::Device, "v.t", 34_560_000);
+    let text = header.to_str().unwrap();
+    assert!(text.starts_with("__Host-tessera-device=v.t"), "{text}");
+    for attribute in [
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+        "Max-Age=34560000",
+    ] {
+        assert!(text.contains(attribute), "{attribute} missing from {text}");
+    }
+}

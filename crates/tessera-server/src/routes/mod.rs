@@ -52,12 +52,9 @@ pub(crate) fn routes(state: AppState) -> Router {
                 .max_age(Duration::from_secs(600)),
         );
 
-    let issuer = state.provider.settings().issuer.as_str().to_string();
-    Router::new()
-        .merge(cross_origin)
-        .merge(crate::admin::routes(&issuer))
-        .route("/static/tessera.css", get(metadata::stylesheet))
-        .route("/static/webauthn.js", get(webauthn::script))
+    // Tessera's own pages, and the calls their forms and scripts make: the device cookie
+    // names the browser on each of them.
+    let pages = Router::new()
         .route(
             paths::AUTHORIZE,
             get(authorize::authorize_get).post(authorize::authorize_post),
@@ -90,11 +87,23 @@ pub(crate) fn routes(state: AppState) -> Router {
             "/account",
             get(account::account_page).post(account::account_submit),
         )
-        .route(paths::INTROSPECTION, post(introspection::introspect))
         .route(
             paths::END_SESSION,
             get(logout::end_session_get).post(logout::end_session_post),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::device::device_cookie,
+        ));
+
+    let issuer = state.provider.settings().issuer.as_str().to_string();
+    Router::new()
+        .merge(cross_origin)
+        .merge(pages)
+        .merge(crate::admin::routes(&issuer))
+        .route("/static/tessera.css", get(metadata::stylesheet))
+        .route("/static/webauthn.js", get(webauthn::script))
+        .route(paths::INTROSPECTION, post(introspection::introspect))
         .with_state(state)
 }
 
@@ -146,8 +155,10 @@ impl FromRequestParts<AppState> for Meta {
                 source_ip,
                 user_agent,
                 request_id: Some(request_id.clone()),
-                // Stand-in until the device foundation's middleware sets it.
-                device_id: None,
+                device_id: parts
+                    .extensions
+                    .get::<crate::device::PageDevice>()
+                    .map(|device| device.0.as_str().to_string()),
             },
             request_id,
         })

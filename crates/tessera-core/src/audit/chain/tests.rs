@@ -16,6 +16,10 @@ fn event() -> StoredAuditEvent {
         user_agent: Some("curl/8".into()),
         request_id: None,
         detail: r#"{"reason":"bad_password"}"#.into(),
+        device_id: None,
+        session_id: None,
+        risk_score: None,
+        risk_reasons: None,
     }
 }
 
@@ -26,6 +30,27 @@ fn the_encoding_is_the_documented_one() {
                     7070020000000b3230332e302e3131332e3702000000066375726c2f380002000000197b22\
                     726561736f6e223a226261645f70617373776f7264227d";
     assert_eq!(hex(&encode(&event()).unwrap()), expected);
+}
+
+/// The later columns, when set, follow `detail` (computed by the same separate
+/// implementation); unset, they leave the encoding above as it was.
+#[test]
+fn the_later_columns_extend_the_encoding_only_when_set() {
+    let mut scored = event();
+    scored.device_id = Some("0f1e2d3c4b5a69788796a5b4c3d2e1f0".into());
+    scored.risk_score = Some(35);
+    scored.risk_reasons = Some(r#"["new_device","new_network"]"#.into());
+    let expected = "746573736572612e61756469742e763101000000000000000701000000006553f10002\
+                    0000000e6c6f67696e2e70617373776f726402000000076661696c75726500020000000361\
+                    7070020000000b3230332e302e3131332e3702000000066375726c2f380002000000197b22\
+                    726561736f6e223a226261645f70617373776f7264227d0200000020306631653264336334\
+                    6235613639373838373936613562346333643265316630000100000000000000230200000\
+                    01c5b226e65775f646576696365222c226e65775f6e6574776f726b225d";
+    assert_eq!(hex(&encode(&scored).unwrap()), expected);
+    assert_eq!(
+        link_hash(GENESIS, &scored).unwrap(),
+        "7c5497d9faed5df5c2e1fd87f4d96068728c470e04aa42458938e2c283a03d96"
+    );
 }
 
 #[test]

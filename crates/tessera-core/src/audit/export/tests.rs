@@ -20,6 +20,10 @@ fn sealed(detail: &str) -> SealedAuditEvent {
             user_agent: None,
             request_id: Some("r-1".into()),
             detail: detail.into(),
+            device_id: Some("0f1e2d3c4b5a69788796a5b4c3d2e1f0".into()),
+            session_id: Some("5d41402abc4b2a76b9719d911017c592".into()),
+            risk_score: Some(35),
+            risk_reasons: Some(r#"["new_device","new_network"]"#.into()),
         },
     }
 }
@@ -32,6 +36,9 @@ fn a_line_holds_every_column_and_both_hashes() {
         "event_type": "token.refresh_token", "outcome": "success",
         "user_id": "u1", "client_id": "app", "source_ip": null, "user_agent": null,
         "request_id": "r-1", "detail": {"family": "f"},
+        "device_id": "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+        "session_id": "5d41402abc4b2a76b9719d911017c592",
+        "risk_score": 35, "risk_reasons": ["new_device", "new_network"],
         "prev": "ab".repeat(32), "hash": "cd".repeat(32),
     });
     assert_eq!(line, expected);

@@ -1,0 +1,134 @@
+//! The devices people sign in from, and the sessions opened from each.
+//!
+//! A device is named by its public id (derived from the device cookie, never the cookie
+//! itself). Rows are per person: the same browser is a separate device for each person who
+//! signs in on it, so that one person's history never speaks for another's.
+
+use sqlx::Row;
+
+use crate::{Result, Store, Tx};
+
+/// A device as recorded at a person's logins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    pub device_id: String,
+    pub user_agent: Option<String>,
+    pub first_seen_at: i64,
+    pub last_seen_at: i64,
+    pub last_ip: Option<String>,
+}
+
+/// What a login tells about the device it came from.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceVisit<'a> {
+    pub user_id: &'a str,
+    pub device_id: &'a str,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    /// The public `sid` of the session the login opened.
+    pub sid: &'a str,
+}
+
+impl Store {
+    /// Whether `user_id` has signed in from `device_id` before.
+    pub async fn device_known(&self, user_id: &str, device_id: &str) -> Result<bool> {
+        let row =
+            sqlx::query("SELECT 1 AS known FROM devices WHERE user_id = $1 AND device_id = $2")
+                .bind(user_id)
+                .bind(device_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.is_some())
+    }
+
+    /// A person's devices, the most recently seen first.
+    pub async fn devices(&self, user_id: &str) -> Result<Vec<Device>> {
+        let rows = sqlx::query(
+            "SELECT device_id, user_agent, first_seen_at, last_seen_at, last_ip FROM devices \
+             WHERE user_id = $1 ORDER BY last_seen_at DESC, device_id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Device {
+                    device_id: row.try_get("device_id")?,
+                    user_agent: row.try_get("user_agent")?,
+                    first_seen_at: row.try_get("first_seen_at")?,
+                    last_seen_at: row.try_get("last_seen_at")?,
+                    last_ip: row.try_get("last_ip")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The `sid`s of the sessions opened from a person's device, live or expired.
+    pub async fn device_sids(&self, user_id: &str, device_id: &str) -> Result<Vec<String>> {
+        let rows = sqlx::query(
+            "SELECT sid FROM device_sessions WHERE user_id = $1 AND device_id = $2 ORDER BY sid",
+        )
+        .bind(user_id)
+        .bind(device_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|row| Ok(row.try_get("sid")?)).collect()
+    }
+
+    /// The device a session was opened from, if it was opened from one.
+    pub async fn session_device(&self, sid: &str) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT device_id FROM device_sessions WHERE sid = $1")
+            .bind(sid)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| row.try_get("device_id")).transpose()?)
+    }
+}
+
+impl Tx {
+    /// Records a login from a device: the device is added or its last sighting updated, and
+    /// the session it opened is linked to it. A step-up keeps its session's `sid`, which
+    /// stays linked to the device it was first opened from.
+    pub async fn touch_device(&mut self, visit: &DeviceVisit<'_>, now: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO devices (user_id, device_id, user_agent, first_seen_at, last_seen_at, \
+             last_ip) VALUES ($1, $2, $3, $4, $4, $5) \
+             ON CONFLICT (user_id, device_id) DO UPDATE SET user_agent = excluded.user_agent, \
+             last_seen_at = excluded.last_seen_at, last_ip = excluded.last_ip",
+        )
+        .bind(visit.user_id)
+        .bind(visit.device_id)
+        .bind(visit.user_agent)
+        .bind(now)
+        .bind(visit.ip)
+        .execute(&mut *self.0)
+        .await?;
+        sqlx::query(
+            "INSERT INTO device_sessions (sid, user_id, device_id, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (sid) DO NOTHING",
+        )
+        .bind(visit.sid)
+        .bind(visit.user_id)
+        .bind(visit.device_id)
+        .bind(now)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets a person's device and its session links; true if it existed. The caller ends
+    /// the sessions and refresh tokens first (see [`Store::device_sids`]).
+    pub async fn delete_device(&mut self, user_id: &str, device_id: &str) -> Result<bool> {
+        sqlx::query("DELETE FROM device_sessions WHERE user_id = $1 AND device_id = $2")
+            .bind(user_id)
+            .bind(device_id)
+            .execute(&mut *self.0)
+            .await?;
+        let done = sqlx::query("DELETE FROM devices WHERE user_id = $1 AND device_id = $2")
+            .bind(user_id)
+            .bind(device_id)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
