@@ -313,9 +313,28 @@ pub fn http_client() -> reqwest::Client {
 
 impl Browser {
     pub fn new() -> Self {
-        let jar = Arc::new(Jar::default());
+        Self::with_jar(Arc::new(Jar::default()), None)
+    }
+
+    /// A browser whose every request says, in `X-Forwarded-For`, that it comes from
+    /// `address`: its source address for a server that trusts the loopback as its proxy.
+    pub fn from_address(address: &str) -> Self {
+        Self::with_jar(Arc::new(Jar::default()), Some(address))
+    }
+
+    /// This browser, with its cookies (its device, its sessions), now at `address`.
+    pub fn moved_to(&self, address: &str) -> Self {
+        Self::with_jar(self.jar.clone(), Some(address))
+    }
+
+    fn with_jar(jar: Arc<Jar>, address: Option<&str>) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(address) = address {
+            headers.insert("x-forwarded-for", address.parse().unwrap());
+        }
         let http = reqwest::Client::builder()
             .cookie_provider(jar.clone())
+            .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .resolve("localhost", LOCALHOST)
             .build()
