@@ -198,7 +198,10 @@ fn control(out: &mut Vec<u8>, kind: u8, size: usize) {
     let (low, extra): (u8, Vec<u8>) = match size {
         0..=28 => (u8::try_from(size).unwrap(), vec![]),
         29..=284 => (29, vec![u8::try_from(size - 29).unwrap()]),
-        285..=65_820 => (30, u16::try_from(size - 285).unwrap().to_be_bytes().to_vec()),
+        285..=65_820 => (
+            30,
+            u16::try_from(size - 285).unwrap().to_be_bytes().to_vec(),
+        ),
         _ => panic!("the test database has no value this large"),
     };
     if kind <= 7 {

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use serde_json::{json, Value};
 use tessera_core::risk::RiskSettings;
 use tessera_core::unix_now;
+use tessera_e2e::admin_users::USERS_RW;
 use tessera_e2e::expect::*;
 use tessera_e2e::factors::{
     enrol_on, id_token_claims, is_code_form, is_enrolment, submit_code, totp,
@@ -152,11 +153,17 @@ async fn a_familiar_login_goes_on_without_a_second_factor() {
         let home = Browser::from_address(PARIS);
         signs_in(&server, &home, &url, "alice").await;
         let first = last_event(&server, &alice, "login.password").await;
-        assert_eq!(scored(&first), ("success", Some(0), Some("[]"), Value::Null));
+        assert_eq!(
+            scored(&first),
+            ("success", Some(0), Some("[]"), Value::Null)
+        );
 
         signs_in(&server, &home.moved_to(PARIS_TOO), &url, "alice").await;
         let again = last_event(&server, &alice, "login.password").await;
-        assert_eq!(scored(&again), ("success", Some(0), Some("[]"), Value::Null));
+        assert_eq!(
+            scored(&again),
+            ("success", Some(0), Some("[]"), Value::Null)
+        );
         assert_eq!(again.source_ip.as_deref(), Some(PARIS_TOO));
 
         let laptop = Browser::from_address(PARIS_TOO);
@@ -203,6 +210,9 @@ async fn a_new_network_and_country_ask_a_person_with_totp_for_it() {
             scored(&password),
             ("success", Some(40), Some(reasons), Value::Null)
         );
+        // A password alone teaches nothing: whoever stops at the factor may be an attacker.
+        let store = server.provider.store();
+        assert!(!store.network_seen(&alice, "198.51.100.0/24").await.unwrap());
 
         // The next time step: the enrolment spent this one.
         let code = totp(&secret, unix_now() + 30);
@@ -215,6 +225,8 @@ async fn a_new_network_and_country_ask_a_person_with_totp_for_it() {
             scored(&factor_event),
             ("success", Some(40), Some(reasons), Value::Null)
         );
+        assert!(store.network_seen(&alice, "198.51.100.0/24").await.unwrap());
+        assert!(store.country_seen(&alice, "AU").await.unwrap());
 
         let claims = id_token_claims(&server.tokens_from(&client, &callback).await);
         assert_eq!(
@@ -541,7 +553,12 @@ fn the_test_geoip_database_reads_back_with_maxminddb() {
             .unwrap();
         (country, latitude, longitude, radius)
     };
-    let fr = (Some("FR".to_string()), Some(48.8566), Some(2.3522), Some(20));
+    let fr = (
+        Some("FR".to_string()),
+        Some(48.8566),
+        Some(2.3522),
+        Some(20),
+    );
     assert_eq!(place("192.0.2.1"), fr);
     assert_eq!(place("192.0.2.255"), fr);
     assert_eq!(
@@ -559,4 +576,39 @@ fn the_test_geoip_database_reads_back_with_maxminddb() {
     assert_eq!(located.country.as_deref(), Some("AU"));
     assert_eq!(located.place.unwrap().accuracy_km, 20.0);
     assert_eq!(ours.locate("127.0.0.1".parse().unwrap()).country, None);
+}
+
+/// What the logins taught is personal data: deleting the person erases it.
+#[tokio::test]
+async fn deleting_a_person_erases_what_their_logins_taught() {
+    for engine in engines() {
+        let dir = ScratchDir::new("risk");
+        let server = start(engine, IssuerHost::Loopback, Some(&dir)).await;
+        let alice = server.create_user("alice").await;
+        let client = risk_client(&server).await;
+        let url = login_url(&server, &client, "openid");
+        signs_in(&server, &Browser::from_address(PARIS), &url, "alice").await;
+        let store = server.provider.store();
+        assert!(store.risk_history(&alice).await.unwrap().is_some());
+        assert!(store.network_seen(&alice, "192.0.2.0/24").await.unwrap());
+        assert!(store.country_seen(&alice, "FR").await.unwrap());
+
+        let (_, token) = server.service_token(USERS_RW).await;
+        let (_, etag) = server.admin_user(&token, &alice).await;
+        let response = server
+            .admin_with(
+                reqwest::Method::DELETE,
+                Some(&token),
+                &format!("/users/{alice}"),
+                None,
+                &[("if-match", etag.as_str())],
+            )
+            .await;
+        assert_eq!(response.status(), 204);
+
+        assert_eq!(store.risk_history(&alice).await.unwrap(), None);
+        assert!(!store.network_seen(&alice, "192.0.2.0/24").await.unwrap());
+        assert!(!store.country_seen(&alice, "FR").await.unwrap());
+        server.stop().await;
+    }
 }

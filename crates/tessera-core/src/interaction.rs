@@ -28,7 +28,7 @@ use crate::risk::{mark, refusal, Assessment, RiskRefusal, NEEDS_FACTOR};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::step_up::StepUp;
-use crate::throttle::{Subject, Throttled};
+use crate::throttle::{Charge, Subject, Throttled};
 use crate::username::username_key;
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -121,6 +121,15 @@ enum Retry {
     Risk(RiskRefusal),
 }
 
+/// A right password the risk let through: whose, in which interaction, the second factor it
+/// owes, and its assessment.
+struct Admitted<'a> {
+    interaction_hash: &'a [u8],
+    user_id: &'a str,
+    owed: Option<FactorStep>,
+    assessment: &'a Assessment,
+}
+
 /// A login whose session opens: in which interaction, whose, and how risky it looked.
 pub(crate) struct Opened<'a> {
     pub interaction_hash: &'a [u8],
@@ -206,32 +215,54 @@ impl Provider {
 
         // The person is known: the login is scored (see `risk`), and a risky one goes no
         // further. A refused attempt keeps its throttle charge, as a failure.
-        let assessment = self.assess_login(&user.id, charge.prior(), ctx, now).await?;
+        let assessment = self
+            .assess_login(&user.id, charge.prior(), ctx, now)
+            .await?;
         self.count_decision(&assessment);
         let owed = self.second_factor_owed(&user, &purpose).await?;
         if let Some(refused) = refusal(&assessment, owed == Some(FactorStep::Verify)) {
             self.record_risk_refusal(event, &assessment, refused, None)
                 .await?;
-            return self
-                .retry(id, &purpose, &typed, Retry::Risk(refused))
-                .await;
+            return self.retry(id, &purpose, &typed, Retry::Risk(refused)).await;
         }
         event.outcome = Outcome::Success;
         mark(&mut event, Some(&assessment));
-        let risk = assessment.to_stored();
+        let admitted = Admitted {
+            interaction_hash: &interaction_hash,
+            user_id: &user.id,
+            owed,
+            assessment: &assessment,
+        };
+        self.admit(browser, &admitted, event, charge, now, ctx)
+            .await
+    }
+
+    /// The next step of a login whose password was right and whose risk let it through, with
+    /// `event` (its success) and `charge` (settled as one) in the same transaction: a new
+    /// password an administrator requires, the second factor, or the session.
+    async fn admit(
+        &self,
+        browser: &BrowserState<'_>,
+        admitted: &Admitted<'_>,
+        mut event: AuditEvent,
+        charge: Charge,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<LoginResult, ProviderError> {
+        let (hash, user_id) = (admitted.interaction_hash, admitted.user_id);
+        let risk = admitted.assessment.to_stored();
 
         // An administrator required a new password: it is chosen before anything else, and
         // the password just given opens nothing until then.
-        if self.inner.store.must_change_password(&user.id).await? {
+        if self.inner.store.must_change_password(user_id).await? {
             event.detail = json!({ "password_change": "required" });
             let mut tx = self.inner.store.begin().await?;
             if let Some(old) = browser.session_id {
                 tx.delete_session(&digest(old)).await?;
             }
-            tx.set_interaction_password_change(&interaction_hash, &user.id, now)
+            tx.set_interaction_password_change(hash, user_id, now)
                 .await?;
-            tx.set_interaction_risk(&interaction_hash, risk.as_deref())
-                .await?;
+            tx.set_interaction_risk(hash, risk.as_deref()).await?;
             charge.succeeded(&mut tx).await?;
             tx.record(&event).await?;
             tx.commit().await?;
@@ -241,16 +272,14 @@ impl Provider {
         // A second factor is owed when the person has one, or an app's request needs two
         // (the client's policy, `acr_values`): the password then creates no session, only a
         // pending step on the interaction row, which keeps the assessment for that step.
-        if let Some(step) = owed {
+        if let Some(step) = admitted.owed {
             event.detail = json!({ "second_factor": step.as_str() });
             let mut tx = self.inner.store.begin().await?;
             if let Some(old) = browser.session_id {
                 tx.delete_session(&digest(old)).await?;
             }
-            tx.set_interaction_pending(&interaction_hash, &user.id, now)
-                .await?;
-            tx.set_interaction_risk(&interaction_hash, risk.as_deref())
-                .await?;
+            tx.set_interaction_pending(hash, user_id, now).await?;
+            tx.set_interaction_risk(hash, risk.as_deref()).await?;
             charge.succeeded(&mut tx).await?;
             tx.record(&event).await?;
             tx.commit().await?;
@@ -259,9 +288,9 @@ impl Provider {
 
         let mut tx = self.inner.store.begin().await?;
         let opened = Opened {
-            interaction_hash: &interaction_hash,
-            user_id: &user.id,
-            assessment: Some(&assessment),
+            interaction_hash: hash,
+            user_id,
+            assessment: Some(admitted.assessment),
         };
         let (session_id, sid) = self
             .open_password_session(&mut tx, browser, &opened, now, ctx)

@@ -9,8 +9,8 @@ use crate::keys::{KeyEncryptionKey, KeyError, Keyring, SharedKeyring};
 use crate::outbound::{OutboundClient, OutboundError};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::published::Published;
-use crate::settings::Settings;
 use crate::risk::geoip::GeoIp;
+use crate::settings::Settings;
 use crate::webauthn::RelyingParty;
 
 /// A failure that is the server's fault. The client sees only `server_error`; the operator

@@ -469,7 +469,11 @@ impl Provider {
         let store = &self.inner.store;
         let key = Subject::Password(username).key();
         let subject = store.throttle_counter(key.kind, &key.subject).await?;
-        let address = match ctx.source_ip.as_deref().and_then(|t| t.parse::<IpAddr>().ok()) {
+        let address = match ctx
+            .source_ip
+            .as_deref()
+            .and_then(|t| t.parse::<IpAddr>().ok())
+        {
             Some(ip) => {
                 let digest = digest(&address_subject(ip));
                 store.throttle_counter(ADDRESS, &digest).await?

@@ -35,7 +35,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "The token lacks admin:audit:read", body = Problem, content_type = "application/problem+json"),
     )
 )]
-async fn read_risk_policy(State(state): State<AppState>, call: AdminCall) -> Result<Response, ApiError> {
+async fn read_risk_policy(
+    State(state): State<AppState>,
+    call: AdminCall,
+) -> Result<Response, ApiError> {
     call.require(&state, AdminScope::AuditRead, READ, json!(null))
         .await?;
     let policy = state.provider.admin_risk_policy();

@@ -113,7 +113,12 @@ impl RiskConfig {
             ("risk.weights.new_device", w.new_device, 0, 100),
             ("risk.weights.new_network", w.new_network, 0, 100),
             ("risk.weights.new_country", w.new_country, 0, 100),
-            ("risk.weights.impossible_travel", w.impossible_travel, 0, 100),
+            (
+                "risk.weights.impossible_travel",
+                w.impossible_travel,
+                0,
+                100,
+            ),
             ("risk.weights.unusual_hour", w.unusual_hour, 0, 100),
             ("risk.weights.recent_failures", w.recent_failures, 0, 100),
             ("risk.mfa_above", self.mfa_above, 0, 100),
@@ -125,7 +130,12 @@ impl RiskConfig {
                 1,
                 10_000,
             ),
-            ("risk.recent_failures_min", self.recent_failures_min, 1, 1000),
+            (
+                "risk.recent_failures_min",
+                self.recent_failures_min,
+                1,
+                1000,
+            ),
             (
                 "risk.recent_failures_window",
                 self.recent_failures_window,
