@@ -3,12 +3,13 @@
 
 -- One row per person who has logged in since risk scoring began: the baseline. Without it,
 -- no signal that compares with the past (device, network, country, travel, hour) is scored.
--- The last successful login's time and place feed the impossible-travel signal; the place
--- is in millionths of a degree (integers: both engines store them exactly), with the GeoIP
--- database's accuracy radius, absent when the login's address had no location.
+-- The place and time of the last successful login whose address had a location feed the
+-- impossible-travel signal: millionths of a degree (integers: both engines store them
+-- exactly) and the GeoIP database's accuracy radius; NULL until a login had a location.
 CREATE TABLE risk_profiles (
     user_id              TEXT PRIMARY KEY REFERENCES users(id),
-    last_login_at        BIGINT NOT NULL,
+    first_login_at       BIGINT NOT NULL,
+    last_place_at        BIGINT,
     last_latitude_e6     BIGINT,
     last_longitude_e6    BIGINT,
     last_accuracy_km     BIGINT

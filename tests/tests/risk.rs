@@ -26,7 +26,7 @@ use tessera_e2e::{
     engines, location, Browser, Followed, IssuerHost, TestClient, TestServer, PASSWORD,
 };
 use tessera_server::ServerOptions;
-use tessera_store::testing::backdate_last_login;
+use tessera_store::testing::backdate_last_place;
 use tessera_store::{AuditFilter, Engine, StoredAuditEvent};
 
 /// Two addresses of one /24 in Paris, one in Sydney (see the kit's `geoip` module).
@@ -196,7 +196,7 @@ async fn a_new_network_and_country_ask_a_person_with_totp_for_it() {
         assert!(is_enrolment(&enrolment), "{enrolment}");
         let (secret, _) = enrol_on(&server, &paris, &enrolment).await;
         // Two days later (no impossible travel), the same browser in Sydney.
-        backdate_last_login(server.provider.store(), &alice, 2 * 86_400).await;
+        backdate_last_place(server.provider.store(), &alice, 2 * 86_400).await;
         let sydney = paris.moved_to(SYDNEY);
 
         let client = risk_client(&server).await;
@@ -250,7 +250,7 @@ async fn a_person_without_a_factor_is_refused_when_the_risk_needs_one() {
         let url = login_url(&server, &client, "openid");
         let paris = Browser::from_address(PARIS);
         signs_in(&server, &paris, &url, "bob").await;
-        backdate_last_login(server.provider.store(), &bob, 2 * 86_400).await;
+        backdate_last_place(server.provider.store(), &bob, 2 * 86_400).await;
         let sydney = paris.moved_to(SYDNEY);
 
         for client in [client.clone(), server.create_mfa_client().await] {
@@ -307,6 +307,34 @@ async fn impossible_travel_is_refused_with_an_alert() {
         assert_eq!(alert.risk_score, Some(90));
         assert_eq!(alert.risk_reasons.as_deref(), Some(reasons));
         assert_eq!(alert.source_ip.as_deref(), Some(SYDNEY));
+        server.stop().await;
+    }
+}
+
+/// A login from an address the GeoIP database does not place (198.18.0.0/15, RFC 2544's
+/// benchmarking range) leaves the last known place as it was: Sydney a moment later is
+/// still measured from Paris, and refused (15 + 25 + 50 = 90).
+#[tokio::test]
+async fn travel_is_measured_from_the_last_known_place() {
+    for engine in engines() {
+        let dir = ScratchDir::new("risk");
+        let server = start(engine, IssuerHost::Loopback, Some(&dir)).await;
+        let alice = server.create_user("alice").await;
+        let client = risk_client(&server).await;
+        let url = login_url(&server, &client, "openid");
+        let paris = Browser::from_address(PARIS);
+        signs_in(&server, &paris, &url, "alice").await;
+        signs_in(&server, &paris.moved_to("198.18.0.1"), &url, "alice").await;
+        let unplaced = last_event(&server, &alice, "login.password").await;
+        assert_eq!(
+            scored(&unplaced),
+            ("success", Some(15), Some(r#"["new_network"]"#), Value::Null)
+        );
+
+        let shown = page(password_step(&server, &paris.moved_to(SYDNEY), &url, "alice").await);
+        assert!(shown.contains(LOGIN_FAILED), "{shown}");
+        let refused = last_event(&server, &alice, "login.password").await;
+        assert_eq!(refused.risk_score, Some(90));
         server.stop().await;
     }
 }

@@ -345,7 +345,8 @@ pub struct Assessment {
 /// - `new_device`: the browser's device was never used by the person;
 /// - `new_network`: the address prefix ([`network_of`]) was never theirs;
 /// - `new_country`: the GeoIP country was never theirs;
-/// - `impossible_travel`: see [`impossible_travel`], from the last successful login;
+/// - `impossible_travel`: see [`impossible_travel`], from the last successful login whose
+///   address had a location;
 /// - `unusual_hour`: see [`unusual_hour`];
 /// - `recent_failures`: at least `recent_failures_min` failures.
 ///
@@ -367,9 +368,9 @@ pub fn evaluate(facts: &Facts, settings: &RiskSettings, now: i64) -> (i64, Vec<S
         }
 
         let travelled = match (history.last_place, &facts.place) {
-            (Some(last), Some(here)) => impossible_travel(
+            (Some((last, at)), Some(here)) => impossible_travel(
                 &Place::from_stored(last),
-                history.last_login_at,
+                at,
                 here,
                 now,
                 settings.travel_speed_kmh,

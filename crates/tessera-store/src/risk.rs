@@ -23,10 +23,10 @@ pub struct StoredPlace {
 /// A person's history, as the scoring of their next login reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RiskHistory {
-    /// When their last successful login was.
-    pub last_login_at: i64,
-    /// Where it was, when its address had a location.
-    pub last_place: Option<StoredPlace>,
+    /// Where and when the person last logged in from an address with a known location;
+    /// `None` until one had a location. A login from an address without one leaves it as it
+    /// was, so that travel is measured from the last place known, over the whole time since.
+    pub last_place: Option<(StoredPlace, i64)>,
     /// Successful logins per hour of the day (UTC).
     pub hours: [i64; HOURS],
 }
@@ -48,7 +48,7 @@ impl Store {
     /// scoring began.
     pub async fn risk_history(&self, user_id: &str) -> Result<Option<RiskHistory>> {
         let Some(row) = sqlx::query(
-            "SELECT last_login_at, last_latitude_e6, last_longitude_e6, last_accuracy_km \
+            "SELECT last_place_at, last_latitude_e6, last_longitude_e6, last_accuracy_km \
              FROM risk_profiles WHERE user_id = $1",
         )
         .bind(user_id)
@@ -57,15 +57,19 @@ impl Store {
         else {
             return Ok(None);
         };
+        let at: Option<i64> = row.try_get("last_place_at")?;
         let latitude: Option<i64> = row.try_get("last_latitude_e6")?;
         let longitude: Option<i64> = row.try_get("last_longitude_e6")?;
         let accuracy: Option<i64> = row.try_get("last_accuracy_km")?;
-        let last_place = match (latitude, longitude) {
-            (Some(latitude_e6), Some(longitude_e6)) => Some(StoredPlace {
-                latitude_e6,
-                longitude_e6,
-                accuracy_km: accuracy.unwrap_or(0),
-            }),
+        let last_place = match (latitude, longitude, at) {
+            (Some(latitude_e6), Some(longitude_e6), Some(at)) => Some((
+                StoredPlace {
+                    latitude_e6,
+                    longitude_e6,
+                    accuracy_km: accuracy.unwrap_or(0),
+                },
+                at,
+            )),
             _ => None,
         };
 
@@ -83,11 +87,7 @@ impl Store {
             }
         }
 
-        Ok(Some(RiskHistory {
-            last_login_at: row.try_get("last_login_at")?,
-            last_place,
-            hours,
-        }))
+        Ok(Some(RiskHistory { last_place, hours }))
     }
 
     /// Whether the person logged in from `network` before.
@@ -112,32 +112,36 @@ impl Store {
 }
 
 impl Tx {
-    /// Records a successful login at `now`: its place and time become the last login, its
-    /// hour counts once more, and its network and country are known from now on.
+    /// Records a successful login at `now`: the person has a baseline from now on, its place
+    /// (when its address had one) is the last place known, its hour counts once more, and its
+    /// network and country are known.
     pub async fn learn_login(
         &mut self,
         user_id: &str,
         lesson: &LoginLesson<'_>,
         now: i64,
     ) -> Result<()> {
-        let place = lesson.place;
         sqlx::query(
-            "INSERT INTO risk_profiles (user_id, last_login_at, last_latitude_e6, \
-             last_longitude_e6, last_accuracy_km) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (user_id) DO UPDATE SET last_login_at = $6, last_latitude_e6 = $7, \
-             last_longitude_e6 = $8, last_accuracy_km = $9",
+            "INSERT INTO risk_profiles (user_id, first_login_at) VALUES ($1, $2) \
+             ON CONFLICT (user_id) DO NOTHING",
         )
         .bind(user_id)
         .bind(now)
-        .bind(place.map(|p| p.latitude_e6))
-        .bind(place.map(|p| p.longitude_e6))
-        .bind(place.map(|p| p.accuracy_km))
-        .bind(now)
-        .bind(place.map(|p| p.latitude_e6))
-        .bind(place.map(|p| p.longitude_e6))
-        .bind(place.map(|p| p.accuracy_km))
         .execute(&mut *self.0)
         .await?;
+        if let Some(place) = lesson.place {
+            sqlx::query(
+                "UPDATE risk_profiles SET last_place_at = $1, last_latitude_e6 = $2, \
+                 last_longitude_e6 = $3, last_accuracy_km = $4 WHERE user_id = $5",
+            )
+            .bind(now)
+            .bind(place.latitude_e6)
+            .bind(place.longitude_e6)
+            .bind(place.accuracy_km)
+            .bind(user_id)
+            .execute(&mut *self.0)
+            .await?;
+        }
 
         sqlx::query(
             "INSERT INTO risk_login_hours (user_id, hour, logins) VALUES ($1, $2, 1) \

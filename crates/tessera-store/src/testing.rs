@@ -137,10 +137,10 @@ pub async fn backdate_sessions(store: &Store, user_id: &str, seconds: i64) {
         .expect("backdate the sessions");
 }
 
-/// Moves the last successful login that risk scoring remembers for `user_id` `seconds` into
-/// the past, as if the person had logged in that long ago; for tests of impossible travel.
-pub async fn backdate_last_login(store: &Store, user_id: &str, seconds: i64) {
-    sqlx::query("UPDATE risk_profiles SET last_login_at = last_login_at - $1 WHERE user_id = $2")
+/// Moves the last place that risk scoring remembers for `user_id` `seconds` into the past, as
+/// if the person had logged in from it that long ago; for tests of impossible travel.
+pub async fn backdate_last_place(store: &Store, user_id: &str, seconds: i64) {
+    sqlx::query("UPDATE risk_profiles SET last_place_at = last_place_at - $1 WHERE user_id = $2")
         .bind(seconds)
         .bind(user_id)
         .execute(&store.pool)

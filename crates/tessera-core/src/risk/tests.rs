@@ -54,8 +54,7 @@ fn stored(place: Place) -> StoredPlace {
 fn familiar() -> Facts {
     Facts {
         history: Some(RiskHistory {
-            last_login_at: NOW - 86_400,
-            last_place: Some(stored(PARIS)),
+            last_place: Some((stored(PARIS), NOW - 86_400)),
             hours: usual_at(HOUR_OF_NOW, 10),
         }),
         device_known: true,
@@ -155,8 +154,7 @@ fn paris_to_sydney_in_an_hour_is_impossible_travel() {
     // About 16 960 km in one hour: far above 1000 km/h.
     let facts = Facts {
         history: Some(RiskHistory {
-            last_login_at: NOW - 3600,
-            last_place: Some(stored(PARIS)),
+            last_place: Some((stored(PARIS), NOW - 3600)),
             hours: usual_at(HOUR_OF_NOW, 10),
         }),
         place: Some(SYDNEY),
@@ -170,8 +168,7 @@ fn paris_to_london_in_an_hour_is_possible() {
     // About 344 km in one hour: a train does it.
     let facts = Facts {
         history: Some(RiskHistory {
-            last_login_at: NOW - 3600,
-            last_place: Some(stored(PARIS)),
+            last_place: Some((stored(PARIS), NOW - 3600)),
             hours: usual_at(HOUR_OF_NOW, 10),
         }),
         place: Some(LONDON),
@@ -185,8 +182,7 @@ fn paris_to_sydney_in_a_day_is_possible() {
     // About 16 960 km in 24 hours: about 707 km/h, a flight.
     let facts = Facts {
         history: Some(RiskHistory {
-            last_login_at: NOW - 86_400,
-            last_place: Some(stored(PARIS)),
+            last_place: Some((stored(PARIS), NOW - 86_400)),
             hours: usual_at(HOUR_OF_NOW, 10),
         }),
         place: Some(SYDNEY),
@@ -328,8 +324,7 @@ fn the_score_is_capped_at_100() {
     // 20 + 15 + 25 + 50 + 10 + 20 = 140, cut to 100.
     let facts = Facts {
         history: Some(RiskHistory {
-            last_login_at: NOW - 60,
-            last_place: Some(stored(PARIS)),
+            last_place: Some((stored(PARIS), NOW - 60)),
             hours: usual_at(20, 10),
         }),
         device_known: false,
