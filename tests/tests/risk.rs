@@ -339,6 +339,48 @@ async fn travel_is_measured_from_the_last_known_place() {
     }
 }
 
+/// Single sign-on from the network the session's login came from, or from another one that
+/// scores below the refusal, needs no login. The same session cookie used a moment later
+/// from Sydney (15 + 25 + 50 = 90) serves nothing: a fresh login is asked for (with
+/// `prompt=none`, `login_required`), and a `risk.alert` names the session.
+#[tokio::test]
+async fn a_session_used_from_an_impossible_place_needs_a_fresh_login() {
+    for engine in engines() {
+        let dir = ScratchDir::new("risk");
+        let server = start(engine, IssuerHost::Loopback, Some(&dir)).await;
+        let alice = server.create_user("alice").await;
+        let client = risk_client(&server).await;
+        let paris = Browser::from_address(PARIS);
+        let url = server.authorize_url(&client, &[]);
+        signs_in(&server, &paris, &url, "alice").await;
+
+        for nearby in [PARIS_TOO, "198.18.0.1"] {
+            let followed = paris.moved_to(nearby).visit(&server, &url).await;
+            assert!(
+                matches!(&followed, Followed::LeftIssuer(callback) if callback.contains("code=")),
+                "single sign-on from {nearby}: {followed:?}"
+            );
+        }
+
+        let sydney = paris.moved_to(SYDNEY);
+        let shown = page(sydney.visit(&server, &url).await);
+        assert!(
+            shown.contains("name=\"password\""),
+            "the login page: {shown}"
+        );
+        let alert = last_event(&server, &alice, "risk.alert").await;
+        let detail: Value = serde_json::from_str(&alert.detail).unwrap();
+        assert_eq!(detail["login"], "session");
+        assert_eq!(alert.risk_score, Some(90));
+        assert!(alert.session_id.is_some());
+
+        let silent = server.authorize_url(&client, &[("prompt", "none")]);
+        let response = sydney.get(&silent).await;
+        assert_error_redirect(&server, &response, "login_required");
+        server.stop().await;
+    }
+}
+
 /// Failed passwords before the right one (3, from this address) add 20: with a new device
 /// (20), 40 is above 30, and a person without a factor is refused.
 #[tokio::test]

@@ -153,6 +153,17 @@ impl Provider {
             }
         }
 
+        // A session used from another network than its login's is scored again; one that
+        // looks stolen serves nothing, and the person logs in afresh (see `risk`).
+        if let Some((live, user)) = &session {
+            if !self
+                .session_risk_holds(live, user, &client.id, ctx, now)
+                .await?
+            {
+                session = None;
+            }
+        }
+
         let decision = decide(&request, &client, session.as_ref(), false, self, now).await?;
 
         // Step 6: prompt=none must answer without showing a page (OIDC Core §3.1.2.6). A

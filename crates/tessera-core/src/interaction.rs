@@ -322,7 +322,7 @@ impl Provider {
             amr: AMR_PASSWORD.to_string(),
             sid: Some(sid.clone()),
             expires_at: now + self.inner.settings.session_ttl,
-            risk: opened.assessment.and_then(Assessment::claim_stored),
+            risk: opened.assessment.and_then(Assessment::session_stored),
         };
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;

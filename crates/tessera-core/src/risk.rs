@@ -23,7 +23,9 @@
 //! The assessment travels with the login: on the interaction from the password step to the
 //! second factor, then on the session, the codes it issues and the refresh-token families
 //! they start, and into the ID token as the `urn:tessera:risk` claim when the request asked
-//! for that scope ([`RISK_SCOPE`]).
+//! for that scope ([`RISK_SCOPE`]). A session used for single sign-on from another network
+//! than its login's is scored again, and one that looks stolen serves nothing
+//! ([`Provider::session_risk_holds`](crate::Provider)).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -304,7 +306,13 @@ pub struct Observation {
     pub country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub place: Option<Place>,
+    /// The hour of the day (UTC); 0, the default, is left out of the stored form.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub hour: usize,
+}
+
+fn is_zero(hour: &usize) -> bool {
+    *hour == 0
 }
 
 /// Everything the scoring of one login reads, gathered beforehand (see
@@ -421,14 +429,27 @@ impl Assessment {
         serde_json::to_string(self).ok()
     }
 
-    /// The stored form without what was observed: score, reasons and decision, as the
-    /// session, its codes and refresh tokens keep them for the claim.
-    pub(crate) fn claim_stored(&self) -> Option<String> {
-        let claim = Self {
-            observed: None,
+    /// The stored form a session, its codes and refresh tokens keep: score, reasons and
+    /// decision for the claim, and of what was observed only the network, against which a
+    /// later use of the session is compared ([`Provider::session_risk_holds`]); the place and
+    /// country stay with the interaction.
+    ///
+    /// [`Provider::session_risk_holds`]: crate::Provider
+    pub(crate) fn session_stored(&self) -> Option<String> {
+        let network = self.observed.as_ref().and_then(|o| o.network.clone());
+        let kept = Self {
+            observed: network.map(|network| Observation {
+                network: Some(network),
+                ..Observation::default()
+            }),
             ..self.clone()
         };
-        serde_json::to_string(&claim).ok()
+        serde_json::to_string(&kept).ok()
+    }
+
+    /// The network of the login this assessment scored, when its address was known.
+    pub(crate) fn network(&self) -> Option<&str> {
+        self.observed.as_ref()?.network.as_deref()
     }
 
     /// Reads a stored assessment; `None` when absent or unreadable (it is then as if the

@@ -442,7 +442,7 @@ impl Provider {
         let session_id = RandomSecret::generate();
         let mut session = self.successor(user_id, &verified.amr, upgraded.as_ref(), now);
         if let Some(assessment) = &pending.risk {
-            session.risk = assessment.claim_stored();
+            session.risk = assessment.session_stored();
         }
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;

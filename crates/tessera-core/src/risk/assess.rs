@@ -4,10 +4,11 @@
 use std::net::IpAddr;
 
 use serde_json::json;
-use tessera_store::{AuditEvent, Outcome, Tx};
+use tessera_store::{AuditEvent, Outcome, Session, Tx, User};
 
 use super::geoip::Located;
 use super::{hour_of, network_of, Assessment, Facts, Observation, RiskDecision};
+use crate::authorize::audit_context;
 use crate::throttle::Prior;
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -156,6 +157,53 @@ impl Provider {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Whether a live session may serve an authorization request from where this one comes
+    /// (single sign-on, no login). A session used from the network its login came from, or
+    /// whose login was not scored, may. One used from another network is scored as a login
+    /// of its person would be, and above `refuse_above` it may not: the request is then a
+    /// fresh login, itself scored, and a `risk.alert` is written. A stolen session cookie
+    /// thus opens nothing far from where its owner signed in.
+    pub(crate) async fn session_risk_holds(
+        &self,
+        session: &Session,
+        user: &User,
+        client_id: &str,
+        ctx: &RequestContext,
+        now: i64,
+    ) -> Result<bool, ProviderError> {
+        let login = Assessment::from_stored(session.risk.as_deref());
+        let Some(login_network) = login.as_ref().and_then(Assessment::network) else {
+            return Ok(true);
+        };
+        let here = ctx
+            .source_ip
+            .as_deref()
+            .and_then(|text| text.parse::<IpAddr>().ok())
+            .map(network_of);
+        if here.as_deref().is_none_or(|here| here == login_network) {
+            return Ok(true);
+        }
+
+        let prior = self.throttle_prior(&user.username, ctx).await?;
+        let assessment = self.assess_login(&user.id, prior, ctx, now).await?;
+        self.count_decision(&assessment);
+        if assessment.decision != RiskDecision::Refuse {
+            return Ok(true);
+        }
+        let mut alert = AuditEvent {
+            occurred_at: now,
+            event_type: "risk.alert",
+            user_id: Some(user.id.clone()),
+            client_id: Some(client_id.to_string()),
+            session_id: session.sid.clone(),
+            detail: json!({ "decision": "refuse", "login": "session" }),
+            ..audit_context(ctx)
+        };
+        mark(&mut alert, Some(&assessment));
+        self.inner.store.record(&alert).await?;
+        Ok(false)
     }
 
     /// Records within `tx` what a successful login, scored as `assessment`, teaches about

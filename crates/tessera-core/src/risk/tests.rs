@@ -391,7 +391,7 @@ fn hours_of_the_day_are_utc() {
 }
 
 #[test]
-fn the_claim_keeps_score_reasons_and_decision_but_not_the_observation() {
+fn a_session_keeps_score_reasons_decision_and_network_but_not_the_place() {
     let assessment = Assessment {
         score: 35,
         reasons: vec![Signal::NewDevice, Signal::NewNetwork],
@@ -404,8 +404,8 @@ fn the_claim_keeps_score_reasons_and_decision_but_not_the_observation() {
         }),
     };
     assert_eq!(
-        assessment.claim_stored().unwrap(),
-        r#"{"score":35,"reasons":["new_device","new_network"],"decision":"allow"}"#
+        assessment.session_stored().unwrap(),
+        r#"{"score":35,"reasons":["new_device","new_network"],"decision":"allow","observed":{"network":"192.0.2.0/24"}}"#
     );
     assert_eq!(assessment.reasons_json(), r#"["new_device","new_network"]"#);
     let back = Assessment::from_stored(assessment.to_stored().as_deref()).unwrap();

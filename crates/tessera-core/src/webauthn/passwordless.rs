@@ -193,7 +193,7 @@ impl Provider {
             amr: amr.to_string(),
             sid: Some(sid.clone()),
             expires_at: now + self.inner.settings.session_ttl,
-            risk: assessment.and_then(Assessment::claim_stored),
+            risk: assessment.and_then(Assessment::session_stored),
         };
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;

@@ -60,8 +60,8 @@ pub struct WeightsConfig {
     pub new_network: i64,
     /// The GeoIP country was never the person's (needs `geoip_database`). Default 25.
     pub new_country: i64,
-    /// Faster than `travel_speed_kmh` from the last successful login's place (needs
-    /// `geoip_database`, City edition). Default 50.
+    /// Faster than `travel_speed_kmh` from the place of the last successful login whose
+    /// address had one (needs `geoip_database`, City edition). Default 50.
     pub impossible_travel: i64,
     /// No earlier login within an hour of this time of day (UTC). Default 10.
     pub unusual_hour: i64,
