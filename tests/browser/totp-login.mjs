@@ -5,7 +5,8 @@
 // codes, consent); the app signs her out through the end-session endpoint with her ID token
 // as hint; she logs in again with password and a code of a later time step. bob does the
 // same in a second context with JavaScript disabled, and signs out on Tessera's
-// confirmation page. Every ID token must carry amr ["pwd", "otp", "mfa"]. Every hosted page
+// confirmation page. Every ID token must carry amr ["pwd", "otp", "mfa"]. bob's account page,
+// without scripts, lists his browser as this device and ends its session. Every hosted page
 // must send the CSP and refuse framing, and a framed login page must not render.
 
 import assert from 'node:assert/strict';
@@ -87,6 +88,8 @@ try {
   assert.equal(bobAgain.claims.sub, bobFirst.claims.sub);
   assert.notEqual(bobAgain.claims.sub, aliceAgain.claims.sub);
 
+  await devicesOnAccountPage(bobPage);
+
   await framedLoginDoesNotRender(await scripted.newPage());
   await errorPage(await unscripted.newPage());
 
@@ -99,6 +102,8 @@ try {
     'POST /logout', // and the signed-out page
     ...laterLogin, // alice
     ...laterLogin, // bob
+    'GET /account', // bob's devices
+    'POST /account', // and the signed-out page after ending his session
     'GET /login', // the framed one
     'GET /authorize', // the error page
   ]);
@@ -148,6 +153,29 @@ async function signOutOnConfirmationPage(page) {
   assert.equal(await pageKind(page), 'signed-out');
   await album.shot(page, 'noscript-bob-signed-out');
   step('bob signed out on the confirmation page');
+}
+
+/**
+ * The account page lists the one browser bob signed in from (headless Chromium says it is
+ * Chrome on Linux), marked as this device, with its one live session; its form needs no
+ * script, and ending that session signs him out.
+ */
+async function devicesOnAccountPage(page) {
+  await page.goto(new URL('/account', env.TESSERA_ISSUER).href);
+  const devices = page.locator('section[aria-labelledby="devices-heading"]');
+  const entries = devices.locator('li.device');
+  assert.equal(await entries.count(), 1, 'one browser, one device');
+  const heading = (await entries.first().locator('h3').innerText()).trim();
+  assert.match(heading, /^Chrome \d+ on Linux\s+This device$/);
+  const sessions = entries.first().locator('li.session');
+  assert.equal(await sessions.count(), 1, 'the session of the first login ended at logout');
+  await album.shot(page, 'noscript-bob-account-devices');
+  step(`the account page lists "${heading}"`);
+
+  const end = sessions.first().getByRole('button', { name: 'End this session and sign out' });
+  await follow(page, end);
+  assert.equal(await pageKind(page), 'signed-out');
+  step('bob ended his own session from the account page');
 }
 
 /**

@@ -201,7 +201,9 @@ async fn the_page_keeps_the_security_headers_and_labels_its_fields() {
             );
             assert!(body.contains(&format!("id=\"{field}\"")), "{field}");
         }
-        assert_eq!(body.matches("name=\"csrf\"").count(), 2, "one per form");
+        // The password, the authenticator app, and this browser's session and device.
+        assert_eq!(body.matches("<form").count(), 4);
+        assert_eq!(body.matches("name=\"csrf\"").count(), 4, "one per form");
         server.stop().await;
     }
 }

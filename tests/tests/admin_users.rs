@@ -322,6 +322,21 @@ async fn an_admin_lists_people_by_page_and_filter() {
             ["limit", "cursor", "status", "factor", "last_login_after"]
         );
 
+        // A misspelt filter would list everyone: every unknown name is refused, once.
+        let response = server
+            .admin(
+                Method::GET,
+                Some(&token),
+                "/users?stauts=disabled&q=a&sort=name&stauts=x",
+                None,
+            )
+            .await;
+        let (status, body) = problem(response).await;
+        assert_eq!(
+            (status, fields(&body)),
+            (400, vec!["stauts".to_string(), "sort".to_string()])
+        );
+
         // A NUL fits no name, and PostgreSQL's text holds none: a 400, not a fault.
         let response = server
             .admin(Method::GET, Some(&token), "/users?q=a%00b", None)

@@ -36,9 +36,14 @@
 //!   session stands for, and `/factor` enrols exactly as it does for an app that requires it.
 //! - Passkeys and security keys ([`keys`]): added by a WebAuthn registration whose options
 //!   the page's script asks for, renamed, removed; the same two rules guard all three.
+//! - Devices and sessions ([`devices`]): each device the person signed in from, with what it
+//!   runs and its live sessions; ending a device or a session ends what was signed in through
+//!   it, behind the same two rules.
 
+mod devices;
 mod factors;
 mod keys;
+mod notice;
 mod password;
 
 use std::borrow::Cow;
@@ -48,6 +53,7 @@ use tessera_protocol::OAuthError;
 use tessera_store::{AuditEvent, Outcome, Session, User};
 
 use crate::authorize::{audit_context, interaction_gone, BrowserState, Next};
+use crate::devices::DeviceSummary;
 use crate::mfa::is_multi_factor;
 use crate::purpose::{AccountLogin, Purpose};
 use crate::recovery::RecoveryCode;
@@ -55,6 +61,7 @@ use crate::secret::{keyed_token, keyed_token_matches, RandomSecret};
 use crate::webauthn::KeySummary;
 use crate::{Provider, ProviderError, RequestContext};
 
+pub use notice::Notice;
 pub(crate) use password::new_password_errors;
 pub use password::PasswordChange;
 
@@ -76,6 +83,12 @@ pub struct AccountView {
     pub password_min_length: usize,
     /// How recent a sign-in must be to change factors, in words ("5 minutes").
     pub reauthentication_window: String,
+    /// The person's devices, the most recently seen first, with their live sessions.
+    pub devices: Vec<DeviceSummary>,
+    /// The public id of the browser's own device.
+    pub this_device: Option<String>,
+    /// The public `sid` of the browser's own session.
+    pub this_session: Option<String>,
     pub notice: Option<Notice>,
     pub errors: PasswordErrors,
 }
@@ -94,85 +107,6 @@ pub struct PasswordErrors {
 impl PasswordErrors {
     pub fn any(&self) -> bool {
         self.current.is_some() || self.new.is_some() || self.confirm.is_some()
-    }
-}
-
-/// What the page says at its top after an action.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Notice {
-    PasswordChanged,
-    TotpRemoved,
-    TotpAlreadyOn,
-    NoAuthenticator,
-    KeyAdded,
-    KeyNotAdded,
-    KeyRenamed,
-    KeyRemoved,
-    KeyNameRefused,
-    NoSuchKey,
-}
-
-impl Notice {
-    const ALL: [Self; 10] = [
-        Self::PasswordChanged,
-        Self::TotpRemoved,
-        Self::TotpAlreadyOn,
-        Self::NoAuthenticator,
-        Self::KeyAdded,
-        Self::KeyNotAdded,
-        Self::KeyRenamed,
-        Self::KeyRemoved,
-        Self::KeyNameRefused,
-        Self::NoSuchKey,
-    ];
-
-    /// The name carried in the page's query string.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::PasswordChanged => "password_changed",
-            Self::TotpRemoved => "totp_removed",
-            Self::TotpAlreadyOn => "totp_already_on",
-            Self::NoAuthenticator => "no_authenticator",
-            Self::KeyAdded => "key_added",
-            Self::KeyNotAdded => "key_not_added",
-            Self::KeyRenamed => "key_renamed",
-            Self::KeyRemoved => "key_removed",
-            Self::KeyNameRefused => "key_name_refused",
-            Self::NoSuchKey => "no_such_key",
-        }
-    }
-
-    pub fn message(self) -> &'static str {
-        match self {
-            Self::PasswordChanged => {
-                "Your password was changed. You were signed out everywhere else."
-            }
-            Self::TotpRemoved => "The authenticator app was removed.",
-            Self::TotpAlreadyOn => "An authenticator app is already set up.",
-            Self::NoAuthenticator => "Set up an authenticator app or a passkey first.",
-            Self::KeyAdded => "The passkey or security key was added.",
-            Self::KeyNotAdded => "No passkey or security key was added. Try again.",
-            Self::KeyRenamed => "The key was renamed.",
-            Self::KeyRemoved => "The key was removed.",
-            Self::KeyNameRefused => {
-                "A key's name is 1 to 64 characters, without control characters."
-            }
-            Self::NoSuchKey => "That key is not on your account.",
-        }
-    }
-
-    /// A token that lets the page show this notice to this session only. Without it, a link
-    /// from anywhere could make the page claim that the password was changed.
-    fn proof(self, session_id: &str) -> String {
-        let label = format!("tessera account notice v1 {}", self.as_str());
-        keyed_token(session_id, label.as_bytes())
-    }
-
-    /// The notice named in a query string, if its proof was made for this session.
-    fn verified(session_id: &str, name: &str, proof: &str) -> Option<Self> {
-        let notice = Self::ALL.into_iter().find(|n| n.as_str() == name)?;
-        let label = format!("tessera account notice v1 {}", notice.as_str());
-        keyed_token_matches(session_id, label.as_bytes(), proof).then_some(notice)
     }
 }
 
@@ -202,6 +136,14 @@ pub enum AccountAction {
     RemoveKey {
         id: String,
     },
+    /// A device, by its public id: sign it out, everything it signed in to, and forget it.
+    EndDevice {
+        id: String,
+    },
+    /// A live session, by its public `sid`.
+    EndSession {
+        sid: String,
+    },
 }
 
 impl AccountAction {
@@ -215,6 +157,8 @@ impl AccountAction {
             Self::AddKey { .. } => keys::REGISTER,
             Self::RenameKey { .. } => keys::RENAME,
             Self::RemoveKey { .. } => keys::REMOVE,
+            Self::EndDevice { .. } => devices::END_DEVICE,
+            Self::EndSession { .. } => devices::END_SESSION,
         }
     }
 }
@@ -223,7 +167,8 @@ impl AccountAction {
 pub enum AccountOutcome {
     /// Show the page; `refused` when the submitted form was refused (the view says why).
     Page {
-        view: AccountView,
+        /// Boxed: a view is far larger than every other outcome.
+        view: Box<AccountView>,
         refused: bool,
     },
     /// Log in, or again: set this account interaction's cookie and go to `/login`.
@@ -237,6 +182,8 @@ pub enum AccountOutcome {
         notice: Notice,
         proof: String,
     },
+    /// This browser's own session was ended: forget its cookie and say it is signed out.
+    SignedOut,
     /// A form arrived without a session: it can be neither checked nor done; the page is
     /// loaded again, which logs in.
     Reload,
@@ -248,6 +195,8 @@ struct Acting<'a> {
     session_id: &'a str,
     session: Session,
     user: User,
+    /// The public id of the browser's device.
+    device_id: Option<&'a str>,
 }
 
 /// Rule 1 of a fresh authentication: the session's last authentication is at most
@@ -286,8 +235,9 @@ impl Provider {
         browser: &BrowserState<'_>,
         notice: Option<(&str, &str)>,
         now: i64,
+        ctx: &RequestContext,
     ) -> Result<AccountOutcome, ProviderError> {
-        let Some(acting) = self.acting(browser, now).await? else {
+        let Some(acting) = self.acting(browser, ctx, now).await? else {
             let id = self
                 .open_interaction(&Purpose::Account(AccountLogin::default()), None, now)
                 .await?;
@@ -296,10 +246,10 @@ impl Provider {
         let notice =
             notice.and_then(|(name, proof)| Notice::verified(acting.session_id, name, proof));
         let view = self
-            .account_view(&acting, notice, PasswordErrors::default())
+            .account_view(&acting, notice, PasswordErrors::default(), now)
             .await?;
         Ok(AccountOutcome::Page {
-            view,
+            view: Box::new(view),
             refused: false,
         })
     }
@@ -313,7 +263,7 @@ impl Provider {
         ctx: &RequestContext,
     ) -> Result<AccountOutcome, ProviderError> {
         // Step 1: the session the form acts for.
-        let Some(acting) = self.acting(browser, now).await? else {
+        let Some(acting) = self.acting(browser, ctx, now).await? else {
             return Ok(AccountOutcome::Reload);
         };
 
@@ -346,6 +296,12 @@ impl Provider {
             AccountAction::RemoveKey { id } => {
                 self.remove_account_key(&acting, &id, now, ctx).await
             }
+            AccountAction::EndDevice { id } => {
+                self.end_account_device(&acting, &id, now, ctx).await
+            }
+            AccountAction::EndSession { sid } => {
+                self.end_account_session(&acting, &sid, now, ctx).await
+            }
         }
     }
 
@@ -372,6 +328,7 @@ impl Provider {
     async fn acting<'b>(
         &self,
         browser: &BrowserState<'b>,
+        ctx: &'b RequestContext,
         now: i64,
     ) -> Result<Option<Acting<'b>>, ProviderError> {
         let Some(session_id) = browser.session_id else {
@@ -382,6 +339,7 @@ impl Provider {
             session_id,
             session,
             user,
+            device_id: ctx.device_id.as_deref(),
         }))
     }
 
@@ -390,6 +348,7 @@ impl Provider {
         acting: &Acting<'_>,
         notice: Option<Notice>,
         errors: PasswordErrors,
+        now: i64,
     ) -> Result<AccountView, ProviderError> {
         let user_id = acting.user.id.as_str();
         let totp = self.inner.store.totp_factor(user_id).await?;
@@ -403,6 +362,9 @@ impl Provider {
             recovery_codes_left: self.inner.store.unused_recovery_codes(user_id).await?,
             password_min_length: settings.password_policy().min_chars(),
             reauthentication_window: in_words(settings.reauthentication_window),
+            devices: self.devices_of(user_id, now).await?,
+            this_device: acting.device_id.map(str::to_string),
+            this_session: acting.session.sid.clone(),
             notice,
             errors,
         })
@@ -519,6 +481,7 @@ fn account_event(
         occurred_at: now,
         event_type,
         user_id: Some(acting.user.id.clone()),
+        session_id: acting.session.sid.clone(),
         detail: json!({ "via": "account" }),
         ..audit_context(ctx)
     }

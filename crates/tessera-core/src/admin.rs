@@ -22,6 +22,7 @@ pub mod keys;
 pub mod risk;
 pub mod roles;
 pub mod user_access;
+pub mod user_devices;
 pub mod user_roles;
 pub mod users;
 

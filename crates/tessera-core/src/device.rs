@@ -37,6 +37,13 @@ impl DeviceId {
         &self.0
     }
 
+    /// A device id as written in a form or a path: exactly 32 lowercase hex characters, the
+    /// only form [`DeviceId::of`] gives. Anything else names no device.
+    pub fn parse(value: &str) -> Option<Self> {
+        let hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        (value.len() == 32 && value.bytes().all(hex)).then(|| Self(value.to_string()))
+    }
+
     fn of(value: &str) -> Self {
         let hash = Sha256::digest(value.as_bytes());
         Self(hash[..16].iter().map(|b| format!("{b:02x}")).collect())

@@ -18,6 +18,7 @@ pub mod client_credentials;
 pub mod client_keys;
 pub mod context;
 pub mod device;
+pub mod devices;
 pub mod discovery;
 pub mod interaction;
 pub mod introspection;

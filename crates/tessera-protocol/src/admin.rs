@@ -7,6 +7,7 @@
 
 pub mod audit;
 mod client;
+mod devices;
 pub mod keys;
 mod me;
 mod problem;
@@ -20,6 +21,7 @@ pub use client::{
     ClientView, ClientWithSecret, SecretRotation, SecretRotationRequest, DEFAULT_PAGE,
     MAX_GRACE_PERIOD, MAX_PAGE,
 };
+pub use devices::{DeviceList, DeviceSessionView, DeviceView};
 pub use me::Caller;
 pub use problem::{FieldError, Problem, ProblemType};
 pub use scope::AdminScope;

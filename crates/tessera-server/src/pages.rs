@@ -3,16 +3,19 @@
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use tessera_core::account::AccountView;
 use tessera_core::interaction::{ConsentView, LoginView};
 use tessera_core::logout::LogoutView;
 use tessera_core::password_change::PasswordChangeView;
 use tessera_core::second_factor::{EnrolView, FactorView};
-use tessera_core::webauthn::KeySummary;
 use tessera_protocol::OAuthError;
 
 use crate::error::too_many_requests;
 use crate::middleware::CSP_WITH_SCRIPT;
+
+mod account;
+mod dates;
+
+pub(crate) use account::account;
 
 /// Every page lives one level below the issuer (`/authorize`, `/login`, `/consent`,
 /// `/resume`, `/account`), so relative links resolve under the issuer's path wherever it is
@@ -309,128 +312,6 @@ pub(crate) fn signed_out() -> Response {
     render(&SignedOutPage {
         stylesheet: STYLESHEET,
     })
-}
-
-#[derive(Template)]
-#[template(path = "account.html")]
-struct AccountPage<'a> {
-    stylesheet: &'a str,
-    action: &'a str,
-    csrf: &'a str,
-    username: &'a str,
-    notice: Option<&'static str>,
-    totp_enabled: bool,
-    /// A TOTP app or a key: what recovery codes stand in for.
-    has_authenticator: bool,
-    keys: Vec<KeyRow<'a>>,
-    /// Whether a key can be added: WebAuthn is offered, and the page then runs [`SCRIPT`].
-    passkeys_offered: bool,
-    script: &'a str,
-    recovery_codes_left: i64,
-    password_min_length: usize,
-    reauthentication_window: &'a str,
-    current_error: Option<&'a str>,
-    new_error: Option<&'a str>,
-    confirm_error: Option<&'a str>,
-    /// The field that takes the focus: the first one whose input was refused.
-    focus: &'static str,
-}
-
-/// A key as the account page lists it.
-struct KeyRow<'a> {
-    id: &'a str,
-    name: &'a str,
-    created: String,
-    last_used: Option<String>,
-    /// A synced passkey (backup eligible), rather than one bound to a device.
-    synced: bool,
-}
-
-impl<'a> KeyRow<'a> {
-    fn of(key: &'a KeySummary) -> Self {
-        Self {
-            id: &key.id,
-            name: &key.name,
-            created: utc_date(key.created_at),
-            last_used: key.last_used_at.map(utc_date),
-            synced: key.backup_eligible,
-        }
-    }
-}
-
-/// A Unix time's UTC date, `YYYY-MM-DD`: the day is as precise as the page needs, and
-/// needs no time zone.
-fn utc_date(unix: i64) -> String {
-    let (year, month, day) = civil_date(unix.div_euclid(86_400));
-    format!("{year:04}-{month:02}-{day:02}")
-}
-
-/// The proleptic Gregorian date `days` after 1970-01-01. The calendar is counted in
-/// 400-year eras of 146097 days starting on 1 March, so that the leap day falls at the end
-/// of each year of the count.
-fn civil_date(days: i64) -> (i64, u32, u32) {
-    // Days since 0000-03-01, then the era and the day within it.
-    let shifted = days + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted.rem_euclid(146_097);
-    // Years within the era: 365 days each, less the leap days of every 4th, 100th and 400th.
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    // Months from March: 153 days for each five months (31, 30, 31, 30, 31).
-    let month_from_march = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
-    let month = if month_from_march < 10 {
-        month_from_march + 3
-    } else {
-        month_from_march - 9
-    };
-    let year = era * 400 + year_of_era + i64::from(month <= 2);
-    // Both fit: 1 <= day <= 31, 1 <= month <= 12.
-    (year, month as u32, day as u32)
-}
-
-/// The account page; 400 when it shows a refused form again (bad input gets a 4xx).
-pub(crate) fn account(view: &AccountView, refused: bool) -> Response {
-    let errors = &view.errors;
-    let focus = if errors.current.is_some() {
-        "current_password"
-    } else if errors.new.is_some() {
-        "new_password"
-    } else if errors.confirm.is_some() {
-        "confirm_password"
-    } else {
-        ""
-    };
-    let page = AccountPage {
-        stylesheet: STYLESHEET,
-        action: "account",
-        csrf: &view.csrf,
-        username: &view.username,
-        notice: view.notice.map(|n| n.message()),
-        totp_enabled: view.totp_enabled,
-        has_authenticator: view.totp_enabled || !view.keys.is_empty(),
-        keys: view.keys.iter().map(KeyRow::of).collect(),
-        passkeys_offered: view.passkeys_offered,
-        script: SCRIPT,
-        recovery_codes_left: view.recovery_codes_left,
-        password_min_length: view.password_min_length,
-        reauthentication_window: &view.reauthentication_window,
-        current_error: errors.current.as_deref(),
-        new_error: errors.new.as_deref(),
-        confirm_error: errors.confirm,
-        focus,
-    };
-    // Only the passkey part needs a script; the page's other forms work without one.
-    let page = render_offering(&page, view.passkeys_offered);
-    if errors.retry_after.is_some() {
-        return throttled(page, errors.retry_after);
-    }
-    if refused {
-        (StatusCode::BAD_REQUEST, page).into_response()
-    } else {
-        page
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 
 use sqlx::Row;
 
-use crate::{Result, Store, Tx};
+use crate::user_access::{session_of, SESSION_COLUMNS};
+use crate::{Result, SessionSummary, Store, Tx};
 
 /// A device as recorded at a person's logins.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +76,26 @@ impl Store {
         rows.iter().map(|row| Ok(row.try_get("sid")?)).collect()
     }
 
+    /// The person's sessions live at `now` that were opened from one of their devices, each
+    /// naming its device, oldest first.
+    pub async fn live_device_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<SessionSummary>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s \
+             JOIN device_sessions d ON d.sid = s.sid AND d.user_id = s.user_id \
+             WHERE s.user_id = $1 AND s.expires_at > $2 ORDER BY s.created_at, s.sid"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(session_of).collect()
+    }
+
     /// The device a session was opened from, if it was opened from one.
     pub async fn session_device(&self, sid: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT device_id FROM device_sessions WHERE sid = $1")
@@ -114,6 +135,40 @@ impl Tx {
         .execute(&mut *self.0)
         .await?;
         Ok(())
+    }
+
+    /// Forgets a person's device and unlinks every session opened from it; the `sid`s of
+    /// those sessions, live or expired, for the caller to end, or `None` when the person has
+    /// no such device.
+    ///
+    /// The device row goes first: a login from the device in a concurrent transaction then
+    /// either linked its session before (the link is read and returned here) or waits for
+    /// this one and records the device anew, so that no session is left linked to a device
+    /// that is gone. Deleting the links is what reads them, so each `sid` returned is one
+    /// whose link this transaction removed.
+    pub async fn forget_device(
+        &mut self,
+        user_id: &str,
+        device_id: &str,
+    ) -> Result<Option<Vec<String>>> {
+        let done = sqlx::query("DELETE FROM devices WHERE user_id = $1 AND device_id = $2")
+            .bind(user_id)
+            .bind(device_id)
+            .execute(&mut *self.0)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let rows = sqlx::query(
+            "DELETE FROM device_sessions WHERE user_id = $1 AND device_id = $2 RETURNING sid",
+        )
+        .bind(user_id)
+        .bind(device_id)
+        .fetch_all(&mut *self.0)
+        .await?;
+        let sids: std::result::Result<Vec<String>, _> =
+            rows.iter().map(|row| row.try_get("sid")).collect();
+        Ok(Some(sids?))
     }
 
     /// Forgets a person's device and its session links; true if it existed. The caller ends

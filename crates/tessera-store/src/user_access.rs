@@ -18,6 +18,9 @@ pub struct SessionSummary {
     pub amr: String,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The public id of the device the session was opened from, when it came through a page
+    /// that named one.
+    pub device_id: Option<String>,
 }
 
 /// A refresh-token family that can still be redeemed.
@@ -58,15 +61,20 @@ pub struct RecoveryCodeSet {
     pub unused: i64,
 }
 
-fn session_of(row: &AnyRow) -> Result<SessionSummary> {
+pub(crate) fn session_of(row: &AnyRow) -> Result<SessionSummary> {
     Ok(SessionSummary {
         sid: row.try_get("sid")?,
         auth_time: row.try_get("auth_time")?,
         amr: row.try_get("amr")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
+        device_id: row.try_get("device_id")?,
     })
 }
+
+/// The columns of [`SessionSummary`], from `sessions s` and the device link `d` joined to it.
+pub(crate) const SESSION_COLUMNS: &str = "s.sid AS sid, s.auth_time AS auth_time, s.amr AS amr, \
+     s.created_at AS created_at, s.expires_at AS expires_at, d.device_id AS device_id";
 
 fn family_of(row: &AnyRow) -> Result<RefreshFamily> {
     Ok(RefreshFamily {
@@ -136,19 +144,21 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<SessionSummary>> {
         let (created, id) = start_of(after);
-        let rows = sqlx::query(
-            "SELECT sid, auth_time, amr, created_at, expires_at FROM sessions \
-             WHERE user_id = $1 AND expires_at > $2 AND sid IS NOT NULL \
-             AND (created_at > $3 OR (created_at = $3 AND sid > $4)) \
-             ORDER BY created_at, sid LIMIT $5",
-        )
-        .bind(user_id)
-        .bind(now)
-        .bind(created)
-        .bind(id)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s \
+             LEFT JOIN device_sessions d ON d.sid = s.sid AND d.user_id = s.user_id \
+             WHERE s.user_id = $1 AND s.expires_at > $2 AND s.sid IS NOT NULL \
+             AND (s.created_at > $3 OR (s.created_at = $3 AND s.sid > $4)) \
+             ORDER BY s.created_at, s.sid LIMIT $5"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(now)
+            .bind(created)
+            .bind(id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(session_of).collect()
     }
 
@@ -159,15 +169,17 @@ impl Store {
         sid: &str,
         now: i64,
     ) -> Result<Option<SessionSummary>> {
-        let row = sqlx::query(
-            "SELECT sid, auth_time, amr, created_at, expires_at FROM sessions \
-             WHERE user_id = $1 AND sid = $2 AND expires_at > $3",
-        )
-        .bind(user_id)
-        .bind(sid)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s \
+             LEFT JOIN device_sessions d ON d.sid = s.sid AND d.user_id = s.user_id \
+             WHERE s.user_id = $1 AND s.sid = $2 AND s.expires_at > $3"
+        );
+        let row = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(sid)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(session_of).transpose()
     }
 

@@ -55,7 +55,7 @@ impl Provider {
         ctx: &RequestContext,
     ) -> Result<Result<String, OAuthError>, ProviderError> {
         // Step 1: the session the request acts for.
-        let Some(acting) = self.acting(browser, now).await? else {
+        let Some(acting) = self.acting(browser, ctx, now).await? else {
             return Ok(Err(sign_in_again()));
         };
 

@@ -95,7 +95,7 @@ impl Provider {
             };
             let refused = failed(event, json!({ "reason": reason }));
             self.inner.store.record(&refused).await?;
-            return self.refused_form(acting, errors).await;
+            return self.refused_form(acting, errors, now).await;
         }
 
         // Step 3: the current password, charged to the same counters as the login page's
@@ -131,7 +131,7 @@ impl Provider {
                 current: Some(Cow::Borrowed(CHANGED_ELSEWHERE)),
                 ..PasswordErrors::default()
             };
-            return self.refused_form(acting, errors).await;
+            return self.refused_form(acting, errors, now).await;
         }
         charge.succeeded(&mut tx).await?;
         let ended = tx.delete_other_sessions(user_id, &this_session).await?;
@@ -166,7 +166,7 @@ impl Provider {
             Ok(charge) => charge,
             Err(throttled) => {
                 let refused = self
-                    .current_password_throttled(acting, event.clone(), throttled)
+                    .current_password_throttled(acting, event.clone(), throttled, now)
                     .await?;
                 return Ok(Err(refused));
             }
@@ -207,7 +207,7 @@ impl Provider {
             current: Some(Cow::Borrowed(WRONG_CURRENT)),
             ..PasswordErrors::default()
         };
-        self.refused_form(acting, errors).await
+        self.refused_form(acting, errors, now).await
     }
 
     /// The current password was refused unchecked while the throttle's delay holds.
@@ -216,6 +216,7 @@ impl Provider {
         acting: &Acting<'_>,
         event: AuditEvent,
         throttled: Throttled,
+        now: i64,
     ) -> Result<AccountOutcome, ProviderError> {
         let refused = failed(event, throttled.detail());
         self.inner.store.record(&refused).await?;
@@ -224,7 +225,7 @@ impl Provider {
             retry_after: Some(throttled.retry_after),
             ..PasswordErrors::default()
         };
-        self.refused_form(acting, errors).await
+        self.refused_form(acting, errors, now).await
     }
 
     /// The page again, with the password form's errors.
@@ -232,10 +233,11 @@ impl Provider {
         &self,
         acting: &Acting<'_>,
         errors: PasswordErrors,
+        now: i64,
     ) -> Result<AccountOutcome, ProviderError> {
-        let view = self.account_view(acting, None, errors).await?;
+        let view = self.account_view(acting, None, errors, now).await?;
         Ok(AccountOutcome::Page {
-            view,
+            view: Box::new(view),
             refused: true,
         })
     }

@@ -228,6 +228,16 @@ fn check_redirect_uris(request: &NewClientRequest<'_>, errors: &mut Vec<FieldErr
                 errors.push(FieldError::new(format!("/{name}/{i}"), reason.to_string()));
             }
         }
+        // Registered URIs are compared as exact strings (RFC 6749 §3.1.2.3), so a repeat
+        // adds nothing but a second entry to remove when the URI is retired.
+        for (i, uri) in uris.iter().enumerate() {
+            if uris[..i].contains(uri) {
+                errors.push(FieldError::new(
+                    format!("/{name}/{i}"),
+                    "repeats an earlier URI of the list",
+                ));
+            }
+        }
     }
 }
 

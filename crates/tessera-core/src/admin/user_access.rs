@@ -22,6 +22,7 @@ use tessera_store::{Outcome, PageAfter, Revoked};
 
 use super::{AdminError, AdminPrincipal};
 use crate::accounts::end_access;
+use crate::devices::end_sessions;
 use crate::{Provider, RequestContext};
 
 /// Audit actions of this module.
@@ -43,7 +44,7 @@ pub fn target(user_id: &str, part: Option<(&str, &str)>) -> Value {
     target
 }
 
-fn revoked_detail(revoked: Revoked) -> Value {
+pub(super) fn revoked_detail(revoked: Revoked) -> Value {
     json!({
         "revoked_refresh_tokens": revoked.refresh_tokens,
         "revoked_access_tokens": revoked.access_tokens,
@@ -74,7 +75,7 @@ fn split_page<T>(
 
 impl Provider {
     /// 404 unless `user_id` is a person (a tombstone is none).
-    async fn admin_known_user(&self, user_id: &str) -> Result<(), AdminError> {
+    pub(super) async fn admin_known_user(&self, user_id: &str) -> Result<(), AdminError> {
         match self.inner.store.user_version(user_id).await? {
             Some(_) => Ok(()),
             None => Err(AdminError::NotFound),
@@ -191,6 +192,7 @@ impl Provider {
                 auth_time: session.auth_time,
                 created_at: session.created_at,
                 expires_at: session.expires_at,
+                device_id: session.device_id,
                 clients,
             });
         }
@@ -229,17 +231,17 @@ impl Provider {
             tx.rollback().await?;
             return Err(refusal);
         }
-        if !tx.end_session_by_sid(user_id, sid, now).await? {
+        let ended = end_sessions(&mut tx, user_id, &[sid.to_string()], now).await?;
+        if ended.sessions == 0 {
             tx.rollback().await?;
             return Err(AdminError::NotFound);
         }
-        let revoked = tx.revoke_session_tokens(user_id, sid, now).await?;
         notices.queue(&mut tx, now).await?;
 
         let target = target(user_id, Some(("session", sid)));
         let mut event =
             principal.event(actions::SESSION_DELETE, Outcome::Success, target, now, ctx);
-        event.detail["ended"] = revoked_detail(revoked);
+        event.detail["ended"] = revoked_detail(ended.revoked);
         event.detail["logout_notices"] = json!(notices.len());
         tx.record(&event).await?;
         tx.commit().await?;

@@ -68,3 +68,19 @@ fn the_cookie_value_never_shows_in_debug() {
     let (_, cookie) = issue(&kek(9));
     assert_eq!(format!("{cookie:?}"), "DeviceCookie([REDACTED])");
 }
+
+#[test]
+fn only_32_lowercase_hex_characters_parse_as_a_device_id() {
+    let id = "ba7816bf8f01cfea414140de5dae2223";
+    assert_eq!(DeviceId::parse(id).unwrap().as_str(), id);
+    for bad in [
+        "",
+        "BA7816BF8F01CFEA414140DE5DAE2223",
+        "ba7816bf8f01cfea414140de5dae222",
+        "ba7816bf8f01cfea414140de5dae22230",
+        "ga7816bf8f01cfea414140de5dae2223",
+        "ba7816bf8f01cfea414140de5dae222\u{e9}",
+    ] {
+        assert_eq!(DeviceId::parse(bad), None, "{bad}");
+    }
+}

@@ -107,6 +107,9 @@ pub struct SessionView {
     pub amr: Vec<String>,
     pub created_at: i64,
     pub expires_at: i64,
+    /// The device it was opened from (see `GET /users/{id}/devices`); null for a session
+    /// opened before devices were recorded.
+    pub device_id: Option<String>,
     /// The clients given a code in this session: those a logout notifies.
     pub clients: Vec<String>,
 }

@@ -8,6 +8,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::{IntoParams, ToSchema};
 
+use super::problem::FieldError;
+
 /// `POST /users`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -139,6 +141,32 @@ pub struct UserListQuery {
     /// Unix seconds: last login at or after.
     #[param(value_type = Option<i64>)]
     pub last_login_after: Option<String>,
+}
+
+impl UserListQuery {
+    /// The parameters `GET /users` takes.
+    pub const NAMES: [&'static str; 7] = [
+        "cursor",
+        "limit",
+        "q",
+        "status",
+        "factor",
+        "last_login_before",
+        "last_login_after",
+    ];
+
+    /// Every parameter of `query` (the raw query string) that is not one of [`Self::NAMES`],
+    /// named: a misspelt filter would otherwise be ignored and list everyone.
+    pub fn unknown_parameters(query: &str) -> Vec<FieldError> {
+        let mut errors: Vec<FieldError> = Vec::new();
+        for (name, _) in url::form_urlencoded::parse(query.as_bytes()) {
+            let known = Self::NAMES.contains(&name.as_ref());
+            if !known && !errors.iter().any(|e| e.field == name) {
+                errors.push(FieldError::new(name.as_ref(), "unknown parameter"));
+            }
+        }
+        errors
+    }
 }
 
 /// The values of the `factor` filter.

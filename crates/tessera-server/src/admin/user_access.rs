@@ -1,10 +1,12 @@
-//! `/admin/v1/users/{id}/factors|sessions|refresh-tokens|roles`: what gives a person access,
-//! listed and ended by an admin. The rules live in `tessera_core::admin::user_access` and
-//! `user_roles`; the handlers here extract, demand their scope, make one call and answer.
+//! `/admin/v1/users/{id}/factors|sessions|devices|refresh-tokens|roles`: what gives a person
+//! access, listed and ended by an admin. The rules live in `tessera_core::admin::user_access`,
+//! `user_devices` and `user_roles`; the handlers here extract, demand their scope, make one
+//! call and answer.
 //!
 //! Every call leaves an audit event, whatever stops it: a refused scope, an unreadable path,
 //! query or body, a missing `If-Match`, or the operation's own outcome.
 
+mod devices;
 mod factors;
 mod refresh_tokens;
 mod roles;
@@ -35,6 +37,8 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(factors::remove_factor))
         .routes(routes!(sessions::list_sessions))
         .routes(routes!(sessions::end_session))
+        .routes(routes!(devices::list_devices))
+        .routes(routes!(devices::end_device))
         .routes(routes!(refresh_tokens::list_families))
         .routes(routes!(refresh_tokens::revoke_family))
         .routes(routes!(roles::read_roles, roles::set_roles))

@@ -5,7 +5,7 @@
 //! (`tessera_core::admin::users`) validates, writes the change with its audit event, and
 //! answers with the person's view, sent with its `ETag`.
 
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -230,11 +230,18 @@ const LIST: &str = "admin.user.list";
 async fn list_users(
     State(state): State<AppState>,
     call: AdminCall,
+    RawQuery(raw): RawQuery,
     query: Result<Query<UserListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let target = json!(null);
     call.require(&state, AdminScope::UsersRead, LIST, target.clone())
         .await?;
+    let unknown = UserListQuery::unknown_parameters(raw.as_deref().unwrap_or_default());
+    if !unknown.is_empty() {
+        return Err(call
+            .refused(&state, LIST, target, ApiError::invalid(unknown))
+            .await);
+    }
     let Ok(Query(query)) = query else {
         let error = ApiError::invalid(vec![FieldError::new(
             "query",

@@ -1,7 +1,8 @@
 //! The account page: `GET /account` shows it (or logs in first), `POST /account` runs the
 //! action its form names, `POST /passkey-account/options` starts adding a key (the page's
-//! script asks, with the session's CSRF token in the `X-CSRF-Token` header). Every page is one level below the issuer, so one path serves
-//! every form and relative links keep working wherever the issuer is mounted.
+//! script asks, with the session's CSRF token in the `X-CSRF-Token` header). Every page is
+//! one level below the issuer, so one path serves every form and relative links keep working
+//! wherever the issuer is mounted.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -41,7 +42,7 @@ pub(crate) async fn account_page(
         .and_then(|p| Some((p.get("done")?, p.get("proof")?)));
     let result = state
         .provider
-        .account_page(&browser(&state, &headers), notice, meta.now)
+        .account_page(&browser(&state, &headers), notice, meta.now, &meta.ctx)
         .await;
     account_response(&state, result, meta.request_id)
 }
@@ -109,6 +110,12 @@ fn account_form(mut params: Params) -> Result<AccountForm, OAuthError> {
         Some("remove_key") => AccountAction::RemoveKey {
             id: params.take("key").unwrap_or_default(),
         },
+        Some("end_device") => AccountAction::EndDevice {
+            id: params.take("device").unwrap_or_default(),
+        },
+        Some("end_session") => AccountAction::EndSession {
+            sid: params.take("sid").unwrap_or_default(),
+        },
         _ => {
             return Err(OAuthError::invalid_request(
                 "The form names no known action.",
@@ -165,6 +172,14 @@ fn account_response(
                 .append_pair("done", notice.as_str())
                 .append_pair("proof", &proof);
             see_other(url.as_str())
+        }
+        AccountOutcome::SignedOut => {
+            // The session is over: the browser forgets its handle too, as at logout.
+            let mut response = pages::signed_out();
+            response
+                .headers_mut()
+                .append(header::SET_COOKIE, state.cookies.clear(CookieName::Session));
+            response
         }
         AccountOutcome::Reload => see_other(&issuer.endpoint(&["account"])),
         AccountOutcome::ErrorPage(error) => ErrorPage { error, request_id }.into_response(),

@@ -197,3 +197,18 @@ fn codes_need_a_redirect_uri_and_keys_need_a_confidential_client() {
         ["/grant_types", "/refresh_token_ttl"]
     );
 }
+
+/// RFC 6749 §3.1.2.3 compares redirect URIs as exact strings: a repeat is named, and a URI
+/// differing only in its path's case is a different URI.
+#[test]
+fn a_repeated_redirect_uri_is_named() {
+    let uris = [
+        "https://rp.example/cb".to_string(),
+        "https://rp.example/CB".to_string(),
+        "https://rp.example/cb".to_string(),
+    ];
+    let grants = ["authorization_code".to_string()];
+    let errors = validate(&valid(&uris, &grants)).unwrap_err();
+    assert_eq!(fields(&errors), ["/redirect_uris/2"]);
+    assert_eq!(errors[0].message, "repeats an earlier URI of the list");
+}
