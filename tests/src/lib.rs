@@ -25,6 +25,7 @@ pub mod admin_users;
 pub mod devices;
 pub mod expect;
 pub mod factors;
+pub mod geoip;
 pub mod lifecycle;
 pub mod trail;
 pub mod webauthn;
@@ -314,18 +315,38 @@ pub fn http_client() -> reqwest::Client {
 
 impl Browser {
     pub fn new() -> Self {
-        Self::build(reqwest::Client::builder())
+        Self::build(reqwest::Client::builder(), Arc::new(Jar::default()), None)
     }
 
     /// A browser that sends `user_agent` as its `User-Agent` header on every request.
     pub fn with_user_agent(user_agent: &str) -> Self {
-        Self::build(reqwest::Client::builder().user_agent(user_agent))
+        let builder = reqwest::Client::builder().user_agent(user_agent);
+        Self::build(builder, Arc::new(Jar::default()), None)
     }
 
-    fn build(builder: reqwest::ClientBuilder) -> Self {
-        let jar = Arc::new(Jar::default());
+    /// A browser whose every request says, in `X-Forwarded-For`, that it comes from
+    /// `address`: its source address for a server that trusts the loopback as its proxy.
+    pub fn from_address(address: &str) -> Self {
+        Self::build(
+            reqwest::Client::builder(),
+            Arc::new(Jar::default()),
+            Some(address),
+        )
+    }
+
+    /// This browser, with its cookies (its device, its sessions), now at `address`.
+    pub fn moved_to(&self, address: &str) -> Self {
+        Self::build(reqwest::Client::builder(), self.jar.clone(), Some(address))
+    }
+
+    fn build(builder: reqwest::ClientBuilder, jar: Arc<Jar>, address: Option<&str>) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(address) = address {
+            headers.insert("x-forwarded-for", address.parse().unwrap());
+        }
         let http = builder
             .cookie_provider(jar.clone())
+            .default_headers(headers)
             .redirect(reqwest::redirect::Policy::none())
             .resolve("localhost", LOCALHOST)
             .build()

@@ -446,6 +446,7 @@ async fn a_password_only_session_cannot_remove_the_authenticator() {
             amr: "pwd".into(),
             sid: None,
             expires_at: now + 3600,
+            risk: None,
         };
         let mut tx = server.provider.store().begin().await.unwrap();
         tx.insert_session(&id.digest(), &session, now)

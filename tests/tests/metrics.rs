@@ -183,3 +183,28 @@ async fn the_webhook_backlog_is_what_the_receiver_has_not_acknowledged() {
         server.stop().await;
     }
 }
+
+/// Each scored login counts once by what its risk decided (a first login scores nothing:
+/// `allow`). Only successful logins here, so that the other test's count of failed ones
+/// holds while both run.
+#[tokio::test]
+async fn risk_decisions_are_counted() {
+    let url = metrics_endpoint().await;
+    let allow = ["decision=\"allow\""];
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        server.create_user("alice").await;
+        let client = server.create_client(false, true).await;
+        let before = scrape(&url).await;
+
+        Browser::new()
+            .sign_in(&server, &server.authorize_url(&client, &[]), "alice")
+            .await;
+
+        let after = scrape(&url).await;
+        let delta = sample(&after, "tessera_risk_decisions_total", &allow)
+            - sample(&before, "tessera_risk_decisions_total", &allow);
+        assert_eq!(delta, 1.0);
+        server.stop().await;
+    }
+}

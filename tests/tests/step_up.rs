@@ -68,6 +68,7 @@ async fn plant_password_session(
         amr: "pwd".to_string(),
         sid: Some("planted".to_string()),
         expires_at: unix_now() + 3600,
+        risk: None,
     };
     let mut tx = server.provider.store().begin().await.unwrap();
     tx.insert_session(&id.digest(), &session, auth_time)

@@ -19,6 +19,7 @@ pub mod clients;
 pub mod grants;
 pub mod idempotency;
 pub mod keys;
+pub mod risk;
 pub mod roles;
 pub mod user_access;
 pub mod user_devices;

@@ -173,6 +173,17 @@ impl Provider {
             }
         }
 
+        // A session used from another network than its login's is scored again; one that
+        // looks stolen serves nothing, and the person logs in afresh (see `risk`).
+        if let Some((live, user)) = &session {
+            if !self
+                .session_risk_holds(live, user, &client.id, ctx, now)
+                .await?
+            {
+                session = None;
+            }
+        }
+
         let decision = decide(&request, &client, session.as_ref(), false, self, now).await?;
 
         // Step 6: prompt=none must answer without showing a page (OIDC Core §3.1.2.6). A
@@ -377,6 +388,7 @@ impl Provider {
             pending_user_id: step_up.map(|s| s.user_id.clone()),
             password_verified_at: step_up.map(|s| s.authenticated_at),
             step_up_session: step_up.map(|s| s.session_hash.to_vec()),
+            risk: None,
         };
         tx.insert_interaction(&id.digest(), &interaction, now)
             .await?;
@@ -450,6 +462,7 @@ impl Provider {
             amr: session.amr.clone(),
             sid: session.sid.clone(),
             expires_at: now + Settings::CODE_TTL,
+            risk: session.risk.clone(),
         };
         tx.insert_code(&code.digest(), &record, now).await?;
         // Back-Channel Logout §2.7: logout notifies every client the session served.

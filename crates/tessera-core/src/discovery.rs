@@ -5,6 +5,7 @@ use tessera_protocol::authorize::Prompt;
 use tessera_protocol::discovery::ProviderMetadata;
 use tessera_protocol::types::Issuer;
 
+use tessera_protocol::claims::RISK_SCOPE;
 use tessera_protocol::client_assertion::SIGNING_ALGS;
 
 use crate::keys::Alg;
@@ -44,7 +45,7 @@ pub const CLAIMS_SUPPORTED: [&str; 15] = [
 pub fn metadata(issuer: &Issuer) -> String {
     let endpoint = |path: &str| issuer.endpoint(&[path.trim_start_matches('/')]);
     let mut claims: Vec<&'static str> = CLAIMS_SUPPORTED.to_vec();
-    claims.extend(["email_verified", "updated_at"]);
+    claims.extend(["email_verified", "updated_at", RISK_SCOPE]);
     let doc = ProviderMetadata {
         issuer: issuer.as_str().to_string(),
         authorization_endpoint: endpoint(paths::AUTHORIZE),
@@ -68,7 +69,7 @@ pub fn metadata(issuer: &Issuer) -> String {
             "private_key_jwt",
         ],
         introspection_endpoint_auth_signing_alg_values_supported: SIGNING_ALGS.to_vec(),
-        scopes_supported: vec!["openid", "profile", "email", "offline_access"],
+        scopes_supported: vec!["openid", "profile", "email", "offline_access", RISK_SCOPE],
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query"],
         grant_types_supported: vec!["authorization_code", "refresh_token", "client_credentials"],

@@ -6,7 +6,8 @@
 //! planted before login is worthless afterwards (session fixation); each attempt, good or
 //! bad, is an audit event, and a successful one commits with the session it creates; each
 //! password is charged to the throttle before it is checked, and refused unchecked while a
-//! delay holds ([`crate::throttle`]).
+//! delay holds ([`crate::throttle`]); a right password is scored for risk before anything
+//! else, and a risky login is refused or owes a second factor ([`crate::risk`]).
 //!
 //! The same steps serve an app's authorization request and the account page (see
 //! [`crate::purpose`]); only consent is an app's alone.
@@ -23,10 +24,11 @@ use tessera_store::{AuditEvent, Outcome, Session, User};
 use crate::authorize::{audit_context, decide, interaction_gone, BrowserState, Decision, Next};
 use crate::mfa::AMR_PASSWORD;
 use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
+use crate::risk::{mark, refusal, Assessment, RiskRefusal, NEEDS_FACTOR};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::step_up::StepUp;
-use crate::throttle::{Subject, Throttled};
+use crate::throttle::{Charge, Subject, Throttled};
 use crate::username::username_key;
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -115,6 +117,25 @@ enum Retry {
     Failed,
     /// The attempt was refused unchecked while a delay holds.
     Throttled(Throttled),
+    /// The password was right, but the login's risk refused it.
+    Risk(RiskRefusal),
+}
+
+/// A right password the risk let through: whose, in which interaction, the second factor it
+/// owes, and its assessment.
+struct Admitted<'a> {
+    interaction_hash: &'a [u8],
+    user_id: &'a str,
+    owed: Option<FactorStep>,
+    assessment: &'a Assessment,
+}
+
+/// A login whose session opens: in which interaction, whose, and how risky it looked.
+pub(crate) struct Opened<'a> {
+    pub interaction_hash: &'a [u8],
+    pub user_id: &'a str,
+    /// The login's assessment; `None` when it was not scored.
+    pub assessment: Option<&'a Assessment>,
 }
 
 pub(crate) fn csrf_refused() -> OAuthError {
@@ -190,19 +211,58 @@ impl Provider {
             None => return self.retry(id, &purpose, &typed, Retry::Failed).await,
         };
 
-        event.outcome = Outcome::Success;
         event.user_id = Some(user.id.clone());
+
+        // The person is known: the login is scored (see `risk`), and a risky one goes no
+        // further. A refused attempt keeps its throttle charge, as a failure.
+        let assessment = self
+            .assess_login(&user.id, charge.prior(), ctx, now)
+            .await?;
+        self.count_decision(&assessment);
+        let owed = self.second_factor_owed(&user, &purpose).await?;
+        if let Some(refused) = refusal(&assessment, owed == Some(FactorStep::Verify)) {
+            self.record_risk_refusal(event, &assessment, refused, None)
+                .await?;
+            return self.retry(id, &purpose, &typed, Retry::Risk(refused)).await;
+        }
+        event.outcome = Outcome::Success;
+        mark(&mut event, Some(&assessment));
+        let admitted = Admitted {
+            interaction_hash: &interaction_hash,
+            user_id: &user.id,
+            owed,
+            assessment: &assessment,
+        };
+        self.admit(browser, &admitted, event, charge, now, ctx)
+            .await
+    }
+
+    /// The next step of a login whose password was right and whose risk let it through, with
+    /// `event` (its success) and `charge` (settled as one) in the same transaction: a new
+    /// password an administrator requires, the second factor, or the session.
+    async fn admit(
+        &self,
+        browser: &BrowserState<'_>,
+        admitted: &Admitted<'_>,
+        mut event: AuditEvent,
+        charge: Charge,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<LoginResult, ProviderError> {
+        let (hash, user_id) = (admitted.interaction_hash, admitted.user_id);
+        let risk = admitted.assessment.to_stored();
 
         // An administrator required a new password: it is chosen before anything else, and
         // the password just given opens nothing until then.
-        if self.inner.store.must_change_password(&user.id).await? {
+        if self.inner.store.must_change_password(user_id).await? {
             event.detail = json!({ "password_change": "required" });
             let mut tx = self.inner.store.begin().await?;
             if let Some(old) = browser.session_id {
                 tx.delete_session(&digest(old)).await?;
             }
-            tx.set_interaction_password_change(&interaction_hash, &user.id, now)
+            tx.set_interaction_password_change(hash, user_id, now)
                 .await?;
+            tx.set_interaction_risk(hash, risk.as_deref()).await?;
             charge.succeeded(&mut tx).await?;
             tx.record(&event).await?;
             tx.commit().await?;
@@ -211,15 +271,15 @@ impl Provider {
 
         // A second factor is owed when the person has one, or an app's request needs two
         // (the client's policy, `acr_values`): the password then creates no session, only a
-        // pending step on the interaction row.
-        if let Some(step) = self.second_factor_owed(&user, &purpose).await? {
+        // pending step on the interaction row, which keeps the assessment for that step.
+        if let Some(step) = admitted.owed {
             event.detail = json!({ "second_factor": step.as_str() });
             let mut tx = self.inner.store.begin().await?;
             if let Some(old) = browser.session_id {
                 tx.delete_session(&digest(old)).await?;
             }
-            tx.set_interaction_pending(&interaction_hash, &user.id, now)
-                .await?;
+            tx.set_interaction_pending(hash, user_id, now).await?;
+            tx.set_interaction_risk(hash, risk.as_deref()).await?;
             charge.succeeded(&mut tx).await?;
             tx.record(&event).await?;
             tx.commit().await?;
@@ -227,8 +287,13 @@ impl Provider {
         }
 
         let mut tx = self.inner.store.begin().await?;
+        let opened = Opened {
+            interaction_hash: hash,
+            user_id,
+            assessment: Some(admitted.assessment),
+        };
         let (session_id, sid) = self
-            .open_password_session(&mut tx, browser, &interaction_hash, &user.id, now, ctx)
+            .open_password_session(&mut tx, browser, &opened, now, ctx)
             .await?;
         event.session_id = Some(sid);
         charge.succeeded(&mut tx).await?;
@@ -239,24 +304,25 @@ impl Provider {
 
     /// The session a login by password alone opens, within `tx`: new, replacing the
     /// browser's earlier one (session fixation), linked to the device it came from, and the
-    /// person's last login is now. Returns the session's cookie value and its public `sid`.
+    /// person's last login is now; it keeps the login's risk assessment, and the person's
+    /// history learns from it. Returns the session's cookie value and its public `sid`.
     pub(crate) async fn open_password_session(
         &self,
         tx: &mut tessera_store::Tx,
         browser: &BrowserState<'_>,
-        interaction_hash: &[u8],
-        user_id: &str,
+        opened: &Opened<'_>,
         now: i64,
         ctx: &RequestContext,
     ) -> Result<(RandomSecret, String), ProviderError> {
         let sid = uuid::Uuid::new_v4().simple().to_string();
         let session_id = RandomSecret::generate();
         let session = Session {
-            user_id: user_id.to_string(),
+            user_id: opened.user_id.to_string(),
             auth_time: now,
             amr: AMR_PASSWORD.to_string(),
             sid: Some(sid.clone()),
             expires_at: now + self.inner.settings.session_ttl,
+            risk: opened.assessment.and_then(Assessment::session_stored),
         };
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;
@@ -264,8 +330,10 @@ impl Provider {
         tx.insert_session(&session_id.digest(), &session, now)
             .await?;
         self.note_device(tx, ctx, &session, now).await?;
-        tx.record_login(user_id, now).await?;
-        tx.mark_interaction_authenticated(interaction_hash, now)
+        tx.record_login(opened.user_id, now).await?;
+        self.learn_login(tx, opened.user_id, opened.assessment, now)
+            .await?;
+        tx.mark_interaction_authenticated(opened.interaction_hash, now)
             .await?;
         Ok((session_id, sid))
     }
@@ -316,7 +384,13 @@ impl Provider {
         retry: Retry,
     ) -> Result<LoginResult, ProviderError> {
         let (error, retry_after) = match retry {
-            Retry::Failed => (Cow::Borrowed(LOGIN_FAILED), None),
+            // A refusal above `refuse_above` reads as any failed login: whoever typed the
+            // password learns neither that it was right nor why it was refused; the alert
+            // tells the administrators.
+            Retry::Failed | Retry::Risk(RiskRefusal::Refused) => {
+                (Cow::Borrowed(LOGIN_FAILED), None)
+            }
+            Retry::Risk(RiskRefusal::NeedsFactor) => (Cow::Borrowed(NEEDS_FACTOR), None),
             Retry::Throttled(throttled) => {
                 (Cow::Owned(throttled.message()), Some(throttled.retry_after))
             }

@@ -36,6 +36,7 @@ pub mod purpose;
 pub mod recovery;
 pub mod refresh;
 pub mod revocation;
+pub mod risk;
 pub mod second_factor;
 pub mod secret;
 pub mod settings;

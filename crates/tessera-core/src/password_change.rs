@@ -19,8 +19,9 @@ use tessera_store::{AuditEvent, Outcome, User};
 use crate::account::{new_password_errors, PasswordErrors};
 use crate::accounts::end_access;
 use crate::authorize::{audit_context, interaction_gone, BrowserState};
-use crate::interaction::{csrf_refused, LoginResult};
+use crate::interaction::{csrf_refused, LoginResult, Opened};
 use crate::purpose::Purpose;
+use crate::risk::{mark, Assessment};
 use crate::secret::{csrf_matches, csrf_token};
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -54,6 +55,8 @@ struct Owed {
     interaction_hash: [u8; 32],
     purpose: Purpose,
     user: User,
+    /// The risk assessment of the password step, for the session the change leads to.
+    risk: Option<Assessment>,
 }
 
 impl Provider {
@@ -94,6 +97,7 @@ impl Provider {
             client_id: owed.purpose.client_id().map(str::to_string),
             ..audit_context(ctx)
         };
+        mark(&mut event, owed.risk.as_ref());
 
         // Step 2: the form came from the page shown in this interaction (CSRF).
         if !csrf_matches(&owed.id, &form.csrf) {
@@ -173,15 +177,13 @@ impl Provider {
                 LoginResult::SecondFactor(step)
             }
             None => {
+                let opened = Opened {
+                    interaction_hash: &owed.interaction_hash,
+                    user_id,
+                    assessment: owed.risk.as_ref(),
+                };
                 let (session, _) = self
-                    .open_password_session(
-                        &mut tx,
-                        browser,
-                        &owed.interaction_hash,
-                        user_id,
-                        now,
-                        ctx,
-                    )
+                    .open_password_session(&mut tx, browser, &opened, now, ctx)
                     .await?;
                 LoginResult::LoggedIn(session)
             }
@@ -197,7 +199,7 @@ impl Provider {
         browser: &BrowserState<'_>,
         now: i64,
     ) -> Result<Option<Owed>, ProviderError> {
-        let (Some(id), Some((interaction_hash, _, purpose))) = (
+        let (Some(id), Some((interaction_hash, interaction, purpose))) = (
             browser.interaction_id,
             self.interaction(browser, now).await?,
         ) else {
@@ -221,6 +223,7 @@ impl Provider {
             interaction_hash,
             purpose,
             user,
+            risk: Assessment::from_stored(interaction.risk.as_deref()),
         }))
     }
 

@@ -9,6 +9,7 @@ use crate::keys::{KeyEncryptionKey, KeyError, Keyring, SharedKeyring};
 use crate::outbound::{OutboundClient, OutboundError};
 use crate::password::{PasswordError, PasswordHasher};
 use crate::published::Published;
+use crate::risk::geoip::GeoIp;
 use crate::settings::Settings;
 use crate::webauthn::RelyingParty;
 
@@ -30,6 +31,8 @@ pub enum ProviderError {
     Webauthn(&'static str),
     #[error("a response could not be encoded")]
     Encode,
+    #[error("the GeoIP database could not be opened")]
+    GeoIp(#[from] crate::risk::geoip::GeoIpError),
 }
 
 /// Shared state of one Tessera process.
@@ -53,6 +56,8 @@ pub(crate) struct Inner {
     pub client_keys: ClientKeyCache,
     /// The WebAuthn relying party; `None` when the issuer's host cannot be an RP ID.
     pub webauthn: Option<RelyingParty>,
+    /// The GeoIP database of risk scoring; `None` when none is configured.
+    pub geoip: Option<GeoIp>,
 }
 
 impl Provider {
@@ -81,6 +86,7 @@ impl Provider {
                 None
             }
         };
+        let geoip = open_geoip(&settings)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -93,6 +99,7 @@ impl Provider {
                 outbound,
                 client_keys: ClientKeyCache::default(),
                 webauthn,
+                geoip,
             }),
         })
     }
@@ -129,4 +136,30 @@ impl Provider {
     pub fn passwords(&self) -> &PasswordHasher {
         &self.inner.passwords
     }
+
+    /// The GeoIP database in use, if one is configured.
+    pub fn geoip(&self) -> Option<&GeoIp> {
+        self.inner.geoip.as_ref()
+    }
+}
+
+/// Opens the configured GeoIP database; a configured one that cannot be read stops the
+/// start, since scoring without it would silently drop two signals. Without one, the
+/// operator is told once which signals are off.
+fn open_geoip(settings: &Settings) -> Result<Option<GeoIp>, ProviderError> {
+    let Some(path) = &settings.risk.geoip_database else {
+        tracing::info!(
+            signals = "new_country, impossible_travel",
+            "risk scoring: no GeoIP database is configured (risk.geoip_database), so these \
+             signals are off"
+        );
+        return Ok(None);
+    };
+    let geoip = GeoIp::open(path)?;
+    tracing::info!(
+        path = %path.display(),
+        database_type = geoip.database_type(),
+        "risk scoring: GeoIP database loaded"
+    );
+    Ok(Some(geoip))
 }

@@ -134,6 +134,7 @@ impl Provider {
             issued_at: now,
             expires_at: family_expires_at,
             idle_expires_at: (now + client.refresh_token_idle_ttl).min(family_expires_at),
+            risk: grant.risk.map(str::to_string),
         };
         tx.insert_refresh_token(&token.digest(), &record).await?;
         Ok(token)
@@ -201,6 +202,9 @@ impl Provider {
             amr: &token.amr,
             sid: token.sid.as_deref(),
             nonce: None,
+            // The family keeps the assessment of the login that started it: refreshed ID
+            // tokens carry the same claim, describing that login, not the refresh.
+            risk: token.risk.as_deref(),
         };
         let rotated = self
             .issue_refresh_token(

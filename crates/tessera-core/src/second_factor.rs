@@ -36,6 +36,7 @@ use crate::backchannel::LogoutNotices;
 use crate::mfa::{combined_amr, AMR_PASSWORD_RECOVERY, AMR_PASSWORD_TOTP};
 use crate::purpose::Purpose;
 use crate::recovery::{self, RecoveryCode};
+use crate::risk::{mark, Assessment};
 use crate::secret::{csrf_token, digest, RandomSecret};
 use crate::step_up::take_upgraded_session;
 use crate::throttle::{Charge, Throttled};
@@ -135,6 +136,8 @@ pub(crate) struct Pending {
     pub step_up: Option<Vec<u8>>,
     /// The throttle's charge for a code, settled when the step completes; none for a key.
     pub charge: Option<Charge>,
+    /// The risk assessment of the password step; `None` for a step-up, which is not scored.
+    pub risk: Option<Assessment>,
 }
 
 impl Pending {
@@ -246,6 +249,7 @@ impl Provider {
             attempts: 0,
             step_up: interaction.step_up_session,
             charge: None,
+            risk: Assessment::from_stored(interaction.risk.as_deref()),
         }))
     }
 
@@ -436,7 +440,10 @@ impl Provider {
         }
 
         let session_id = RandomSecret::generate();
-        let session = self.successor(user_id, &verified.amr, upgraded.as_ref(), now);
+        let mut session = self.successor(user_id, &verified.amr, upgraded.as_ref(), now);
+        if let Some(assessment) = &pending.risk {
+            session.risk = assessment.session_stored();
+        }
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;
         }
@@ -444,6 +451,9 @@ impl Provider {
             .await?;
         self.note_device(&mut tx, ctx, &session, now).await?;
         tx.record_login(user_id, now).await?;
+        // Only now, with the factor given, does the login teach what it looked like.
+        self.learn_login(&mut tx, user_id, pending.risk.as_ref(), now)
+            .await?;
         for event in &verified.events {
             let event = AuditEvent {
                 session_id: session.sid.clone(),
@@ -469,11 +479,16 @@ impl Provider {
     /// The session a verified factor opens: new in every case, with `auth_time` now. After
     /// a step-up it has the methods of both logins and keeps the upgraded session's public
     /// `sid`, so back-channel logout still reaches the clients that session served
-    /// (Back-Channel Logout §2.7); its secret id is never reused.
+    /// (Back-Channel Logout §2.7), and its risk assessment, since a step-up is not a login
+    /// of its own; its secret id is never reused.
     fn successor(&self, user_id: &str, amr: &str, upgraded: Option<&Session>, now: i64) -> Session {
-        let (amr, sid) = match upgraded {
-            Some(old) => (combined_amr(&old.amr, amr), old.sid.clone()),
-            None => (amr.to_string(), None),
+        let (amr, sid, risk) = match upgraded {
+            Some(old) => (
+                combined_amr(&old.amr, amr),
+                old.sid.clone(),
+                old.risk.clone(),
+            ),
+            None => (amr.to_string(), None, None),
         };
         Session {
             user_id: user_id.to_string(),
@@ -481,6 +496,7 @@ impl Provider {
             amr,
             sid: sid.or_else(|| Some(uuid::Uuid::new_v4().simple().to_string())),
             expires_at: now + self.inner.settings.session_ttl,
+            risk,
         }
     }
 
@@ -493,7 +509,7 @@ impl Provider {
         ctx: &RequestContext,
         failure: &'static str,
     ) -> AuditEvent {
-        AuditEvent {
+        let mut event = AuditEvent {
             occurred_at: now,
             event_type,
             outcome: if failure.is_empty() {
@@ -509,7 +525,10 @@ impl Provider {
                 json!({ "reason": failure })
             },
             ..audit_context(ctx)
-        }
+        };
+        // The factor step of a scored login carries the password step's score.
+        mark(&mut event, pending.risk.as_ref());
+        event
     }
 }
 

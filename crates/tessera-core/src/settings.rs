@@ -48,6 +48,9 @@ pub struct Settings {
     pub throttle: crate::throttle::ThrottleSettings,
     /// Export, webhook and retention of the audit trail.
     pub audit: crate::audit::AuditSettings,
+    /// Risk scoring of logins: the signals' weights, the thresholds, GeoIP; see
+    /// [`crate::risk`].
+    pub risk: crate::risk::RiskSettings,
 }
 
 impl Settings {
@@ -98,6 +101,7 @@ impl Settings {
             logout_max_attempts: 8,
             throttle: crate::throttle::ThrottleSettings::default(),
             audit: crate::audit::AuditSettings::default(),
+            risk: crate::risk::RiskSettings::default(),
         }
     }
 }

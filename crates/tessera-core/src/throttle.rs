@@ -210,9 +210,38 @@ impl Throttled {
 pub(crate) struct Charge {
     subject: Key,
     address: Option<Key>,
+    /// The counters as they were before this charge, for risk scoring.
+    prior: Prior,
+}
+
+/// A subject's and an address's counters as read before an attempt.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Prior {
+    subject: Option<ThrottleCounter>,
+    address: Option<ThrottleCounter>,
+}
+
+impl Prior {
+    /// The failures on the subject, or from the address, whichever are more, counting a
+    /// counter only when its last failure is less than `window` seconds old. A counter holds
+    /// every failure since its subject's last success, so a burst that ended within the
+    /// window counts whole.
+    pub(crate) fn recent_failures(&self, window: i64, now: i64) -> i64 {
+        let recent = |counter: Option<ThrottleCounter>| {
+            counter
+                .filter(|c| now.saturating_sub(c.last_at) < window)
+                .map_or(0, |c| c.failures)
+        };
+        recent(self.subject).max(recent(self.address))
+    }
 }
 
 impl Charge {
+    /// The counters this attempt found, before its own charge.
+    pub(crate) fn prior(&self) -> Prior {
+        self.prior
+    }
+
     /// The secret was right: the subject's counter starts again, and the address gets back
     /// this attempt's charge.
     pub(crate) async fn succeeded(&self, tx: &mut Tx) -> Result<(), ProviderError> {
@@ -241,14 +270,15 @@ impl Charge {
 /// charge went in, so many rounds mean a crowd, and the crowd is refused.
 const MAX_ROUNDS: usize = 64;
 
-/// Charges one attempt to `key`, or says how long to wait.
+/// Charges one attempt to `key`, or says how long to wait; returns the counter as it was
+/// before the charge.
 async fn charge_one(
     store: &Store,
     settings: &ThrottleSettings,
     key: Key,
     free: i64,
     now: i64,
-) -> Result<Result<(), i64>, ProviderError> {
+) -> Result<Result<Option<ThrottleCounter>, i64>, ProviderError> {
     for _ in 0..MAX_ROUNDS {
         let seen = store.throttle_counter(key.kind, &key.subject).await?;
         let next = match settings.judge(seen, free, now) {
@@ -259,7 +289,7 @@ async fn charge_one(
             .charge_throttle(key.kind, &key.subject, seen, next)
             .await?
         {
-            return Ok(Ok(()));
+            return Ok(Ok(seen));
         }
     }
     Ok(Err(settings.first_delay.max(1)))
@@ -378,12 +408,15 @@ pub(crate) async fn take_attempt(
         Subject::Password(_) | Subject::Factor(_) => settings.account_free_failures,
     };
     let key = subject.key();
-    if let Err(retry_after) = charge_one(store, settings, key, free, now).await? {
-        return Ok(Err(Throttled {
-            retry_after,
-            counter: key.kind,
-        }));
-    }
+    let seen = match charge_one(store, settings, key, free, now).await? {
+        Ok(seen) => seen,
+        Err(retry_after) => {
+            return Ok(Err(Throttled {
+                retry_after,
+                counter: key.kind,
+            }))
+        }
+    };
 
     let address = source
         .and_then(|text| text.parse::<IpAddr>().ok())
@@ -395,23 +428,60 @@ pub(crate) async fn take_attempt(
         return Ok(Ok(Charge {
             subject: key,
             address: None,
+            prior: Prior {
+                subject: seen,
+                address: None,
+            },
         }));
     };
     let free = settings.address_free_failures;
-    if let Err(retry_after) = charge_one(store, settings, address, free, now).await? {
-        // The subject's charge goes back: its secret will not be checked.
-        let mut tx = store.begin().await?;
-        tx.refund_throttle(key.kind, &key.subject).await?;
-        tx.commit().await?;
-        return Ok(Err(Throttled {
-            retry_after,
-            counter: ADDRESS,
-        }));
-    }
+    let address_seen = match charge_one(store, settings, address, free, now).await? {
+        Ok(address_seen) => address_seen,
+        Err(retry_after) => {
+            // The subject's charge goes back: its secret will not be checked.
+            let mut tx = store.begin().await?;
+            tx.refund_throttle(key.kind, &key.subject).await?;
+            tx.commit().await?;
+            return Ok(Err(Throttled {
+                retry_after,
+                counter: ADDRESS,
+            }));
+        }
+    };
     Ok(Ok(Charge {
         subject: key,
         address: Some(address),
+        prior: Prior {
+            subject: seen,
+            address: address_seen,
+        },
     }))
+}
+
+impl Provider {
+    /// The counters of a password login's subject (`username`) and address, read without
+    /// charging anything: what a login that checked no password (a passkey alone) finds.
+    pub(crate) async fn throttle_prior(
+        &self,
+        username: &str,
+        ctx: &RequestContext,
+    ) -> Result<Prior, ProviderError> {
+        let store = &self.inner.store;
+        let key = Subject::Password(username).key();
+        let subject = store.throttle_counter(key.kind, &key.subject).await?;
+        let address = match ctx
+            .source_ip
+            .as_deref()
+            .and_then(|t| t.parse::<IpAddr>().ok())
+        {
+            Some(ip) => {
+                let digest = digest(&address_subject(ip));
+                store.throttle_counter(ADDRESS, &digest).await?
+            }
+            None => None,
+        };
+        Ok(Prior { subject, address })
+    }
 }
 
 /// Clears the counters of a person's password and second-factor codes, as an administrator

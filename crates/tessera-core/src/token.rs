@@ -9,7 +9,7 @@
 //! modules ([`crate::refresh`], [`crate::client_credentials`]) and share [`Provider::mint`].
 
 use serde_json::json;
-use tessera_protocol::claims::{at_hash, AccessTokenClaims, IdTokenClaims};
+use tessera_protocol::claims::{at_hash, AccessTokenClaims, IdTokenClaims, RiskClaim, RISK_SCOPE};
 use tessera_protocol::params::Params;
 use tessera_protocol::pkce::CodeChallenge;
 use tessera_protocol::token::{TokenRequest, TokenResponse};
@@ -22,6 +22,7 @@ use crate::acr::acr_of;
 use crate::authorize::audit_context;
 use crate::keys::Alg;
 use crate::refresh::{new_family_id, offers_refresh};
+use crate::risk::Assessment;
 use crate::secret::{digest, RandomSecret};
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -174,6 +175,7 @@ impl Provider {
             amr: &grant.amr,
             sid: grant.sid.as_deref(),
             nonce: grant.nonce.as_deref(),
+            risk: grant.risk.as_deref(),
         };
         let mut response = self
             .mint(
@@ -260,6 +262,7 @@ impl Provider {
                 acr: acr_of(grant.amr).as_str().to_string(),
                 sid: grant.sid.map(str::to_string),
                 azp: client.id.clone(),
+                risk: risk_claim(grant),
             };
             let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Rs256);
             Some(self.inner.keys.sign_at(alg, "JWT", &id_claims, now)?)
@@ -356,6 +359,27 @@ pub(crate) struct Grant<'a> {
     pub sid: Option<&'a str>,
     /// Only the code grant carries one; OIDC Core §12.2 leaves it out on refresh.
     pub nonce: Option<&'a str>,
+    /// The stored risk assessment of the login behind the grant, if it was scored.
+    pub risk: Option<&'a str>,
+}
+
+/// The `urn:tessera:risk` claim of an ID token: the login's assessment, only when the grant's
+/// scope holds [`RISK_SCOPE`] (which the client had to be registered for and, unless it is
+/// first-party, the person consented to) and the login was scored.
+fn risk_claim(grant: &Grant<'_>) -> Option<RiskClaim> {
+    if !grant.scope.split(' ').any(|scope| scope == RISK_SCOPE) {
+        return None;
+    }
+    let assessment = Assessment::from_stored(grant.risk)?;
+    Some(RiskClaim {
+        score: assessment.score,
+        reasons: assessment
+            .reasons
+            .iter()
+            .map(|signal| signal.as_str().to_string())
+            .collect(),
+        decision: assessment.decision.as_str().to_string(),
+    })
 }
 
 /// RFC 6749 §4.1.3 and RFC 7636 §4.6: the code belongs to this client, this redirect URI

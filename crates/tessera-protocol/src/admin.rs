@@ -11,6 +11,7 @@ mod devices;
 pub mod keys;
 mod me;
 mod problem;
+pub mod risk;
 mod scope;
 mod user_access;
 pub mod users;

@@ -28,6 +28,30 @@ pub struct IdTokenClaims {
     /// authorized party; Tessera always sets it to the client, so a relying party need
     /// never guess.
     pub azp: String,
+    /// Tessera's risk assessment of the login, only when the request asked for
+    /// [`RISK_SCOPE`].
+    #[serde(
+        rename = "urn:tessera:risk",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub risk: Option<RiskClaim>,
+}
+
+/// The scope that asks for the [`RiskClaim`] in ID tokens, and the claim's name: a URN of
+/// Tessera's own namespace, as OIDC Core §5.1.2 asks of claims that are not registered, so
+/// that it cannot collide with anyone else's.
+pub const RISK_SCOPE: &str = "urn:tessera:risk";
+
+/// How risky the login behind an ID token looked, and what that decided.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskClaim {
+    /// 0 to 100: the sum of the weights of the signals that fired.
+    pub score: i64,
+    /// The signals that fired, e.g. `new_device`, `new_network`.
+    pub reasons: Vec<String>,
+    /// `allow`, or `mfa` when the score made a second factor necessary.
+    pub decision: String,
 }
 
 /// JWT access token claims (RFC 9068 §2.2).

@@ -25,21 +25,27 @@ const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
 
-static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+/// The installed recorder's handle; `None` when installing it failed.
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// Installs the process-wide recorder once, and returns what renders its metrics. Until it is
-/// installed, recording is a no-op, so a server without `metrics_listen` pays nothing.
+/// installed, recording is a no-op, so a server without `metrics_listen` pays nothing. Calls
+/// from several threads at once install it once: the first builds it, the others wait for
+/// it and share its handle (checking first and installing after let two of them race to
+/// install, and the loser failed).
 pub fn install() -> Result<PrometheusHandle, metrics::SetRecorderError<()>> {
-    if let Some(handle) = HANDLE.get() {
-        return Ok(handle.clone());
-    }
-    let recorder = PrometheusBuilder::new()
-        .set_buckets(&LATENCY_BUCKETS)
-        .map(PrometheusBuilder::build_recorder)
-        .map_err(|_| metrics::SetRecorderError(()))?;
-    let handle = recorder.handle();
-    metrics::set_global_recorder(recorder).map_err(|_| metrics::SetRecorderError(()))?;
-    Ok(HANDLE.get_or_init(|| handle).clone())
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets(&LATENCY_BUCKETS)
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .clone()
+        .ok_or(metrics::SetRecorderError(()))
 }
 
 /// The method as a label: the standard ones by name, anything else (a client may send any

@@ -17,6 +17,8 @@ pub struct AuthorizationCode {
     /// The `sid` of the session the code was issued in.
     pub sid: Option<String>,
     pub expires_at: i64,
+    /// The risk assessment of the login behind the code (JSON owned by the domain).
+    pub risk: Option<String>,
 }
 
 /// What happened when a code was claimed for redemption.
@@ -39,8 +41,8 @@ impl Tx {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, \
-             nonce, code_challenge, auth_time, amr, sid, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             nonce, code_challenge, auth_time, amr, sid, created_at, expires_at, risk) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(code_hash.to_vec())
         .bind(&code.client_id)
@@ -54,6 +56,7 @@ impl Tx {
         .bind(&code.sid)
         .bind(now)
         .bind(code.expires_at)
+        .bind(&code.risk)
         .execute(&mut *self.0)
         .await?;
         Ok(())
@@ -65,7 +68,7 @@ impl Tx {
             "UPDATE authorization_codes SET redeemed_at = $1 \
              WHERE code_hash = $2 AND redeemed_at IS NULL AND expires_at > $3 \
              RETURNING client_id, user_id, redirect_uri, scope, nonce, code_challenge, \
-             auth_time, amr, sid, expires_at",
+             auth_time, amr, sid, expires_at, risk",
         )
         .bind(now)
         .bind(code_hash.to_vec())
@@ -85,6 +88,7 @@ impl Tx {
                 amr: row.try_get("amr")?,
                 sid: row.try_get("sid")?,
                 expires_at: row.try_get("expires_at")?,
+                risk: row.try_get("risk")?,
             }));
         }
 

@@ -26,13 +26,16 @@ pub struct Interaction {
     /// For a step-up, the SHA-256 of the session whose person owes the second factor: the
     /// step finishes only while that session is live and presented.
     pub step_up_session: Option<Vec<u8>>,
+    /// The risk assessment of the login under way (JSON owned by the domain), from its
+    /// password step to its second factor.
+    pub risk: Option<String>,
 }
 
 impl Store {
     pub async fn interaction(&self, id_hash: &[u8], now: i64) -> Result<Option<Interaction>> {
         let row = sqlx::query(
             "SELECT purpose, request, authenticated_at, expires_at, pending_user_id, \
-             password_verified_at, step_up_session FROM interactions \
+             password_verified_at, step_up_session, risk FROM interactions \
              WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash.to_vec())
@@ -48,6 +51,7 @@ impl Store {
                 pending_user_id: row.try_get("pending_user_id")?,
                 password_verified_at: row.try_get("password_verified_at")?,
                 step_up_session: row.try_get("step_up_session")?,
+                risk: row.try_get("risk")?,
             })
         })
         .transpose()
@@ -63,8 +67,8 @@ impl Tx {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO interactions (id_hash, purpose, request, authenticated_at, created_at, \
-             expires_at, pending_user_id, password_verified_at, step_up_session) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             expires_at, pending_user_id, password_verified_at, step_up_session, risk) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(id_hash.to_vec())
         .bind(&interaction.purpose)
@@ -75,6 +79,7 @@ impl Tx {
         .bind(&interaction.pending_user_id)
         .bind(interaction.password_verified_at)
         .bind(&interaction.step_up_session)
+        .bind(&interaction.risk)
         .execute(&mut *self.0)
         .await?;
         Ok(())
@@ -110,6 +115,16 @@ impl Tx {
         Ok(())
     }
 
+    /// Keeps the risk assessment of the login under way, for its later steps.
+    pub async fn set_interaction_risk(&mut self, id_hash: &[u8], risk: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE interactions SET risk = $1 WHERE id_hash = $2")
+            .bind(risk)
+            .bind(id_hash.to_vec())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
     /// Records that the person of the session `session_hash`, authenticated at
     /// `authenticated_at`, owes a second factor here without giving the password again
     /// (a step-up). The interaction is no longer a fresh login until the factor is given.
@@ -122,7 +137,7 @@ impl Tx {
     ) -> Result<()> {
         sqlx::query(
             "UPDATE interactions SET pending_user_id = $1, password_verified_at = $2, \
-             step_up_session = $3, authenticated_at = NULL WHERE id_hash = $4",
+             step_up_session = $3, authenticated_at = NULL, risk = NULL WHERE id_hash = $4",
         )
         .bind(user_id)
         .bind(authenticated_at)

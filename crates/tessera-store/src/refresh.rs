@@ -27,6 +27,9 @@ pub struct RefreshTokenRecord {
     pub expires_at: i64,
     /// The end of this token if it goes unused.
     pub idle_expires_at: i64,
+    /// The risk assessment of the login that started the family (JSON owned by the domain),
+    /// kept across rotations.
+    pub risk: Option<String>,
 }
 
 /// A stored refresh token with its state, for revocation and introspection.
@@ -68,7 +71,7 @@ pub struct Revoked {
 }
 
 const COLUMNS: &str = "family_id, client_id, user_id, scope, auth_time, amr, sid, issued_at, \
-                       expires_at, idle_expires_at";
+                       expires_at, idle_expires_at, risk";
 
 fn record_from_row(row: &AnyRow) -> Result<RefreshTokenRecord> {
     Ok(RefreshTokenRecord {
@@ -82,6 +85,7 @@ fn record_from_row(row: &AnyRow) -> Result<RefreshTokenRecord> {
         issued_at: row.try_get("issued_at")?,
         expires_at: row.try_get("expires_at")?,
         idle_expires_at: row.try_get("idle_expires_at")?,
+        risk: row.try_get("risk")?,
     })
 }
 
@@ -93,8 +97,8 @@ impl Tx {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scope, \
-             auth_time, amr, sid, issued_at, expires_at, idle_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             auth_time, amr, sid, issued_at, expires_at, idle_expires_at, risk) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(token_hash.to_vec())
         .bind(&token.family_id)
@@ -107,6 +111,7 @@ impl Tx {
         .bind(token.issued_at)
         .bind(token.expires_at)
         .bind(token.idle_expires_at)
+        .bind(&token.risk)
         .execute(&mut *self.0)
         .await?;
         Ok(())

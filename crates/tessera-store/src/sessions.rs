@@ -14,6 +14,9 @@ pub struct Session {
     /// The public, non-secret session id given to clients as `sid`.
     pub sid: Option<String>,
     pub expires_at: i64,
+    /// The risk assessment of the login that opened the session (JSON owned by the domain),
+    /// for the `urn:tessera:risk` claim; none for a login that was not scored.
+    pub risk: Option<String>,
 }
 
 fn session_of(row: &AnyRow) -> Result<Session> {
@@ -23,6 +26,7 @@ fn session_of(row: &AnyRow) -> Result<Session> {
         amr: row.try_get("amr")?,
         sid: row.try_get("sid")?,
         expires_at: row.try_get("expires_at")?,
+        risk: row.try_get("risk")?,
     })
 }
 
@@ -30,7 +34,7 @@ impl Store {
     /// The live session with this id hash, if it has not expired at `now`.
     pub async fn session(&self, id_hash: &[u8], now: i64) -> Result<Option<Session>> {
         let row = sqlx::query(
-            "SELECT user_id, auth_time, amr, sid, expires_at FROM sessions \
+            "SELECT user_id, auth_time, amr, sid, expires_at, risk FROM sessions \
              WHERE id_hash = $1 AND expires_at > $2",
         )
         .bind(id_hash.to_vec())
@@ -68,8 +72,8 @@ impl Tx {
         now: i64,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, auth_time, amr, sid, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO sessions (id_hash, user_id, auth_time, amr, sid, created_at, expires_at, \
+             risk) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(id_hash.to_vec())
         .bind(&session.user_id)
@@ -78,6 +82,7 @@ impl Tx {
         .bind(&session.sid)
         .bind(now)
         .bind(session.expires_at)
+        .bind(&session.risk)
         .execute(&mut *self.0)
         .await?;
         Ok(())
@@ -108,7 +113,7 @@ impl Tx {
     pub async fn take_live_session(&mut self, id_hash: &[u8], now: i64) -> Result<Option<Session>> {
         let row = sqlx::query(
             "DELETE FROM sessions WHERE id_hash = $1 AND expires_at > $2 \
-             RETURNING user_id, auth_time, amr, sid, expires_at",
+             RETURNING user_id, auth_time, amr, sid, expires_at, risk",
         )
         .bind(id_hash.to_vec())
         .bind(now)

@@ -137,6 +137,17 @@ pub async fn backdate_sessions(store: &Store, user_id: &str, seconds: i64) {
         .expect("backdate the sessions");
 }
 
+/// Moves the last place that risk scoring remembers for `user_id` `seconds` into the past, as
+/// if the person had logged in from it that long ago; for tests of impossible travel.
+pub async fn backdate_last_place(store: &Store, user_id: &str, seconds: i64) {
+    sqlx::query("UPDATE risk_profiles SET last_place_at = last_place_at - $1 WHERE user_id = $2")
+        .bind(seconds)
+        .bind(user_id)
+        .execute(&store.pool)
+        .await
+        .expect("backdate the last login");
+}
+
 /// Sets the stored signature counter of a WebAuthn credential, as a cloned authenticator
 /// that another copy has run ahead of would find it.
 pub async fn set_webauthn_sign_count(store: &Store, credential_id: &[u8], sign_count: i64) {

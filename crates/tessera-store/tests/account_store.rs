@@ -31,6 +31,7 @@ fn session(user_id: &str) -> Session {
         amr: "pwd".into(),
         sid: None,
         expires_at: NOW + 3600,
+        risk: None,
     }
 }
 
@@ -45,6 +46,7 @@ async fn an_interaction_keeps_its_purpose() {
             pending_user_id: None,
             password_verified_at: None,
             step_up_session: None,
+            risk: None,
         };
         let mut tx = store.begin().await.unwrap();
         tx.insert_interaction(&[1u8; 32], &interaction, NOW)

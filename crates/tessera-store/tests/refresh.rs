@@ -63,6 +63,7 @@ fn token(family: &str, user: &str) -> RefreshTokenRecord {
         issued_at: NOW,
         expires_at: NOW + 100,
         idle_expires_at: NOW + 10,
+        risk: None,
     }
 }
 

@@ -26,6 +26,7 @@ async fn seed_session(store: &Store) {
         amr: "pwd".into(),
         sid: Some("s1".into()),
         expires_at: NOW + 10,
+        risk: None,
     };
     tx.insert_session(&SESSION, &session, NOW - 60)
         .await
@@ -38,6 +39,7 @@ async fn seed_session(store: &Store) {
         pending_user_id: None,
         password_verified_at: None,
         step_up_session: None,
+        risk: None,
     };
     tx.insert_interaction(&INTERACTION, &interaction, NOW)
         .await

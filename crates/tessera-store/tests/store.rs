@@ -61,6 +61,7 @@ fn code_for(client_id: &str, user_id: &str) -> AuthorizationCode {
         amr: "pwd".into(),
         sid: Some("sid-1".into()),
         expires_at: NOW + 60,
+        risk: None,
     }
 }
 
@@ -228,6 +229,7 @@ async fn sessions_and_interactions_expire() {
             amr: "pwd".into(),
             sid: None,
             expires_at: NOW + 10,
+            risk: None,
         };
         let interaction = Interaction {
             purpose: "authorization".into(),
@@ -237,6 +239,7 @@ async fn sessions_and_interactions_expire() {
             pending_user_id: None,
             password_verified_at: None,
             step_up_session: None,
+            risk: None,
         };
         let mut tx = store.begin().await.unwrap();
         tx.insert_session(&[5u8; 32], &session, NOW).await.unwrap();
@@ -338,6 +341,7 @@ async fn purge_removes_only_what_has_expired() {
             amr: "pwd".into(),
             sid: None,
             expires_at: NOW + 100,
+            risk: None,
         };
         let dead = Session {
             expires_at: NOW + 10,

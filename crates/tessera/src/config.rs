@@ -18,6 +18,10 @@ use tessera_core::throttle::ThrottleSettings;
 use tessera_core::Settings;
 use tessera_protocol::types::{is_loopback, Issuer};
 
+mod risk;
+
+use risk::RiskConfig;
+
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "tessera.toml";
 
@@ -128,6 +132,9 @@ pub struct Config {
     /// Days an audit event is kept before the background task deletes it; 0 keeps every
     /// event. Default 0.
     pub audit_retention_days: u32,
+    /// `[risk]`: risk scoring of logins; see [`risk::RiskConfig`] for each value and why
+    /// the defaults are what they are.
+    pub risk: RiskConfig,
 }
 
 impl Default for Config {
@@ -168,6 +175,7 @@ impl Default for Config {
             audit_webhook_url: None,
             audit_webhook_secret: None,
             audit_retention_days: 0,
+            risk: RiskConfig::default(),
         }
     }
 }
@@ -185,7 +193,12 @@ impl Config {
             None => figment = figment.merge(Toml::file(DEFAULT_CONFIG_FILE)),
         }
         let config: Config = figment
-            .merge(Env::prefixed("TESSERA_").ignore(&["test_database_url", "config"]))
+            .merge(
+                Env::prefixed("TESSERA_")
+                    .ignore(&["test_database_url", "config"])
+                    // `TESSERA_RISK__MFA_ABOVE` is `mfa_above` of `[risk]`.
+                    .split("__"),
+            )
             .extract()
             .map_err(|err| anyhow::anyhow!("invalid configuration: {err}"))?;
         config.validate()?;
@@ -249,6 +262,7 @@ impl Config {
         self.validate_key_rotation()?;
         self.validate_throttle()?;
         self.audit_settings()?;
+        self.risk.validate()?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!(
                 "invalid setting `log_format` ({:?}): expected text or json",
@@ -373,6 +387,7 @@ impl Config {
             settings.password_hash_concurrency = n.max(1);
         }
         settings.audit = self.audit_settings()?;
+        settings.risk = self.risk.settings();
         Ok(settings)
     }
 

@@ -7,6 +7,7 @@ fn session(auth_time: i64, amr: &str) -> Session {
         amr: amr.into(),
         sid: None,
         expires_at: auth_time + 43_200,
+        risk: None,
     }
 }
 

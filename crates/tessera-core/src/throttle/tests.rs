@@ -317,3 +317,29 @@ async fn parallel_attempts_cannot_race_past_the_counter() {
     })
     .await;
 }
+
+/// Risk scoring's `recent_failures` reads the counters as an attempt found them, before its
+/// own charge: the account's or the address's failures, whichever are more, while the last
+/// of them is within the window.
+#[tokio::test]
+async fn a_charge_remembers_the_failures_it_found() {
+    on_each_engine(|store| async move {
+        fail(&store, Subject::Password("alice"), HERE, 2, NOW).await;
+        fail(&store, Subject::Password("bob"), HERE, 2, NOW).await;
+
+        let alice = attempt(&store, Subject::Password("alice"), HERE, NOW)
+            .await
+            .unwrap();
+        // Alice's counter held 2, the address's 4.
+        assert_eq!(alice.prior().recent_failures(3600, NOW), 4);
+        // From another address, Alice's counter alone: her 2 failures and the attempt above,
+        // still charged.
+        let elsewhere = attempt(&store, Subject::Password("alice"), THERE, NOW)
+            .await
+            .unwrap();
+        assert_eq!(elsewhere.prior().recent_failures(3600, NOW), 3);
+        // Once the last failure is an hour old, they are not recent any more.
+        assert_eq!(alice.prior().recent_failures(3600, NOW + 3600), 0);
+    })
+    .await;
+}

@@ -14,7 +14,8 @@ use super::{
 };
 use crate::authorize::{audit_context, interaction_gone, BrowserState};
 use crate::interaction::{csrf_refused, LoginResult, LoginView};
-use crate::mfa::MAX_FAILURES_PER_INTERACTION;
+use crate::mfa::{is_multi_factor, MAX_FAILURES_PER_INTERACTION};
+use crate::risk::{mark, refusal, Assessment};
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -102,6 +103,15 @@ impl Provider {
         }
 
         let found = self.find(&form.credential).await?;
+        // Scored before the transaction, as the credential's owner; it counts only if the
+        // assertion proves them.
+        let assessment = match found.user.as_ref().filter(|u| !u.disabled) {
+            Some(user) => {
+                let prior = self.throttle_prior(&user.username, ctx).await?;
+                Some(self.assess_login(&user.id, prior, ctx, now).await?)
+            }
+            None => None,
+        };
         let mut tx = self.inner.store.begin().await?;
         let checked = self.check_passwordless(&mut tx, &hash, &found, now).await?;
         event.user_id = found.record.as_ref().map(|r| r.user_id.clone());
@@ -113,34 +123,55 @@ impl Provider {
                 event.detail = json!({ "reason": refusal.reason(), "credential": credential_id });
                 tx.record(&event).await?;
                 tx.commit().await?;
-                let client_name = self.audience_name(&request).await?;
-                return Ok(LoginResult::Retry(LoginView {
-                    csrf: csrf_token(id),
-                    client_name,
-                    username: String::new(),
-                    error: None,
-                    retry_after: None,
-                    passkey: true,
-                    passkey_error: Some(PASSKEY_LOGIN_FAILED),
-                }));
+                return self.passkey_retry(id, &request).await;
             }
         };
 
+        // The key proved its owner: their login's risk decides whether it goes on. A key
+        // with user verification is two factors already, so only a refusal applies.
         let amr = amr(KeyLogin::Passwordless, flags);
+        if let Some(assessment) = &assessment {
+            self.count_decision(assessment);
+            if let Some(refused) = refusal(assessment, is_multi_factor(&amr)) {
+                self.record_risk_refusal(event, assessment, refused, Some(tx))
+                    .await?;
+                return self.passkey_retry(id, &request).await;
+            }
+        }
+        let assessed = assessment.as_ref();
         let (session_id, sid) = self
-            .open_session(&mut tx, browser, &hash, &user, &amr, now, ctx)
+            .open_session(&mut tx, browser, &hash, &user, &amr, assessed, now, ctx)
             .await?;
         event.outcome = Outcome::Success;
         event.session_id = Some(sid);
         event.detail = json!({ "credential": credential_id, "amr": amr });
+        mark(&mut event, assessment.as_ref());
         tx.record(&event).await?;
         tx.commit().await?;
         Ok(LoginResult::LoggedIn(session_id))
     }
 
+    /// The login page again after a refused passkey, with one message whatever refused it.
+    async fn passkey_retry(
+        &self,
+        interaction_id: &str,
+        purpose: &crate::purpose::Purpose,
+    ) -> Result<LoginResult, ProviderError> {
+        Ok(LoginResult::Retry(LoginView {
+            csrf: csrf_token(interaction_id),
+            client_name: self.audience_name(purpose).await?,
+            username: String::new(),
+            error: None,
+            retry_after: None,
+            passkey: true,
+            passkey_error: Some(PASSKEY_LOGIN_FAILED),
+        }))
+    }
+
     /// The session of a passwordless login, within `tx`. As after a password: a new session
-    /// id replaces any earlier one (session fixation), and the interaction records that a
-    /// login was made within it (which `prompt=login` and `max_age` accept). Returns the
+    /// id replaces any earlier one (session fixation), the interaction records that a login
+    /// was made within it (which `prompt=login` and `max_age` accept), the session keeps the
+    /// login's risk assessment and the person's history learns from it. Returns the
     /// session's cookie value and its public `sid`.
     #[allow(clippy::too_many_arguments)] // Each is a distinct fact of the login.
     async fn open_session(
@@ -150,6 +181,7 @@ impl Provider {
         hash: &[u8],
         user: &User,
         amr: &str,
+        assessment: Option<&Assessment>,
         now: i64,
         ctx: &RequestContext,
     ) -> Result<(RandomSecret, String), ProviderError> {
@@ -161,6 +193,7 @@ impl Provider {
             amr: amr.to_string(),
             sid: Some(sid.clone()),
             expires_at: now + self.inner.settings.session_ttl,
+            risk: assessment.and_then(Assessment::session_stored),
         };
         if let Some(old) = browser.session_id {
             tx.delete_session(&digest(old)).await?;
@@ -169,6 +202,7 @@ impl Provider {
             .await?;
         self.note_device(tx, ctx, &session, now).await?;
         tx.record_login(&user.id, now).await?;
+        self.learn_login(tx, &user.id, assessment, now).await?;
         tx.mark_interaction_authenticated(hash, now).await?;
         Ok((session_id, sid))
     }

@@ -14,6 +14,7 @@ mod keys;
 mod me;
 mod problem;
 mod replay;
+mod risk;
 mod user_access;
 mod users;
 
@@ -72,7 +73,8 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(user_access::router())
         .merge(clients::router())
         .merge(keys::router())
-        .merge(audit::router());
+        .merge(audit::router())
+        .merge(risk::router());
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(PREFIX, inner)
 }
 

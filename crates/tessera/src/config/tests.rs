@@ -303,3 +303,67 @@ fn audit_retention_is_off_by_default() {
         0
     );
 }
+
+/// The `[risk]` defaults reach the domain as documented: a new device alone (20) and with a
+/// new network (35) stay below the second-factor threshold (40).
+#[test]
+fn risk_defaults_are_passed_on() {
+    let risk = Config::default().settings().unwrap().risk;
+    assert_eq!(risk, tessera_core::risk::RiskSettings::default());
+    assert_eq!(risk.weights.new_device, 20);
+    assert_eq!(risk.weights.new_network, 15);
+    assert_eq!(risk.mfa_above, 40);
+    assert_eq!(risk.refuse_above, 80);
+    assert_eq!(risk.travel_speed_kmh, 1000);
+    assert_eq!(risk.geoip_database, None);
+}
+
+#[test]
+fn risk_values_are_bounded() {
+    let mut config = Config::default();
+    config.risk.weights.new_country = 101;
+    let message = refused(&config);
+    assert!(
+        message.contains("`risk.weights.new_country` (101): expected 0 to 100"),
+        "{message}"
+    );
+
+    let mut config = Config::default();
+    config.risk.refuse_above = 30;
+    let message = refused(&config);
+    assert!(
+        message.contains("`risk.refuse_above` (30): expected 40 to 100"),
+        "{message}"
+    );
+
+    let mut config = Config::default();
+    config.risk.geoip_database = Some(PathBuf::from("/nonexistent/GeoLite2-City.mmdb"));
+    let message = refused(&config);
+    assert!(
+        message.contains("`risk.geoip_database`: /nonexistent/GeoLite2-City.mmdb is not a file"),
+        "{message}"
+    );
+}
+
+/// `[risk]` and `[risk.weights]` are tables of the TOML file; an unknown key in them stops
+/// the start like any other.
+#[test]
+fn the_risk_section_is_read_from_the_file() {
+    let dir = std::env::temp_dir().join(format!("tessera-risk-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tessera.toml");
+    std::fs::write(
+        &file,
+        "[risk]\nmfa_above = 30\n\n[risk.weights]\nunusual_hour = 0\n",
+    )
+    .unwrap();
+    let config = Config::load(Some(&file)).unwrap();
+    assert_eq!(config.risk.mfa_above, 30);
+    assert_eq!(config.risk.weights.unusual_hour, 0);
+    assert_eq!(config.risk.weights.new_device, 20);
+
+    std::fs::write(&file, "[risk]\nmfa_abve = 30\n").unwrap();
+    let message = format!("{:#}", Config::load(Some(&file)).unwrap_err());
+    assert!(message.contains("mfa_abve"), "{message}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

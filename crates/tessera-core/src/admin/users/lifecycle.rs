@@ -120,7 +120,8 @@ impl Provider {
 
     /// `DELETE /users/{id}`: the person becomes a tombstone. Their `sub` stays taken for
     /// ever (OIDC Core §2); their username is free for someone new; everything else about
-    /// them (profile, password, factors, keys, sessions, consents, roles) is erased, and
+    /// them (profile, password, factors, keys, sessions, consents, roles, the networks,
+    /// countries, places and hours risk scoring learned from their logins) is erased, and
     /// their tokens are revoked.
     pub async fn admin_delete_user(
         &self,
@@ -147,6 +148,7 @@ impl Provider {
         }
         tx.delete_factors(id).await?;
         tx.delete_user_grants(id).await?;
+        tx.delete_risk_history(id).await?;
         let ended = end_access(&mut tx, id, notices.as_ref(), now).await?;
         let mut event =
             principal.event("admin.user.delete", Outcome::Success, target(id), now, ctx);
