@@ -648,6 +648,31 @@ fn the_test_geoip_database_reads_back_with_maxminddb() {
     assert_eq!(ours.locate("127.0.0.1".parse().unwrap()).country, None);
 }
 
+/// The account page's and the admin API's "approximate location" of a device comes from the
+/// same database: the country where it knows no names (the kit's database has none), nothing
+/// for an address outside it or without a database.
+#[tokio::test]
+async fn a_devices_approximate_location_comes_from_the_geoip_database() {
+    let dir = ScratchDir::new("risk");
+    let server = start(Engine::Sqlite, IssuerHost::Loopback, Some(&dir)).await;
+    let provider = &server.provider;
+    assert_eq!(
+        provider.approximate_location("192.0.2.10").as_deref(),
+        Some("FR")
+    );
+    assert_eq!(
+        provider.approximate_location("2001:db8::1").as_deref(),
+        Some("DE")
+    );
+    assert_eq!(provider.approximate_location("192.0.3.1"), None);
+    assert_eq!(provider.approximate_location("not an address"), None);
+    server.stop().await;
+
+    let plain = start(Engine::Sqlite, IssuerHost::Loopback, None).await;
+    assert_eq!(plain.provider.approximate_location("192.0.2.10"), None);
+    plain.stop().await;
+}
+
 /// What the logins taught is personal data: deleting the person erases it.
 #[tokio::test]
 async fn deleting_a_person_erases_what_their_logins_taught() {

@@ -115,10 +115,11 @@ pub(crate) async fn end_device(
 }
 
 impl Provider {
-    /// Roughly where `ip` is ("Lyon, France"), for people to recognise their devices.
-    // Always `None` for now: the lead wires it to the risk module's GeoIP database at merge.
-    pub fn approximate_location(&self, _ip: &str) -> Option<String> {
-        None
+    /// Roughly where `ip` is ("Lyon, France"), for people to recognise their devices: from
+    /// the GeoIP database risk scoring uses, and `None` without one.
+    pub fn approximate_location(&self, ip: &str) -> Option<String> {
+        let address = ip.parse().ok()?;
+        self.geoip()?.locate(address).in_words()
     }
 
     /// The person's devices, the most recently seen first, each with its live sessions.

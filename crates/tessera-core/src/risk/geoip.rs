@@ -42,6 +42,21 @@ pub struct Located {
     /// ISO 3166-1 alpha-2.
     pub country: Option<String>,
     pub place: Option<Place>,
+    /// The English names of the city and the country, where the database has them, for
+    /// people to recognise where a device was; scoring never reads them.
+    pub city_name: Option<String>,
+    pub country_name: Option<String>,
+}
+
+impl Located {
+    /// "Lyon, France", "France", or the country code alone: roughly where, in words.
+    pub fn in_words(&self) -> Option<String> {
+        let country = self.country_name.as_ref().or(self.country.as_ref())?;
+        Some(match &self.city_name {
+            Some(city) => format!("{city}, {country}"),
+            None => country.clone(),
+        })
+    }
 }
 
 /// The parts of a GeoIP2 City or Country record that scoring reads; the rest is skipped.
@@ -55,12 +70,36 @@ struct Record<'a> {
     registered_country: Option<CountryRecord<'a>>,
     #[serde(default)]
     location: Option<LocationRecord>,
+    #[serde(borrow, default)]
+    city: Option<CityRecord<'a>>,
 }
 
 #[derive(Deserialize)]
 struct CountryRecord<'a> {
     #[serde(default)]
     iso_code: Option<&'a str>,
+    #[serde(borrow, default)]
+    names: Option<Names<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CityRecord<'a> {
+    #[serde(borrow, default)]
+    names: Option<Names<'a>>,
+}
+
+/// Names by language; only English is read.
+#[derive(Deserialize)]
+struct Names<'a> {
+    #[serde(default)]
+    en: Option<&'a str>,
+}
+
+/// A name fit to show on a page: printable, and not absurdly long.
+fn shown(names: Option<Names<'_>>) -> Option<String> {
+    let name = names?.en?;
+    let fit = !name.is_empty() && name.len() <= 100 && !name.chars().any(char::is_control);
+    fit.then(|| name.to_string())
 }
 
 #[derive(Deserialize)]
@@ -109,12 +148,18 @@ impl GeoIp {
             }
         };
 
-        let country = record
-            .country
+        // The country the address is in, else the one its network is registered in.
+        let country_record = match record.country {
+            Some(found) if found.iso_code.is_some() => Some(found),
+            _ => record.registered_country,
+        };
+        let country = country_record
+            .as_ref()
             .and_then(|c| c.iso_code)
-            .or_else(|| record.registered_country.and_then(|c| c.iso_code))
             .filter(|code| code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()))
             .map(str::to_string);
+        let country_name = country_record.and_then(|c| shown(c.names));
+        let city_name = record.city.and_then(|c| shown(c.names));
 
         let place = record.location.and_then(|location| {
             let (latitude, longitude) = (location.latitude?, location.longitude?);
@@ -126,6 +171,36 @@ impl GeoIp {
             })
         });
 
-        Located { country, place }
+        Located {
+            country,
+            place,
+            city_name,
+            country_name,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Located;
+
+    fn located(city: Option<&str>, country_name: Option<&str>, code: Option<&str>) -> Located {
+        Located {
+            country: code.map(str::to_string),
+            place: None,
+            city_name: city.map(str::to_string),
+            country_name: country_name.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_location_in_words_is_city_and_country_or_what_is_known() {
+        let lyon = located(Some("Lyon"), Some("France"), Some("FR"));
+        assert_eq!(lyon.in_words().as_deref(), Some("Lyon, France"));
+        let france = located(None, Some("France"), Some("FR"));
+        assert_eq!(france.in_words().as_deref(), Some("France"));
+        let coded = located(Some("Lyon"), None, Some("FR"));
+        assert_eq!(coded.in_words().as_deref(), Some("Lyon, FR"));
+        assert_eq!(located(Some("Lyon"), None, None).in_words(), None);
     }
 }
