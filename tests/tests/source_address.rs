@@ -11,6 +11,11 @@ const CLAIMED: &str = "203.0.113.7";
 /// Posts a failed login from a browser that sends `X-Forwarded-For: 203.0.113.7`, and
 /// returns the source address the audit trail recorded for it.
 async fn recorded_source(server: &TestServer) -> String {
+    recorded_source_with(server, CLAIMED.as_bytes()).await
+}
+
+/// As [`recorded_source`], with `X-Forwarded-For` set to these raw bytes.
+async fn recorded_source_with(server: &TestServer, forwarded_for: &[u8]) -> String {
     let client = server.create_client(false, true).await;
     let browser = Browser::new();
     let login = login_page(server, &browser, &client).await;
@@ -18,7 +23,10 @@ async fn recorded_source(server: &TestServer) -> String {
     let response = browser
         .http
         .post(server.url("/login"))
-        .header("x-forwarded-for", CLAIMED)
+        .header(
+            "x-forwarded-for",
+            reqwest::header::HeaderValue::from_bytes(forwarded_for).unwrap(),
+        )
         .form(&[
             ("csrf", csrf.as_str()),
             ("username", "alice"),
@@ -63,6 +71,23 @@ async fn behind_a_trusted_proxy_the_forwarded_address_is_recorded() {
         .await;
         server.create_user("alice").await;
         assert_eq!(recorded_source(&server).await, CLAIMED);
+        server.stop().await;
+    }
+}
+
+/// A byte that is not text, planted left of the address the proxy appended (as a proxy adds
+/// the peer to whatever the client sent), does not make the proxy's own address the source:
+/// that had let a login from abroad be scored as coming from the proxy.
+#[tokio::test]
+async fn a_planted_byte_that_is_not_text_does_not_hide_the_forwarded_address() {
+    for engine in engines() {
+        let server = TestServer::start_configured(engine, ServerOptions::default(), |s| {
+            s.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+        })
+        .await;
+        server.create_user("alice").await;
+        let recorded = recorded_source_with(&server, b"\xff, 203.0.113.7").await;
+        assert_eq!(recorded, CLAIMED);
         server.stop().await;
     }
 }

@@ -88,7 +88,40 @@ fn an_ipv4_mapped_peer_is_its_ipv4_address() {
 
     let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
     assert_eq!(
-        client_address(mapped, &[], &[]),
+        client_address::<&str>(mapped, &[], &[]),
         "192.0.2.7".parse::<IpAddr>().unwrap()
+    );
+}
+
+/// A byte that is not text, planted by the client on the left of what its proxy appended,
+/// is never reached: the proxy's hop names the client (the hostile pass's bypass, where the
+/// whole header was dropped and the proxy's own address recorded).
+#[test]
+fn a_planted_byte_that_is_not_text_cannot_hide_the_client() {
+    let trusted = nets(&["10.0.0.0/8"]);
+    let header: &[u8] = b"\xff, 203.0.113.7";
+    assert_eq!(
+        client_address(ip(BALANCER), &[header], &trusted),
+        ip(CLIENT)
+    );
+    // In a header line of its own, too.
+    let lines: [&[u8]; 2] = [b"\xff\xfe", b"203.0.113.7"];
+    assert_eq!(client_address(ip(BALANCER), &lines, &trusted), ip(CLIENT));
+}
+
+/// Where the walk does reach it (a trusted proxy's own hop is not text), the last hop a
+/// trusted proxy vouched for is the answer, as for any malformed hop.
+#[test]
+fn a_hop_that_is_not_text_stops_the_walk_where_it_is_reached() {
+    let trusted = nets(&["10.0.0.0/8"]);
+    let header: &[u8] = b"203.0.113.7, \xff";
+    assert_eq!(
+        client_address(ip(BALANCER), &[header], &trusted),
+        ip(BALANCER)
+    );
+    let header: &[u8] = b"192.0.2.1, \xff, 10.1.1.1";
+    assert_eq!(
+        client_address(ip(BALANCER), &[header], &trusted),
+        ip("10.1.1.1")
     );
 }

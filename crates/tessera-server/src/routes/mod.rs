@@ -129,16 +129,14 @@ impl FromRequestParts<AppState> for Meta {
             .get::<RequestId>()
             .map(|r| r.0.clone())
             .unwrap_or_default();
-        // The peer address, or the client a trusted proxy forwarded (see `forwarded`).
-        // A value that is not text breaks the chain: none of it is read, rather than the
-        // hops around it, which a client may have written.
-        let forwarded_for: Vec<&str> = parts
+        // The peer address, or the client a trusted proxy forwarded (see `forwarded`), read
+        // as bytes: a byte that is not text breaks the chain only where it stands.
+        let forwarded_for: Vec<&[u8]> = parts
             .headers
             .get_all("x-forwarded-for")
             .iter()
-            .map(|value| value.to_str().ok())
-            .collect::<Option<_>>()
-            .unwrap_or_default();
+            .map(|value| value.as_bytes())
+            .collect();
         let trusted = &state.provider.settings().trusted_proxies;
         let source_ip = parts
             .extensions
