@@ -118,7 +118,9 @@ impl Tx {
     }
 
     /// Spends a refresh token for `client_id`, atomically: the update matches only a live,
-    /// unspent token of that client, so of two concurrent uses exactly one claims it.
+    /// unspent token of that client, so of two concurrent uses exactly one claims it. A token
+    /// whose family has any revoked member is dead too: a rotation that committed while the
+    /// family was being revoked may have left its new token unrevoked (see [`Tx::sweep`]).
     pub async fn claim_refresh_token(
         &mut self,
         token_hash: &[u8],
@@ -129,6 +131,8 @@ impl Tx {
             "UPDATE refresh_tokens SET used_at = $1 \
              WHERE token_hash = $2 AND client_id = $3 AND used_at IS NULL \
              AND revoked_at IS NULL AND expires_at > $4 AND idle_expires_at > $5 \
+             AND NOT EXISTS (SELECT 1 FROM refresh_tokens f \
+                 WHERE f.family_id = refresh_tokens.family_id AND f.revoked_at IS NOT NULL) \
              RETURNING {COLUMNS}"
         );
         let claimed = sqlx::query(&sql)
@@ -172,13 +176,14 @@ impl Tx {
 
     /// Revokes every refresh token of a family and every access token issued from it.
     pub async fn revoke_refresh_family(&mut self, family_id: &str, now: i64) -> Result<Revoked> {
-        let refresh = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(family_id)
-        .execute(&mut *self.0)
-        .await?;
+        let refresh = self
+            .sweep(
+                "UPDATE refresh_tokens SET revoked_at = $1 \
+                 WHERE family_id = $2 AND revoked_at IS NULL",
+                now,
+                &[family_id],
+            )
+            .await?;
         let access = sqlx::query(
             "UPDATE access_tokens SET revoked_at = $1 \
              WHERE refresh_family = $2 AND revoked_at IS NULL",
@@ -188,9 +193,33 @@ impl Tx {
         .execute(&mut *self.0)
         .await?;
         Ok(Revoked {
-            refresh_tokens: refresh.rows_affected(),
+            refresh_tokens: refresh,
             access_tokens: access.rows_affected(),
         })
+    }
+
+    /// Runs a revoking `UPDATE` (binds: `now`, then `keys`) until it finds nothing left to
+    /// revoke. At READ COMMITTED (PostgreSQL) each statement sees only what was committed when
+    /// it began: a rotation that held the token being revoked commits its successor unseen,
+    /// and the next pass catches it. Each further pass needs another rotation that won the
+    /// same race, so the loop ends; the bound is a backstop, and whatever a last rotation
+    /// left is dead anyway, as [`Tx::claim_refresh_token`] refuses a family with a revoked
+    /// member.
+    pub(crate) async fn sweep(&mut self, sql: &str, now: i64, keys: &[&str]) -> Result<u64> {
+        const MAX_PASSES: usize = 16;
+        let mut revoked = 0;
+        for _ in 0..MAX_PASSES {
+            let mut query = sqlx::query(sql).bind(now);
+            for key in keys {
+                query = query.bind(*key);
+            }
+            let done = query.execute(&mut *self.0).await?.rows_affected();
+            revoked += done;
+            if done == 0 {
+                break;
+            }
+        }
+        Ok(revoked)
     }
 
     /// Revokes one access token by `jti`; returns whether it was live.
@@ -228,13 +257,13 @@ impl Tx {
     /// their codes not yet redeemed: called when an account is disabled, and by password
     /// changes and factor removal.
     pub async fn revoke_user_tokens(&mut self, user_id: &str, now: i64) -> Result<Revoked> {
-        let refresh = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *self.0)
-        .await?;
+        let refresh = self
+            .sweep(
+                "UPDATE refresh_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+                now,
+                &[user_id],
+            )
+            .await?;
         let access = sqlx::query(
             "UPDATE access_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
         )
@@ -247,13 +276,8 @@ impl Tx {
             .bind(user_id)
             .execute(&mut *self.0)
             .await?;
-        // A code issued before and not yet redeemed would mint new tokens afterwards.
-        sqlx::query("DELETE FROM authorization_codes WHERE user_id = $1 AND redeemed_at IS NULL")
-            .bind(user_id)
-            .execute(&mut *self.0)
-            .await?;
         Ok(Revoked {
-            refresh_tokens: refresh.rows_affected(),
+            refresh_tokens: refresh,
             access_tokens: access.rows_affected(),
         })
     }
@@ -261,9 +285,13 @@ impl Tx {
 
 impl Store {
     /// A refresh token by digest, whatever its state.
+    /// A refresh token as stored; revoked when any member of its family is (see
+    /// [`Tx::claim_refresh_token`]).
     pub async fn refresh_token(&self, token_hash: &[u8]) -> Result<Option<StoredRefreshToken>> {
         let sql = format!(
-            "SELECT {COLUMNS}, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1"
+            "SELECT {COLUMNS}, used_at, COALESCE(revoked_at, (SELECT MIN(f.revoked_at) \
+             FROM refresh_tokens f WHERE f.family_id = refresh_tokens.family_id)) AS revoked_at \
+             FROM refresh_tokens WHERE token_hash = $1"
         );
         let row = sqlx::query(&sql)
             .bind(token_hash.to_vec())

@@ -272,21 +272,22 @@ impl Tx {
         sid: &str,
         now: i64,
     ) -> Result<Revoked> {
+        // The refresh tokens first, swept until none is left (see `Tx::sweep`), so that the
+        // access tokens' statement sees every family member a racing rotation committed.
+        let refresh = self
+            .sweep(
+                "UPDATE refresh_tokens SET revoked_at = $1 \
+                 WHERE revoked_at IS NULL AND user_id = $2 AND sid = $3",
+                now,
+                &[user_id, sid],
+            )
+            .await?;
         let access = sqlx::query(
             "UPDATE access_tokens SET revoked_at = $1 WHERE revoked_at IS NULL AND user_id = $2 \
              AND (refresh_family IN \
                   (SELECT family_id FROM refresh_tokens WHERE user_id = $2 AND sid = $3) \
               OR code_hash IN \
                   (SELECT code_hash FROM authorization_codes WHERE user_id = $2 AND sid = $3))",
-        )
-        .bind(now)
-        .bind(user_id)
-        .bind(sid)
-        .execute(&mut *self.0)
-        .await?;
-        let refresh = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $1 \
-             WHERE revoked_at IS NULL AND user_id = $2 AND sid = $3",
         )
         .bind(now)
         .bind(user_id)
@@ -302,7 +303,7 @@ impl Tx {
         .execute(&mut *self.0)
         .await?;
         Ok(Revoked {
-            refresh_tokens: refresh.rows_affected(),
+            refresh_tokens: refresh,
             access_tokens: access.rows_affected(),
         })
     }
