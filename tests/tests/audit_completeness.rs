@@ -635,6 +635,117 @@ async fn logout(
         .await;
 }
 
+/// Requests refused before their endpoint looked at them: a body that is no form, at every
+/// endpoint that reads one; a query that does not parse; a forged CSRF token on each hosted
+/// form; a sign-in attempt that has no interaction. Each is one failure of its endpoint's
+/// type, with the reason written out.
+async fn refused_before_the_endpoint(trail: &mut Trail<'_>, web: &TestClient) {
+    let server = trail.server;
+    let client = Some(web.id.as_str());
+    let endpoints = [
+        ("/token", "token.request"),
+        ("/revoke", "token.revocation"),
+        ("/introspect", "token.introspection"),
+        ("/userinfo", "userinfo"),
+        ("/login", "login.password"),
+        ("/factor", "login.totp"),
+        ("/consent", "consent"),
+        ("/new-password", "login.password_change"),
+        ("/account", "account.request"),
+        ("/logout", "logout"),
+    ];
+    for (path, event_type) in endpoints {
+        let response = http_client()
+            .post(server.url(path))
+            .header("content-type", "application/json")
+            .body(r#"{"password":"hunter2"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path}");
+        let detail = trail.one(path, failure(event_type, None, None)).await;
+        if event_type != "userinfo" {
+            assert_eq!(detail, serde_json::json!({ "reason": "malformed_body" }));
+        }
+    }
+
+    let response = http_client()
+        .post(server.url("/account"))
+        .form(&[("csrf", "x"), ("action", "fly")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let detail = trail
+        .one("no action", failure("account.request", None, None))
+        .await;
+    assert_eq!(detail["reason"], "unknown_action");
+
+    let response = Browser::new()
+        .get(&server.url("/logout?state=a&state=b"))
+        .await;
+    assert_eq!(response.status(), 400);
+    let detail = trail
+        .one("a repeated parameter", failure("logout", None, None))
+        .await;
+    assert_eq!(detail["reason"], "malformed_query");
+
+    // No interaction at all: the sign-in attempt expired, or never began.
+    let stranger = Browser::new();
+    let response = stranger.get(&server.url("/resume")).await;
+    assert_eq!(response.status(), 400);
+    let detail = trail
+        .one("/resume", failure("authorization.request", None, None))
+        .await;
+    assert_eq!(detail["reason"], "interaction_gone");
+    let forms = [
+        ("/login", "login.password"),
+        ("/factor", "login.totp"),
+        ("/consent", "consent"),
+        ("/new-password", "login.password_change"),
+    ];
+    for (path, event_type) in forms {
+        let fields = [("csrf", "forged"), ("username", "bob"), ("password", "x")];
+        let response = stranger.post_form(&server.url(path), &fields).await;
+        assert_eq!(response.status(), 400, "{path}");
+        let detail = trail.one(path, failure(event_type, None, None)).await;
+        assert_eq!(detail["reason"], "interaction_gone", "{path}");
+    }
+
+    // A live interaction, but a token the page never showed.
+    let browser = Browser::new();
+    let response = browser.get(&server.authorize_url(web, &[])).await;
+    assert_sent_to_login(server, &response);
+    trail
+        .one(
+            "a valid request",
+            success("authorization.request", None, client),
+        )
+        .await;
+    let forged = [
+        ("csrf", "forged"),
+        ("username", "bob"),
+        ("password", PASSWORD),
+    ];
+    let response = browser.post_form(&server.url("/login"), &forged).await;
+    assert_eq!(response.status(), 400);
+    let detail = trail
+        .one("a forged login", failure("login.password", None, client))
+        .await;
+    assert_eq!(detail, serde_json::json!({ "reason": "csrf" }));
+    for (path, event_type) in [("/factor", "login.totp"), ("/consent", "consent")] {
+        let fields = [
+            ("csrf", "forged"),
+            ("code", "123456"),
+            ("decision", "approve"),
+        ];
+        let response = browser.post_form(&server.url(path), &fields).await;
+        assert_eq!(response.status(), 400, "{path}");
+        let detail = trail.one(path, failure(event_type, None, None)).await;
+        assert_eq!(detail["reason"], "csrf", "{path}");
+    }
+}
+
 #[tokio::test]
 async fn every_access_attempt_is_exactly_one_event() {
     for engine in engines() {
@@ -657,6 +768,7 @@ async fn every_access_attempt_is_exactly_one_event() {
         token_uses(&mut trail, &web, &bob, &tokens).await;
         admin_calls(&mut trail, &service, &service_token).await;
         logout(&mut trail, &browser, &web, &bob, &tokens).await;
+        refused_before_the_endpoint(&mut trail, &web).await;
         server.stop().await;
     }
 }

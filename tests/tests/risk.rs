@@ -167,12 +167,22 @@ async fn a_familiar_login_goes_on_without_a_second_factor() {
         assert_eq!(again.source_ip.as_deref(), Some(PARIS_TOO));
 
         let laptop = Browser::from_address(PARIS_TOO);
-        signs_in(&server, &laptop, &url, "alice").await;
+        let offline = login_url(&server, &client, "openid offline_access");
+        let callback = signs_in(&server, &laptop, &offline, "alice").await;
         let new_laptop = last_event(&server, &alice, "login.password").await;
-        assert_eq!(
-            scored(&new_laptop),
-            ("success", Some(20), Some(r#"["new_device"]"#), Value::Null)
-        );
+        let laptop_score = ("success", Some(20), Some(r#"["new_device"]"#), Value::Null);
+        assert_eq!(scored(&new_laptop), laptop_score);
+
+        // The code and the refresh token that login led to carry its score (issue 6).
+        let tokens = server.tokens_from(&client, &callback).await;
+        let redeemed = last_event(&server, &alice, "token.authorization_code").await;
+        assert_eq!(scored(&redeemed), laptop_score);
+        let refreshed = server
+            .refresh(&client, text(&tokens, "refresh_token"), None)
+            .await;
+        assert_tokens_json(refreshed).await;
+        let refresh = last_event(&server, &alice, "token.refresh_token").await;
+        assert_eq!(scored(&refresh), laptop_score);
         server.stop().await;
     }
 }

@@ -21,6 +21,7 @@ use url::Url;
 
 use crate::acr::acr_of;
 use crate::purpose::Purpose;
+use crate::refusal::{reason, refusal_event};
 use crate::secret::{digest, RandomSecret};
 use crate::step_up::{is_stale, StepUp};
 use crate::{Provider, ProviderError, RequestContext, Settings};
@@ -250,6 +251,9 @@ impl Provider {
     ) -> Result<Next, ProviderError> {
         let Some((interaction_id, interaction, purpose)) = self.interaction(browser, now).await?
         else {
+            let gone = reason::INTERACTION_GONE;
+            self.record_refusal(ctx, now, "authorization.request", gone)
+                .await?;
             return Ok(Next::ErrorPage(interaction_gone()));
         };
         let request = match purpose {
@@ -263,6 +267,11 @@ impl Provider {
             }
         };
         let Some(client) = self.inner.store.client(request.client_id.as_str()).await? else {
+            // The client was deleted while its person was signing in.
+            let gone = reason::INTERACTION_GONE;
+            let mut event = refusal_event(ctx, now, "authorization.request", gone);
+            event.client_id = Some(request.client_id.to_string());
+            self.inner.store.record(&event).await?;
             return Ok(Next::ErrorPage(interaction_gone()));
         };
         let session = self.live_session(browser.session_id, now).await?;

@@ -24,6 +24,7 @@ use tessera_store::{AuditEvent, Outcome, Session, User};
 use crate::authorize::{audit_context, decide, interaction_gone, BrowserState, Decision, Next};
 use crate::mfa::AMR_PASSWORD;
 use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
+use crate::refusal::{reason, refusal_event};
 use crate::risk::{mark, refusal, Assessment, RiskRefusal, NEEDS_FACTOR};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
@@ -176,9 +177,14 @@ impl Provider {
             browser.interaction_id,
             self.interaction(browser, now).await?,
         ) else {
+            self.record_refusal(ctx, now, "login.password", reason::INTERACTION_GONE)
+                .await?;
             return Ok(LoginResult::ErrorPage(interaction_gone()));
         };
         if !csrf_matches(id, &form.csrf) {
+            let mut event = refusal_event(ctx, now, "login.password", reason::CSRF);
+            event.client_id = purpose.client_id().map(str::to_string);
+            self.inner.store.record(&event).await?;
             return Ok(LoginResult::ErrorPage(csrf_refused()));
         }
 
@@ -486,9 +492,13 @@ impl Provider {
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
         let Some(id) = browser.interaction_id else {
+            self.record_refusal(ctx, now, "consent", reason::INTERACTION_GONE)
+                .await?;
             return Ok(Next::ErrorPage(interaction_gone()));
         };
         if !csrf_matches(id, csrf) {
+            self.record_refusal(ctx, now, "consent", reason::CSRF)
+                .await?;
             return Ok(Next::ErrorPage(csrf_refused()));
         }
         let (interaction_hash, request, session, user) =
@@ -499,6 +509,11 @@ impl Provider {
                     session,
                     user,
                 } => (interaction_hash, request, session, user),
+                ConsentStep::Gone => {
+                    self.record_refusal(ctx, now, "consent", reason::INTERACTION_GONE)
+                        .await?;
+                    return Ok(Next::ErrorPage(interaction_gone()));
+                }
                 other => return Ok(other.elsewhere()),
             };
 

@@ -35,6 +35,7 @@ pub mod published;
 pub mod purpose;
 pub mod recovery;
 pub mod refresh;
+pub mod refusal;
 pub mod revocation;
 pub mod risk;
 pub mod second_factor;

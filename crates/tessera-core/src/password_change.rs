@@ -21,6 +21,7 @@ use crate::accounts::end_access;
 use crate::authorize::{audit_context, interaction_gone, BrowserState};
 use crate::interaction::{csrf_refused, LoginResult, Opened};
 use crate::purpose::Purpose;
+use crate::refusal::reason;
 use crate::risk::{mark, Assessment};
 use crate::secret::{csrf_matches, csrf_token};
 use crate::{Provider, ProviderError, RequestContext};
@@ -88,6 +89,8 @@ impl Provider {
 
         // Step 1: a password was verified here, and a change is owed for it.
         let Some(owed) = self.owed_change(browser, now).await? else {
+            self.record_refusal(ctx, now, "login.password_change", reason::INTERACTION_GONE)
+                .await?;
             return gone();
         };
         let mut event = AuditEvent {

@@ -20,6 +20,7 @@ use tessera_protocol::{ErrorCode, OAuthError};
 use tessera_store::{AuditEvent, Client, Outcome, RefreshClaim, RefreshTokenRecord, Tx};
 
 use crate::authorize::audit_context;
+use crate::risk::{mark, Assessment};
 use crate::secret::{digest, RandomSecret};
 use crate::token::Grant;
 use crate::{Provider, ProviderError, RequestContext};
@@ -165,6 +166,11 @@ impl Provider {
             return self.refuse(tx, &event, invalid_grant()).await;
         };
         event.user_id = Some(token.user_id.clone());
+        // The refresh carries the score of the login that started the family (issue 6).
+        mark(
+            &mut event,
+            Assessment::from_stored(token.risk.as_deref()).as_ref(),
+        );
 
         // Steps 2 and 3: the scope. A refused scope leaves the token unspent: the claim is
         // rolled back and only the event is kept.

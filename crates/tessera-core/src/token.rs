@@ -22,7 +22,7 @@ use crate::acr::acr_of;
 use crate::authorize::audit_context;
 use crate::keys::Alg;
 use crate::refresh::{new_family_id, offers_refresh};
-use crate::risk::Assessment;
+use crate::risk::{mark, Assessment};
 use crate::secret::{digest, RandomSecret};
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -145,6 +145,11 @@ impl Provider {
             }
         };
         event.user_id = Some(grant.user_id.clone());
+        // The redemption carries the score of the login the code came from (issue 6).
+        mark(
+            &mut event,
+            Assessment::from_stored(grant.risk.as_deref()).as_ref(),
+        );
 
         if let Err(reason) = check_binding(&grant, client, redirect_uri, code_verifier) {
             event.detail = json!({ "reason": reason.description });

@@ -7,6 +7,7 @@ use super::{too_many_codes, FactorOutcome, Notice, Pending, INCORRECT_CODE};
 use crate::authorize::{interaction_gone, BrowserState, Next};
 use crate::interaction::csrf_refused;
 use crate::mfa::MAX_FAILURES_PER_INTERACTION;
+use crate::refusal::reason;
 use crate::secret::csrf_matches;
 use crate::throttle::{Subject, Throttled};
 use crate::{Provider, ProviderError, RequestContext};
@@ -25,12 +26,23 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Result<Pending, FactorOutcome>, ProviderError> {
+        // Which factor a refused form was for is unknown before the step is read: a code
+        // form counts as the authenticator's, a key's as the key's.
+        let refused_type = if guessable {
+            "login.totp"
+        } else {
+            "login.webauthn"
+        };
         let Some(id) = browser.interaction_id else {
+            self.record_refusal(ctx, now, refused_type, reason::INTERACTION_GONE)
+                .await?;
             return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
                 interaction_gone(),
             ))));
         };
         if !csrf_matches(id, csrf) {
+            self.record_refusal(ctx, now, refused_type, reason::CSRF)
+                .await?;
             return Ok(Err(FactorOutcome::Elsewhere(Next::ErrorPage(
                 csrf_refused(),
             ))));

@@ -17,10 +17,11 @@ use tessera_protocol::OAuthError;
 
 use super::authorize::see_other;
 use super::webauthn::{csrf_header, options_response};
-use super::{form, Meta};
+use super::{read_form, refuse, Answer, Meta};
 use crate::cookies::CookieName;
 use crate::error::{no_store, ErrorPage, ServerFault};
 use crate::{pages, AppState};
+use tessera_core::refusal::reason;
 
 fn browser<'h>(state: &AppState, headers: &'h HeaderMap) -> BrowserState<'h> {
     BrowserState {
@@ -53,15 +54,16 @@ pub(crate) async fn account_submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let submitted = form(&headers, body).and_then(account_form);
-    let submitted = match submitted {
+    let event_type = "account.request";
+    let params = match read_form(&state, &meta, event_type, Answer::Page, &headers, body).await {
+        Ok(params) => params,
+        Err(refused) => return refused,
+    };
+    let submitted = match account_form(params) {
         Ok(submitted) => submitted,
         Err(error) => {
-            return ErrorPage {
-                error,
-                request_id: meta.request_id,
-            }
-            .into_response()
+            let reason = reason::UNKNOWN_ACTION;
+            return refuse(&state, &meta, event_type, reason, error, Answer::Page).await;
         }
     };
     let result = state

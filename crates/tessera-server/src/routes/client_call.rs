@@ -11,15 +11,19 @@ use tessera_core::ProviderError;
 use tessera_protocol::params::Params;
 use tessera_protocol::OAuthError;
 
-use super::form;
+use super::{read_form, Answer, Meta};
 use crate::error::{no_store, ServerFault, TokenError};
+use crate::AppState;
 
 /// The parsed form and the raw `Authorization` header, or the error refusing the body.
-pub(crate) fn read(
-    headers: &HeaderMap,
+pub(crate) async fn read<'h>(
+    state: &AppState,
+    meta: &Meta,
+    event_type: &'static str,
+    headers: &'h HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(Params, Option<&str>), TokenError> {
-    let params = form(headers, body).map_err(TokenError)?;
+) -> Result<(Params, Option<&'h str>), Response> {
+    let params = read_form(state, meta, event_type, Answer::Client, headers, body).await?;
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());

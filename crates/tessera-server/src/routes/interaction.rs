@@ -12,7 +12,7 @@ use tessera_core::password_change::{PasswordChangeForm, PasswordChangeOutcome};
 use tessera_core::second_factor::{FactorForm, FactorOutcome};
 
 use super::authorize::{next_response, see_other};
-use super::{form, Meta};
+use super::{read_form, Answer, Meta};
 use crate::cookies::CookieName;
 use crate::error::{ErrorPage, ServerFault};
 use crate::{pages, AppState};
@@ -55,15 +55,18 @@ pub(crate) async fn login_submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let mut params = match form(&headers, body) {
+    let mut params = match read_form(
+        &state,
+        &meta,
+        "login.password",
+        Answer::Page,
+        &headers,
+        body,
+    )
+    .await
+    {
         Ok(params) => params,
-        Err(error) => {
-            return ErrorPage {
-                error,
-                request_id: meta.request_id,
-            }
-            .into_response()
-        }
+        Err(refused) => return refused,
     };
     let login = LoginForm {
         csrf: params.take("csrf").unwrap_or_default(),
@@ -146,15 +149,18 @@ pub(crate) async fn new_password_submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let mut params = match form(&headers, body) {
+    let mut params = match read_form(
+        &state,
+        &meta,
+        "login.password_change",
+        Answer::Page,
+        &headers,
+        body,
+    )
+    .await
+    {
         Ok(params) => params,
-        Err(error) => {
-            return ErrorPage {
-                error,
-                request_id: meta.request_id,
-            }
-            .into_response()
-        }
+        Err(refused) => return refused,
     };
     let submitted = PasswordChangeForm {
         csrf: params.take("csrf").unwrap_or_default(),
@@ -196,15 +202,9 @@ pub(crate) async fn consent_submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let params = match form(&headers, body) {
+    let params = match read_form(&state, &meta, "consent", Answer::Page, &headers, body).await {
         Ok(params) => params,
-        Err(error) => {
-            return ErrorPage {
-                error,
-                request_id: meta.request_id,
-            }
-            .into_response()
-        }
+        Err(refused) => return refused,
     };
     let approved = params.get("decision") == Some("approve");
     let csrf = params.get("csrf").unwrap_or_default();
@@ -240,16 +240,11 @@ pub(crate) async fn factor_submit(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let mut params = match form(&headers, body) {
-        Ok(params) => params,
-        Err(error) => {
-            return ErrorPage {
-                error,
-                request_id: meta.request_id,
-            }
-            .into_response()
-        }
-    };
+    let mut params =
+        match read_form(&state, &meta, "login.totp", Answer::Page, &headers, body).await {
+            Ok(params) => params,
+            Err(refused) => return refused,
+        };
     let submitted = FactorForm {
         csrf: params.take("csrf").unwrap_or_default(),
         code: zeroize::Zeroizing::new(params.take("code").unwrap_or_default()),

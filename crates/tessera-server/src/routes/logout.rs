@@ -9,10 +9,11 @@ use tessera_core::logout::LogoutNext;
 use tessera_protocol::params::Params;
 
 use super::authorize::see_other;
-use super::{form, Meta};
+use super::{read_form, refuse, Answer, Meta};
 use crate::cookies::CookieName;
 use crate::error::{no_store, ErrorPage, ServerFault};
 use crate::{pages, AppState};
+use tessera_core::refusal::reason;
 
 pub(crate) async fn end_session_get(
     State(state): State<AppState>,
@@ -22,11 +23,10 @@ pub(crate) async fn end_session_get(
 ) -> Response {
     match Params::parse(query.unwrap_or_default().as_bytes()) {
         Ok(params) => end_session(&state, meta, &headers, params, None).await,
-        Err(error) => ErrorPage {
-            error,
-            request_id: meta.request_id,
+        Err(error) => {
+            let reason = reason::MALFORMED_QUERY;
+            refuse(&state, &meta, "logout", reason, error, Answer::Page).await
         }
-        .into_response(),
     }
 }
 
@@ -38,15 +38,9 @@ pub(crate) async fn end_session_post(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let mut params = match form(&headers, body) {
+    let mut params = match read_form(&state, &meta, "logout", Answer::Page, &headers, body).await {
         Ok(params) => params,
-        Err(error) => {
-            return ErrorPage {
-                error,
-                request_id: meta.request_id,
-            }
-            .into_response()
-        }
+        Err(refused) => return refused,
     };
     let csrf = params.take("csrf");
     end_session(&state, meta, &headers, params, csrf.as_deref()).await

@@ -20,14 +20,17 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tessera_core::discovery::paths;
+use tessera_core::refusal::reason;
 use tessera_core::RequestContext;
 use tessera_protocol::params::Params;
 use tessera_protocol::OAuthError;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use crate::error::{ErrorPage, ServerFault, TokenError};
 use crate::forwarded::client_address;
 use crate::middleware::RequestId;
 use crate::AppState;
@@ -160,6 +163,62 @@ impl FromRequestParts<AppState> for Meta {
             },
             request_id,
         })
+    }
+}
+
+/// How a request refused before its endpoint ran is answered.
+#[derive(Clone, Copy)]
+pub(crate) enum Answer {
+    /// An error page, for the hosted pages' forms.
+    Page,
+    /// The OAuth JSON error, for the endpoints clients call.
+    Client,
+}
+
+/// Records a request refused before its endpoint ran (issue 6: every failed attempt is one
+/// event), then answers it.
+pub(crate) async fn refuse(
+    state: &AppState,
+    meta: &Meta,
+    event_type: &'static str,
+    reason: &'static str,
+    error: OAuthError,
+    answer: Answer,
+) -> Response {
+    let request_id = meta.request_id.clone();
+    let page = matches!(answer, Answer::Page);
+    let recorded = state
+        .provider
+        .record_refusal(&meta.ctx, meta.now, event_type, reason)
+        .await;
+    match (recorded, answer) {
+        (Err(cause), _) => ServerFault {
+            cause,
+            page,
+            request_id,
+        }
+        .into_response(),
+        (Ok(()), Answer::Page) => ErrorPage { error, request_id }.into_response(),
+        (Ok(()), Answer::Client) => TokenError(error).into_response(),
+    }
+}
+
+/// The form a request posted, or, when it is not a readable form, its recorded refusal as
+/// a failure of `event_type`.
+pub(crate) async fn read_form(
+    state: &AppState,
+    meta: &Meta,
+    event_type: &'static str,
+    answer: Answer,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Params, Response> {
+    match form(headers, body) {
+        Ok(params) => Ok(params),
+        Err(error) => {
+            let reason = reason::MALFORMED_BODY;
+            Err(refuse(state, meta, event_type, reason, error, answer).await)
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Json;
 
 use super::{client_call, Meta};
@@ -16,10 +16,11 @@ pub(crate) async fn token(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (params, authorization) = match client_call::read(&headers, body) {
-        Ok(read) => read,
-        Err(refused) => return refused.into_response(),
-    };
+    let (params, authorization) =
+        match client_call::read(&state, &meta, "token.request", &headers, body).await {
+            Ok(read) => read,
+            Err(refused) => return refused,
+        };
     let result = state
         .provider
         .token(authorization, params, meta.now, &meta.ctx)

@@ -1,0 +1,55 @@
+//! Attempts refused before their endpoint's own checks: a body that is not a form or cannot
+//! be read, a form whose CSRF token does not match, an interaction that expired or never
+//! existed. Each is still an access attempt (issue 6), so each leaves one failure event of
+//! its endpoint's type, whose detail names the reason and nothing that was submitted.
+
+use serde_json::json;
+use tessera_store::AuditEvent;
+
+use crate::authorize::audit_context;
+use crate::{Provider, ProviderError, RequestContext};
+
+/// Why a request was refused before its endpoint looked at it; the `reason` in the detail.
+pub mod reason {
+    /// The body was not `application/x-www-form-urlencoded`, too large, or unreadable.
+    pub const MALFORMED_BODY: &str = "malformed_body";
+    /// The query string did not parse.
+    pub const MALFORMED_QUERY: &str = "malformed_query";
+    /// The form named no action the endpoint knows.
+    pub const UNKNOWN_ACTION: &str = "unknown_action";
+    /// The form's CSRF token is not the interaction's.
+    pub const CSRF: &str = "csrf";
+    /// The interaction expired, was finished, or never existed.
+    pub const INTERACTION_GONE: &str = "interaction_gone";
+}
+
+/// The failure event of a refused request, before its person or client is known.
+pub(crate) fn refusal_event(
+    ctx: &RequestContext,
+    now: i64,
+    event_type: &'static str,
+    reason: &'static str,
+) -> AuditEvent {
+    AuditEvent {
+        occurred_at: now,
+        event_type,
+        detail: json!({ "reason": reason }),
+        ..audit_context(ctx)
+    }
+}
+
+impl Provider {
+    /// Records a request the HTTP layer refused before calling its endpoint (see
+    /// [`reason`]), as one failure of `event_type`.
+    pub async fn record_refusal(
+        &self,
+        ctx: &RequestContext,
+        now: i64,
+        event_type: &'static str,
+        reason: &'static str,
+    ) -> Result<(), ProviderError> {
+        let event = refusal_event(ctx, now, event_type, reason);
+        self.inner.store.record(&event).await?;
+        Ok(())
+    }
+}
