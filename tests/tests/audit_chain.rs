@@ -7,7 +7,7 @@ use serde_json::json;
 use tessera_core::audit::checkpoint::{Forgery, KeyProblem};
 use tessera_core::audit::verify::{Finding, Report, CHECKPOINT_GRACE};
 use tessera_core::audit::Checkpoint;
-use tessera_core::unix_now;
+use tessera_core::{unix_now, ProviderError};
 use tessera_e2e::{engines, TestServer};
 use tessera_server::ServerOptions;
 use tessera_store::testing::tamper;
@@ -675,6 +675,36 @@ async fn deleting_the_checkpoints_within_a_long_chain_is_found() {
         // The last one too: the whole chain is one stretch without a checkpoint.
         tamper(store, "DELETE FROM audit_checkpoints").await;
         assert_eq!(verify(&server).await.findings, missing);
+        server.stop().await;
+    }
+}
+
+/// A running server never signs over a chain rewritten under it: after the checkpoints are
+/// deleted and the events rehashed, it refuses to seal (and so to sign), and `verify` goes on
+/// reporting the rewrite instead of seeing a fresh checkpoint over it (hostile pass, HIGH).
+#[tokio::test]
+async fn a_server_refuses_to_sign_over_a_chain_rewritten_under_it() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let store = server.provider.store();
+        let now = unix_now();
+        record(store, 5, now - 1000).await;
+        server
+            .provider
+            .seal_audit_trail(now, Checkpoint::Now)
+            .await
+            .unwrap();
+
+        tamper(store, "DELETE FROM audit_checkpoints").await;
+        rewrite(store, 1, 5).await;
+        record(store, 1, now - 10).await;
+        let refused = server.provider.seal_audit_trail(now, Checkpoint::Now).await;
+        assert!(
+            matches!(refused, Err(ProviderError::AuditChainRewritten(5))),
+            "{refused:?}"
+        );
+        assert_eq!(store.audit_chain_head().await.unwrap().seq, 5);
+        assert!(!verify(&server).await.findings.is_empty());
         server.stop().await;
     }
 }

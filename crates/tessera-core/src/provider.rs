@@ -33,6 +33,11 @@ pub enum ProviderError {
     Encode,
     #[error("the GeoIP database could not be opened")]
     GeoIp(#[from] crate::risk::geoip::GeoIpError),
+    #[error(
+        "the audit chain no longer holds the event this server sealed at position {0}: it was \
+         rewritten, rehashed or cut; sealing stopped (run `tessera audit verify`)"
+    )]
+    AuditChainRewritten(i64),
 }
 
 /// Shared state of one Tessera process.
@@ -58,6 +63,8 @@ pub(crate) struct Inner {
     pub webauthn: Option<RelyingParty>,
     /// The GeoIP database of risk scoring; `None` when none is configured.
     pub geoip: Option<GeoIp>,
+    /// The last position and hash this instance sealed (see `audit::seal`).
+    pub audit_witness: std::sync::Mutex<Option<(i64, String)>>,
 }
 
 impl Provider {
@@ -100,6 +107,7 @@ impl Provider {
                 client_keys: ClientKeyCache::default(),
                 webauthn,
                 geoip,
+                audit_witness: std::sync::Mutex::new(None),
             }),
         })
     }

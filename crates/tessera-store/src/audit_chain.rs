@@ -145,6 +145,15 @@ impl Tx {
     }
 
     /// Moves the chain's end to `seq` and `hash`.
+    /// The hash of the event sealed at `seq`, read inside the sealer's lock.
+    pub async fn audit_hash_at(&mut self, seq: i64) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT chain_hash FROM audit_events WHERE chain_seq = $1")
+            .bind(seq)
+            .fetch_optional(&mut *self.0)
+            .await?;
+        Ok(row.map(|row| row.try_get("chain_hash")).transpose()?)
+    }
+
     pub async fn advance_audit_chain(&mut self, seq: i64, hash: &str) -> Result<()> {
         sqlx::query("UPDATE audit_chain SET head_seq = $1, head_hash = $2 WHERE id = 1")
             .bind(seq)

@@ -53,6 +53,12 @@ impl Provider {
             .await?;
             tx.commit().await?;
             removed += count;
+            // The sealer's witness may name a position purged just now, lawfully.
+            if let Ok(mut witness) = self.inner.audit_witness.lock() {
+                if witness.as_ref().is_some_and(|(seq, _)| *seq <= anchor.seq) {
+                    *witness = None;
+                }
+            }
         }
         Ok(removed)
     }

@@ -12,7 +12,7 @@
 //! left for a later pass, which keeps the chain in id order whenever the transactions
 //! commit within that time.
 
-use tessera_store::StoreError;
+use tessera_store::{StoreError, Tx};
 
 use super::chain;
 use crate::{Provider, ProviderError};
@@ -57,6 +57,31 @@ pub struct Sealed {
 }
 
 impl Provider {
+    /// Refuses to seal, and so to sign a checkpoint, over a chain that no longer holds what
+    /// this instance sealed last: the same hash at the same position, at or below the head.
+    /// Without this, someone who can write the database (not the key-encryption key) could
+    /// delete the checkpoints, rehash the events, and have the next checkpoint vouch for the
+    /// rewrite. Other instances only extend the chain, which keeps every earlier position's
+    /// hash. Nothing is remembered across a restart: an offline rewrite is `verify`'s to find.
+    async fn check_witness(&self, tx: &mut Tx, head_seq: i64) -> Result<(), ProviderError> {
+        let remembered = match self.inner.audit_witness.lock() {
+            Ok(witness) => witness.clone(),
+            Err(_) => None,
+        };
+        let Some((seq, hash)) = remembered else {
+            return Ok(());
+        };
+        let kept = head_seq >= seq && tx.audit_hash_at(seq).await?.as_deref() == Some(&*hash);
+        if kept {
+            return Ok(());
+        }
+        tracing::error!(
+            position = seq,
+            "the audit chain was rewritten under this server"
+        );
+        Err(ProviderError::AuditChainRewritten(seq))
+    }
+
     /// Seals every event that occurred at least [`SEAL_GRACE`] seconds before `now`, in
     /// batches. Safe on several instances at once: they take turns on the lock.
     pub async fn seal_audit_trail(
@@ -79,6 +104,7 @@ impl Provider {
     async fn seal_batch(&self, now: i64, checkpoint: Checkpoint) -> Result<Sealed, ProviderError> {
         let mut tx = self.inner.store.begin().await?;
         let head = tx.lock_audit_chain().await?;
+        self.check_witness(&mut tx, head.seq).await?;
         let events = tx
             .unsealed_audit_events(now - SEAL_GRACE, SEAL_BATCH)
             .await?;
@@ -111,6 +137,11 @@ impl Provider {
         }
 
         tx.commit().await?;
+        if seq > 0 {
+            if let Ok(mut witness) = self.inner.audit_witness.lock() {
+                *witness = Some((seq, prev));
+            }
+        }
         Ok(Sealed {
             events: events.len() as u64,
             head: seq,
