@@ -183,6 +183,13 @@ async fn a_familiar_login_goes_on_without_a_second_factor() {
         assert_tokens_json(refreshed).await;
         let refresh = last_event(&server, &alice, "token.refresh_token").await;
         assert_eq!(scored(&refresh), laptop_score);
+        let issued = last_event(&server, &alice, "authorization.code_issued").await;
+        assert_eq!(scored(&issued), laptop_score);
+        // And name the session the login opened, by its public sid.
+        assert!(new_laptop.session_id.is_some());
+        assert_eq!(issued.session_id, new_laptop.session_id);
+        assert_eq!(redeemed.session_id, new_laptop.session_id);
+        assert_eq!(refresh.session_id, new_laptop.session_id);
         server.stop().await;
     }
 }

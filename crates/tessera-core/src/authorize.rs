@@ -479,7 +479,7 @@ impl Provider {
             tx.remember_session_client(sid, &record.client_id, session.expires_at)
                 .await?;
         }
-        let event = decision.unwrap_or_else(|| AuditEvent {
+        let mut event = decision.unwrap_or_else(|| AuditEvent {
             occurred_at: now,
             event_type: "authorization.code_issued",
             outcome: Outcome::Success,
@@ -488,6 +488,12 @@ impl Provider {
             detail: json!({ "scope": record.scope }),
             ..audit_context(ctx)
         });
+        // The code is the session's: its sid, and the score of the login that opened it.
+        event.session_id = session.sid.clone();
+        crate::risk::mark(
+            &mut event,
+            crate::risk::Assessment::from_stored(session.risk.as_deref()).as_ref(),
+        );
         tx.record(&event).await?;
         tx.commit().await?;
 

@@ -166,6 +166,7 @@ impl Provider {
             return self.refuse(tx, &event, invalid_grant()).await;
         };
         event.user_id = Some(token.user_id.clone());
+        event.session_id = token.sid.clone();
         // The refresh carries the score of the login that started the family (issue 6).
         mark(
             &mut event,

@@ -145,6 +145,7 @@ impl Provider {
             }
         };
         event.user_id = Some(grant.user_id.clone());
+        event.session_id = grant.sid.clone();
         // The redemption carries the score of the login the code came from (issue 6).
         mark(
             &mut event,

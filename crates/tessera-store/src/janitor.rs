@@ -8,8 +8,8 @@ pub const SPENT_CODE_RETENTION: i64 = 24 * 3600;
 
 impl Store {
     /// Deletes expired interactions, WebAuthn ceremonies, sessions, access- and refresh-token
-    /// records, idempotency records and old codes; returns how many rows went. Safe to run from several instances
-    /// at once.
+    /// records, idempotency records, old codes, and devices no browser can name any more;
+    /// returns how many rows went. Safe to run from several instances at once.
     pub async fn purge_expired(&self, now: i64) -> Result<u64> {
         let statements: [(&str, i64); 7] = [
             ("DELETE FROM interactions WHERE expires_at <= $1", now),
@@ -36,7 +36,36 @@ impl Store {
                 .await?
                 .rows_affected();
         }
+        removed += self.purge_devices(now).await?;
         Ok(removed)
+    }
+
+    /// A device unseen for longer than its cookie lives (400 days) can never be seen again,
+    /// and a session link whose session and refresh tokens are all gone finds nothing to end.
+    async fn purge_devices(&self, now: i64) -> Result<u64> {
+        const DEVICE_COOKIE_LIFETIME: i64 = 400 * 24 * 3600;
+        let cutoff = now - DEVICE_COOKIE_LIFETIME;
+        let links = sqlx::query(
+            "DELETE FROM device_sessions WHERE created_at <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.sid = device_sessions.sid) \
+             AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.sid = device_sessions.sid)",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let stale = sqlx::query(
+            "DELETE FROM device_sessions WHERE EXISTS (SELECT 1 FROM devices d \
+             WHERE d.user_id = device_sessions.user_id AND d.device_id = device_sessions.device_id \
+             AND d.last_seen_at <= $1)",
+        )
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await?;
+        let devices = sqlx::query("DELETE FROM devices WHERE last_seen_at <= $1")
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await?;
+        Ok(links.rows_affected() + stale.rows_affected() + devices.rows_affected())
     }
 }
 

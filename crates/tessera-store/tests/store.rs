@@ -3,8 +3,8 @@
 
 use tessera_store::testing::on_each_engine;
 use tessera_store::{
-    AccessTokenRecord, AuditEvent, AuthorizationCode, Interaction, NewClient, NewUser, Outcome,
-    Redemption, Session, Store, StoreError,
+    AccessTokenRecord, AuditEvent, AuthorizationCode, DeviceVisit, Interaction, NewClient, NewUser,
+    Outcome, Redemption, Session, Store, StoreError,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -371,6 +371,43 @@ async fn purge_removes_only_what_has_expired() {
             1,
             "now the code"
         );
+    })
+    .await;
+}
+
+/// A device's links outlive its session only while a refresh token of that session lives;
+/// a device unseen for 400 days (its cookie's whole life) goes with its links.
+#[tokio::test]
+async fn purge_forgets_dead_device_links_and_devices_no_cookie_can_name() {
+    on_each_engine(|store| async move {
+        seed_user(&store, "u1", "alice").await;
+        let day = 24 * 3600;
+        let mut tx = store.begin().await.unwrap();
+        for (device, sid, at) in [("d-old", "s-old", NOW - 401 * day), ("d-new", "s-new", NOW)] {
+            let visit = DeviceVisit {
+                user_id: "u1",
+                device_id: device,
+                user_agent: None,
+                ip: None,
+                sid,
+            };
+            tx.touch_device(&visit, at).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        store.purge_expired(NOW).await.unwrap();
+        let left: Vec<String> = store
+            .devices("u1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| d.device_id)
+            .collect();
+        assert_eq!(left, ["d-new"]);
+        // No session or refresh token holds either sid: the links are gone, the recent
+        // device stays listed.
+        assert!(store.device_sids("u1", "d-new").await.unwrap().is_empty());
+        assert!(store.device_sids("u1", "d-old").await.unwrap().is_empty());
     })
     .await;
 }
