@@ -4,6 +4,7 @@
 #
 #   bash bench/run.sh              # Tessera only
 #   BENCH_PEER=1 bash bench/run.sh # also node-oidc-provider, for a reference point
+#   BENCH_BIN=/path/to/tessera bash bench/run.sh  # a binary built elsewhere, e.g. another commit
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -199,9 +200,15 @@ access_token() {
 }
 
 bench_tessera() {
-    log "building"
-    (cd "$REPO_DIR" && cargo build --release -p tessera)
-    BIN="$REPO_DIR/target/release/tessera"
+    # BENCH_BIN names a release binary built elsewhere (another commit, to compare); without
+    # it, this checkout is built.
+    if [[ -n ${BENCH_BIN:-} ]]; then
+        BIN=$BENCH_BIN
+    else
+        log "building"
+        (cd "$REPO_DIR" && cargo build --release -p tessera)
+        BIN="$REPO_DIR/target/release/tessera"
+    fi
 
     log "database $DB_NAME on $PG_HOST:$PG_PORT"
     psql_admin -c "DROP DATABASE IF EXISTS $DB_NAME WITH (FORCE)"
