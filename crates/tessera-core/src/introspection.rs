@@ -55,7 +55,7 @@ impl Provider {
         if client.is_public() {
             event.event_type = "introspection.client_authentication";
             event.detail = json!({ "reason": "public_client" });
-            self.inner.store.record(&event).await?;
+            self.inner.store.record_read(&event).await?;
             return Ok(Err(OAuthError::invalid_client()));
         }
 
@@ -63,7 +63,7 @@ impl Provider {
             Ok(presented) => presented,
             Err(err) => {
                 event.detail = json!({ "reason": "malformed_request" });
-                self.inner.store.record(&event).await?;
+                self.inner.store.record_read(&event).await?;
                 return Ok(Err(err));
             }
         };
@@ -81,7 +81,7 @@ impl Provider {
                 IntrospectionResponse::inactive()
             }
         };
-        self.inner.store.record(&event).await?;
+        self.inner.store.record_read(&event).await?;
         Ok(Ok(answer))
     }
 

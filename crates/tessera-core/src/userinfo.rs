@@ -60,7 +60,7 @@ impl Provider {
         if answer.is_ok() {
             event.outcome = Outcome::Success;
         }
-        self.inner.store.record(&event).await?;
+        self.inner.store.record_read(&event).await?;
         Ok(answer)
     }
 
