@@ -16,6 +16,7 @@ use tessera_core::audit::{Checkpoint, ExportTarget, Exporter, WebhookTarget};
 use tessera_core::unix_now;
 use tessera_e2e::{engines, TestServer};
 use tessera_server::ServerOptions;
+use tessera_store::testing::tamper;
 use tessera_store::{AuditEvent, Outcome, Store};
 
 const SECRET: &str = "a webhook secret of thirty-two characters or more";
@@ -343,4 +344,71 @@ fn unix_now_nanos() -> u128 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos()
+}
+
+/// After the chain was cut below the file's last line (by someone writing to the database,
+/// while no server ran), the positions sealed next are exported, though the file already
+/// holds those numbers: they were skipped as written before (hostile pass, MEDIUM).
+#[tokio::test]
+async fn the_file_export_goes_on_after_the_chain_was_cut_below_it() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let store = server.provider.store();
+        let dir = std::env::temp_dir().join(format!("tessera-audit-{}", unix_now_nanos()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = ExportTarget::File(dir.join("audit.jsonl"));
+        let now = unix_now();
+        record(store, 5, now - 10).await;
+        server
+            .provider
+            .seal_audit_trail(now, Checkpoint::Now)
+            .await
+            .unwrap();
+        let mut exporter = Exporter::open(&target, store).await.unwrap().unwrap();
+        assert_eq!(exporter.export(store).await.unwrap(), 5);
+        drop(exporter);
+
+        // Cut the chain back to position 3, then seal two new events at 4 and 5 as a server
+        // started afterwards would (their hashes do not matter to the export).
+        let head = store
+            .sealed_audit_events(2, 1)
+            .await
+            .unwrap()
+            .remove(0)
+            .hash;
+        for sql in [
+            "DELETE FROM audit_events WHERE chain_seq > 3".to_string(),
+            "DELETE FROM audit_checkpoints".to_string(),
+            format!(
+                "UPDATE audit_chain SET head_seq = 3, head_hash = '{head}', checkpoint_seq = 0"
+            ),
+        ] {
+            tamper(store, &sql).await;
+        }
+        record(store, 2, now - 5).await;
+        let unsealed: Vec<i64> = store
+            .audit_events(&tessera_store::AuditFilter::default(), 2)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.id)
+            .collect();
+        for (seq, id) in [(5, unsealed[0]), (4, unsealed[1])] {
+            let sql = format!(
+                "UPDATE audit_events SET chain_seq = {seq}, chain_prev = 'p{seq}', \
+                 chain_hash = 'h{seq}' WHERE id = {id}"
+            );
+            tamper(store, &sql).await;
+        }
+
+        let mut restarted = Exporter::open(&target, store).await.unwrap().unwrap();
+        assert_eq!(restarted.export(store).await.unwrap(), 2);
+        let ExportTarget::File(path) = &target else {
+            unreachable!()
+        };
+        let text = std::fs::read_to_string(path).unwrap();
+        assert_eq!(positions(&[text]), [1, 2, 3, 4, 5, 4, 5]);
+        std::fs::remove_dir_all(&dir).unwrap();
+        server.stop().await;
+    }
 }

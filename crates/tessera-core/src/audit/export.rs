@@ -78,32 +78,44 @@ pub enum ExportError {
     Store(#[from] StoreError),
 }
 
-/// Writes sealed events to one target, remembering the last position written.
+/// Writes sealed events to one target, remembering the last position written and its hash.
 pub struct Exporter {
     out: Box<dyn AsyncWrite + Send + Unpin>,
     after: i64,
+    /// The hash on the last line written; `None` before the first or when unknown.
+    last_hash: Option<String>,
 }
 
 impl Exporter {
     /// Opens `target`; `None` when export is off. A file resumes after its last line;
     /// standard output starts after the chain's current end.
     pub async fn open(target: &ExportTarget, store: &Store) -> Result<Option<Self>, ExportError> {
-        let (out, after): (Box<dyn AsyncWrite + Send + Unpin>, i64) = match target {
+        let (out, last): (Box<dyn AsyncWrite + Send + Unpin>, Option<Position>) = match target {
             ExportTarget::Off => return Ok(None),
-            ExportTarget::Stdout => (
-                Box::new(tokio::io::stdout()),
-                store.audit_chain_head().await?.seq,
-            ),
+            ExportTarget::Stdout => {
+                let head = store.audit_chain_head().await?;
+                let last = Position {
+                    seq: head.seq,
+                    hash: Some(head.hash),
+                };
+                (Box::new(tokio::io::stdout()), Some(last))
+            }
             ExportTarget::File(path) => {
-                let (file, after) = open_file(path).await?;
-                (Box::new(file), after)
+                let (file, last) = open_file(path).await?;
+                (Box::new(file), last)
             }
         };
-        Ok(Some(Self { out, after }))
+        let (after, last_hash) = last.map_or((0, None), |last| (last.seq, last.hash));
+        Ok(Some(Self {
+            out,
+            after,
+            last_hash,
+        }))
     }
 
     /// Writes every event sealed since the last call; returns how many.
     pub async fn export(&mut self, store: &Store) -> Result<u64, ExportError> {
+        self.check_continuity(store).await?;
         let mut written = 0;
         loop {
             let page = store.sealed_audit_events(self.after, PAGE).await?;
@@ -118,15 +130,55 @@ impl Exporter {
             self.out.write_all(lines.as_bytes()).await?;
             self.out.flush().await?;
             self.after = last;
+            self.last_hash = page.last().map(|event| event.hash.clone());
             written += page.len() as u64;
         }
     }
 }
 
+impl Exporter {
+    /// The chain must still hold the last exported line: the same hash at its position. When
+    /// it does not, the chain was cut or rewritten since (someone wrote to the database); the
+    /// export goes on from the chain's head as it now is, so the positions sealed next, which
+    /// may repeat positions already exported, reach the copy instead of being skipped as
+    /// already written, and the operator is told.
+    async fn check_continuity(&mut self, store: &Store) -> Result<(), ExportError> {
+        let Some(expected) = self.last_hash.as_deref() else {
+            return Ok(());
+        };
+        if self.after <= 0 {
+            return Ok(());
+        }
+        let held = store.sealed_audit_events(self.after - 1, 1).await?;
+        let kept = held
+            .first()
+            .is_some_and(|event| event.seq == self.after && event.hash == expected);
+        if kept {
+            return Ok(());
+        }
+        let head = store.audit_chain_head().await?;
+        tracing::error!(
+            exported_through = self.after,
+            chain_head = head.seq,
+            "the audit chain no longer holds the last exported event: it was cut or rewritten; \
+             exporting on from the chain's head"
+        );
+        self.after = head.seq.min(self.after);
+        self.last_hash = None;
+        Ok(())
+    }
+}
+
+/// A position and its hash, as the last line of an export holds them.
+struct Position {
+    seq: i64,
+    hash: Option<String>,
+}
+
 /// Opens `path` for appending and finds the position on its last complete line (0 for a
 /// new or empty file). A line cut short by a crash is ended, so the next line starts clean;
 /// the events on it are written again after it.
-async fn open_file(path: &Path) -> Result<(tokio::fs::File, i64), ExportError> {
+async fn open_file(path: &Path) -> Result<(tokio::fs::File, Option<Position>), ExportError> {
     let mut options = tokio::fs::OpenOptions::new();
     options.read(true).append(true).create(true);
     // The trail names people, clients and addresses: a new file is its owner's alone. An
@@ -144,16 +196,19 @@ async fn open_file(path: &Path) -> Result<(tokio::fs::File, i64), ExportError> {
     if !ends_cleanly {
         file.write_all(b"\n").await?;
     }
-    let after = last_seq(&tail).unwrap_or(0);
-    Ok((file, after))
+    Ok((file, last_position(&tail)))
 }
 
-/// The `seq` of the last line of `tail` that is a complete JSON object.
-fn last_seq(tail: &[u8]) -> Option<i64> {
+/// The `seq` and `hash` of the last line of `tail` that is a complete JSON object.
+fn last_position(tail: &[u8]) -> Option<Position> {
     tail.split(|&byte| byte == b'\n')
         .rev()
         .filter_map(|line| serde_json::from_slice::<Value>(line).ok())
-        .find_map(|line| line.get("seq").and_then(Value::as_i64))
+        .find_map(|line| {
+            let seq = line.get("seq").and_then(Value::as_i64)?;
+            let hash = line.get("hash").and_then(Value::as_str).map(str::to_string);
+            Some(Position { seq, hash })
+        })
 }
 
 #[cfg(test)]

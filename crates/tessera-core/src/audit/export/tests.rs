@@ -52,10 +52,13 @@ fn a_detail_that_is_not_json_is_exported_as_text() {
 
 #[test]
 fn a_file_resumes_after_its_last_complete_line() {
-    let tail = b"{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3,\"id";
-    assert_eq!(last_seq(tail), Some(2));
-    assert_eq!(last_seq(b"{\"seq\":7}\n"), Some(7));
-    assert_eq!(last_seq(b""), None);
+    let seq = |tail: &[u8]| last_position(tail).map(|p| p.seq);
+    let tail = b"{\"seq\":1}\n{\"seq\":2,\"hash\":\"ab\"}\n{\"seq\":3,\"id";
+    assert_eq!(seq(tail), Some(2));
+    assert_eq!(last_position(tail).unwrap().hash.as_deref(), Some("ab"));
+    assert_eq!(seq(b"{\"seq\":7}\n"), Some(7));
+    assert_eq!(last_position(b"{\"seq\":7}\n").unwrap().hash, None);
+    assert_eq!(seq(b""), None);
 }
 
 #[tokio::test]
@@ -69,7 +72,7 @@ async fn a_line_cut_short_is_ended_before_the_next() {
     file.write_all(b"{\"seq\":2}\n").await.unwrap();
     file.flush().await.unwrap();
 
-    assert_eq!(after, 1);
+    assert_eq!(after.map(|p| p.seq), Some(1));
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(text, "{\"seq\":1}\n{\"seq\":2,\"id\n{\"seq\":2}\n");
     std::fs::remove_dir_all(&dir).unwrap();
