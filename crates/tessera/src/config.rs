@@ -405,7 +405,11 @@ impl Config {
             }
         };
         let webhook = match (&self.audit_webhook_url, &self.audit_webhook_secret) {
-            (None, _) => None,
+            (None, None) => None,
+            // A key without a URL means the operator believes events are delivered.
+            (None, Some(_)) => {
+                bail!("setting `audit_webhook_url` is required with `audit_webhook_secret`")
+            }
             (Some(_), None) => {
                 bail!("setting `audit_webhook_secret` is required with `audit_webhook_url`")
             }
@@ -521,6 +525,12 @@ fn webhook_target(url: &str, secret: &str, allow_private: bool) -> anyhow::Resul
              with `danger_allow_private_outbound`; expected an https URL"
         ),
         _ => bail!("invalid setting `audit_webhook_url`: expected an https URL"),
+    }
+    // Credentials in the URL would travel in every request line's log on the receiver's
+    // side and sit in the configuration as the signing key does not; the HMAC is the
+    // authentication.
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        bail!("invalid setting `audit_webhook_url`: user info (user:password@) is not allowed");
     }
 
     let literal = match parsed.host() {

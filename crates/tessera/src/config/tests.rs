@@ -367,3 +367,19 @@ fn the_risk_section_is_read_from_the_file() {
     assert!(message.contains("mfa_abve"), "{message}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A key without a URL, or a URL with user info, is refused at start (hostile pass, LOW).
+#[test]
+fn the_audit_webhook_refuses_a_lone_secret_and_user_info() {
+    let lone = Config {
+        audit_webhook_secret: Some("x".repeat(32)),
+        ..Config::default()
+    };
+    assert!(refused(&lone).contains("`audit_webhook_url` is required"));
+    let credentials = Config {
+        audit_webhook_url: Some("https://user:pass@siem.example/ingest".into()),
+        audit_webhook_secret: Some("x".repeat(32)),
+        ..Config::default()
+    };
+    assert!(refused(&credentials).contains("user info"));
+}
