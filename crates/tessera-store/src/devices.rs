@@ -95,15 +95,6 @@ impl Store {
             .await?;
         rows.iter().map(session_of).collect()
     }
-
-    /// The device a session was opened from, if it was opened from one.
-    pub async fn session_device(&self, sid: &str) -> Result<Option<String>> {
-        let row = sqlx::query("SELECT device_id FROM device_sessions WHERE sid = $1")
-            .bind(sid)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|row| row.try_get("device_id")).transpose()?)
-    }
 }
 
 impl Tx {
@@ -169,21 +160,5 @@ impl Tx {
         let sids: std::result::Result<Vec<String>, _> =
             rows.iter().map(|row| row.try_get("sid")).collect();
         Ok(Some(sids?))
-    }
-
-    /// Forgets a person's device and its session links; true if it existed. The caller ends
-    /// the sessions and refresh tokens first (see [`Store::device_sids`]).
-    pub async fn delete_device(&mut self, user_id: &str, device_id: &str) -> Result<bool> {
-        sqlx::query("DELETE FROM device_sessions WHERE user_id = $1 AND device_id = $2")
-            .bind(user_id)
-            .bind(device_id)
-            .execute(&mut *self.0)
-            .await?;
-        let done = sqlx::query("DELETE FROM devices WHERE user_id = $1 AND device_id = $2")
-            .bind(user_id)
-            .bind(device_id)
-            .execute(&mut *self.0)
-            .await?;
-        Ok(done.rows_affected() == 1)
     }
 }
