@@ -3,16 +3,12 @@
 //! `/sessions` and `/refresh-tokens`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Value};
-use tessera_core::accounts::{self, NewClientRequest};
 use tessera_core::unix_now;
 use tessera_e2e::admin::problem;
-use tessera_e2e::factors::id_token_claims;
-use tessera_e2e::lifecycle::text;
-use tessera_e2e::{engines, Browser, TestClient, TestServer, REDIRECT_URI};
+use tessera_e2e::devices;
+use tessera_e2e::{engines, Browser, TestClient, TestServer};
 use tessera_store::NewWebauthnCredential;
 
 const READ: &str = "admin:users:read";
@@ -27,52 +23,15 @@ struct AppLogin {
     refresh_token: String,
 }
 
-async fn app(server: &TestServer) -> TestClient {
-    let uris = vec![REDIRECT_URI.to_string()];
-    let grants = [
-        "authorization_code".to_string(),
-        "refresh_token".to_string(),
-    ];
-    let request = NewClientRequest {
-        name: "Notified App",
-        redirect_uris: &uris,
-        first_party: true,
-        id_token_alg: "RS256",
-        scope: "openid profile",
-        grant_types: &grants,
-        backchannel_logout_uri: Some("https://rp.example/backchannel"),
-        ..NewClientRequest::default()
-    };
-    let created = accounts::create_client(server.provider.store(), request, unix_now())
-        .await
-        .unwrap();
-    TestClient {
-        id: created.client_id,
-        secret: created.client_secret.map(|s| s.expose().to_string()),
-        redirect_uri: REDIRECT_URI.to_string(),
-    }
-}
-
-/// `username` signs in to a new [`app`] in a browser of their own.
+/// `username` signs in to a new app of the kit's ([`devices::app`]) in a browser of their own.
 async fn app_login(server: &TestServer, username: &str) -> AppLogin {
-    let client = app(server).await;
-    let code = Browser::new()
-        .authorization_code(server, &server.authorize_url(&client, &[]), username)
-        .await;
-    let tokens: Value = server
-        .redeem(&client, &code, None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let client = devices::app(server).await;
+    let login = devices::app_login(server, &Browser::new(), &client, username).await;
     AppLogin {
-        sid: id_token_claims(&tokens)["sid"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-        access_token: text(&tokens, "access_token").to_string(),
-        refresh_token: text(&tokens, "refresh_token").to_string(),
         client,
+        sid: login.sid,
+        access_token: login.access_token,
+        refresh_token: login.refresh_token,
     }
 }
 
@@ -134,24 +93,6 @@ async fn refreshes(server: &TestServer, login: &AppLogin) -> bool {
         .refresh(&login.client, &login.refresh_token, None)
         .await;
     response.status() == 200
-}
-
-fn claims_of(jwt: &str) -> Value {
-    let payload = jwt.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
-
-/// How many logout tokens wait in the outbox for `sid` (Back-Channel Logout §2.4).
-async fn queued_logouts(server: &TestServer, sid: &str) -> usize {
-    let due = server
-        .provider
-        .store()
-        .due_logout_deliveries(unix_now() + 1, 50)
-        .await
-        .unwrap();
-    due.iter()
-        .filter(|d| claims_of(&d.logout_token)["sid"] == sid)
-        .count()
 }
 
 /// The factors are listed by the ids that remove them; removing the authenticator app
@@ -234,7 +175,7 @@ async fn removing_a_factor_revokes_tokens_and_announces_the_ended_sessions() {
         let alice = server.create_user("alice").await;
         let login = app_login(&server, "alice").await;
         add_key(&server, &alice, &[7; 16], "Phone").await;
-        assert_eq!(queued_logouts(&server, &login.sid).await, 0);
+        assert_eq!(devices::queued_logouts(&server, &login.sid).await, 0);
         let (_, token) = server.service_token(READ_WRITE).await;
 
         let key = format!("webauthn:{}", "BwcHBwcHBwcHBwcHBwcHBw");
@@ -247,7 +188,7 @@ async fn removing_a_factor_revokes_tokens_and_announces_the_ended_sessions() {
         assert!(!refreshes(&server, &login).await);
         let introspected = server.introspect(&login.client, &login.access_token).await;
         assert_eq!(introspected["active"], false);
-        assert_eq!(queued_logouts(&server, &login.sid).await, 1);
+        assert_eq!(devices::queued_logouts(&server, &login.sid).await, 1);
         let sessions = call(
             &server,
             Method::GET,
@@ -314,9 +255,9 @@ async fn a_session_is_listed_and_ended_with_what_it_issued() {
         )
         .await;
         assert!(!refreshes(&server, &ended).await);
-        assert_eq!(queued_logouts(&server, &ended.sid).await, 1);
+        assert_eq!(devices::queued_logouts(&server, &ended.sid).await, 1);
         assert!(refreshes(&server, &kept).await);
-        assert_eq!(queued_logouts(&server, &kept.sid).await, 0);
+        assert_eq!(devices::queued_logouts(&server, &kept.sid).await, 0);
 
         let listed = json_of(call(&server, Method::GET, &token, &path).await).await;
         let sids: Vec<&str> = listed["items"]
