@@ -297,9 +297,7 @@ async fn the_file_export_resumes_after_its_last_line() {
     for engine in engines() {
         let server = TestServer::start(engine).await;
         let store = server.provider.store();
-        let dir = std::env::temp_dir().join(format!("tessera-audit-{}", unix_now_nanos()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let target = ExportTarget::File(dir.join("audit.jsonl"));
+        let (dir, target) = export_file();
         let now = unix_now();
 
         record(store, 3, now - 10).await;
@@ -321,12 +319,10 @@ async fn the_file_export_resumes_after_its_last_line() {
         let mut restarted = Exporter::open(&target, store).await.unwrap().unwrap();
         assert_eq!(restarted.export(store).await.unwrap(), 2);
 
+        assert_eq!(exported_positions(&target), [1, 2, 3, 4, 5]);
         let ExportTarget::File(path) = &target else {
             unreachable!()
         };
-        let text = std::fs::read_to_string(path).unwrap();
-        let lines = vec![text];
-        assert_eq!(positions(&lines), [1, 2, 3, 4, 5]);
         // Readable and writable by its owner alone, whatever the umask allows.
         #[cfg(unix)]
         {
@@ -337,6 +333,22 @@ async fn the_file_export_resumes_after_its_last_line() {
         std::fs::remove_dir_all(&dir).unwrap();
         server.stop().await;
     }
+}
+
+/// A file export in a directory of its own, which the test removes when done.
+fn export_file() -> (std::path::PathBuf, ExportTarget) {
+    let dir = std::env::temp_dir().join(format!("tessera-audit-{}", unix_now_nanos()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let target = ExportTarget::File(dir.join("audit.jsonl"));
+    (dir, target)
+}
+
+/// The positions on the lines of a file export, in file order.
+fn exported_positions(target: &ExportTarget) -> Vec<i64> {
+    let ExportTarget::File(path) = target else {
+        unreachable!()
+    };
+    positions(&[std::fs::read_to_string(path).unwrap()])
 }
 
 fn unix_now_nanos() -> u128 {
@@ -354,9 +366,7 @@ async fn the_file_export_goes_on_after_the_chain_was_cut_below_it() {
     for engine in engines() {
         let server = TestServer::start(engine).await;
         let store = server.provider.store();
-        let dir = std::env::temp_dir().join(format!("tessera-audit-{}", unix_now_nanos()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let target = ExportTarget::File(dir.join("audit.jsonl"));
+        let (dir, target) = export_file();
         let now = unix_now();
         record(store, 5, now - 10).await;
         server
@@ -403,11 +413,7 @@ async fn the_file_export_goes_on_after_the_chain_was_cut_below_it() {
 
         let mut restarted = Exporter::open(&target, store).await.unwrap().unwrap();
         assert_eq!(restarted.export(store).await.unwrap(), 2);
-        let ExportTarget::File(path) = &target else {
-            unreachable!()
-        };
-        let text = std::fs::read_to_string(path).unwrap();
-        assert_eq!(positions(&[text]), [1, 2, 3, 4, 5, 4, 5]);
+        assert_eq!(exported_positions(&target), [1, 2, 3, 4, 5, 4, 5]);
         std::fs::remove_dir_all(&dir).unwrap();
         server.stop().await;
     }
