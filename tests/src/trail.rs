@@ -97,6 +97,18 @@ impl<'s> Trail<'s> {
         serde_json::from_str(&event.detail).unwrap()
     }
 
+    /// The requests just made recorded exactly `count` events; returns them, oldest first.
+    pub async fn exactly(&mut self, what: &str, count: usize) -> Vec<StoredAuditEvent> {
+        let newer = self.newer().await;
+        let summary: Vec<(&str, &str)> = newer
+            .iter()
+            .map(|e| (e.event_type.as_str(), e.outcome.as_str()))
+            .collect();
+        assert_eq!(newer.len(), count, "{what}: got {summary:?}");
+        self.seen = newer.iter().map(|e| e.id).max().unwrap_or(self.seen);
+        newer
+    }
+
     /// The request just made recorded nothing.
     pub async fn none(&mut self, what: &str) {
         let newer = self.newer().await;

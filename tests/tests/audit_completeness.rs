@@ -653,6 +653,9 @@ async fn refused_before_the_endpoint(trail: &mut Trail<'_>, web: &TestClient) {
         ("/new-password", "login.password_change"),
         ("/account", "account.request"),
         ("/logout", "logout"),
+        ("/passkey-login", "login.passwordless"),
+        ("/passkey-factor", "login.webauthn"),
+        ("/passkey-enrol", "login.webauthn"),
     ];
     for (path, event_type) in endpoints {
         let response = http_client()
@@ -746,6 +749,56 @@ async fn refused_before_the_endpoint(trail: &mut Trail<'_>, web: &TestClient) {
     }
 }
 
+/// One consent form approved twice at once: one submission finishes the interaction and
+/// issues the code; the other is still an attempt, and fails as one whose interaction is gone.
+async fn consent_posted_twice(trail: &mut Trail<'_>, web: &TestClient, bob: &str) {
+    let server = trail.server;
+    let client = Some(web.id.as_str());
+    let browser = Browser::new();
+    let url = server.authorize_url(web, &[("prompt", "consent")]);
+    let response = browser.get(&url).await;
+    assert_sent_to_login(server, &response);
+    trail
+        .one("a request", success("authorization.request", None, client))
+        .await;
+    let login = form_of(browser.get(&server.url("/login")).await).await;
+    let response = browser.submit_login(server, &login, "bob", PASSWORD).await;
+    assert_eq!(location(&response), Some(server.url("/resume")));
+    trail
+        .one("a login", success("login.password", Some(bob), client))
+        .await;
+    let response = browser.get(&server.url("/resume")).await;
+    assert_eq!(location(&response), Some(server.url("/consent")));
+    let consent = form_of(browser.get(&server.url("/consent")).await).await;
+    trail.none("the consent page").await;
+
+    let (first, second) = tokio::join!(
+        browser.approve(server, &consent),
+        browser.approve(server, &consent)
+    );
+    let codes = [&first, &second]
+        .iter()
+        .filter(|r| location(r).and_then(|l| query_param(&l, "code")).is_some())
+        .count();
+    assert_eq!(codes, 1, "{first:?} {second:?}");
+    let refused = [&first, &second]
+        .iter()
+        .filter(|r| r.status() == 400)
+        .count();
+    assert_eq!(refused, 1, "{first:?} {second:?}");
+
+    let events = trail.exactly("one form approved twice at once", 2).await;
+    let mut outcomes: Vec<_> = events
+        .iter()
+        .map(|e| (e.event_type.as_str(), e.outcome.as_str()))
+        .collect();
+    outcomes.sort();
+    assert_eq!(outcomes, [("consent", "failure"), ("consent", "success")]);
+    let failed = events.iter().find(|e| e.outcome == "failure").unwrap();
+    let detail: Value = serde_json::from_str(&failed.detail).unwrap();
+    assert_eq!(detail["reason"], "interaction_gone");
+}
+
 #[tokio::test]
 async fn every_access_attempt_is_exactly_one_event() {
     for engine in engines() {
@@ -769,6 +822,7 @@ async fn every_access_attempt_is_exactly_one_event() {
         admin_calls(&mut trail, &service, &service_token).await;
         logout(&mut trail, &browser, &web, &bob, &tokens).await;
         refused_before_the_endpoint(&mut trail, &web).await;
+        consent_posted_twice(&mut trail, &web, &bob).await;
         server.stop().await;
     }
 }

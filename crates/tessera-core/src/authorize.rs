@@ -25,7 +25,7 @@ use crate::refusal::{reason, refusal_event};
 use crate::secret::{digest, RandomSecret};
 use crate::step_up::{is_stale, StepUp};
 use crate::{Provider, ProviderError, RequestContext, Settings};
-use events::{begun_event, Refusal};
+use events::{begun_event, Refusal, AUTHORIZATION_REQUEST};
 
 mod events;
 
@@ -252,7 +252,7 @@ impl Provider {
         let Some((interaction_id, interaction, purpose)) = self.interaction(browser, now).await?
         else {
             let gone = reason::INTERACTION_GONE;
-            self.record_refusal(ctx, now, "authorization.request", gone)
+            self.record_refusal(ctx, now, AUTHORIZATION_REQUEST, gone)
                 .await?;
             return Ok(Next::ErrorPage(interaction_gone()));
         };
@@ -269,7 +269,7 @@ impl Provider {
         let Some(client) = self.inner.store.client(request.client_id.as_str()).await? else {
             // The client was deleted while its person was signing in.
             let gone = reason::INTERACTION_GONE;
-            let mut event = refusal_event(ctx, now, "authorization.request", gone);
+            let mut event = refusal_event(ctx, now, AUTHORIZATION_REQUEST, gone);
             event.client_id = Some(request.client_id.to_string());
             self.inner.store.record(&event).await?;
             return Ok(Next::ErrorPage(interaction_gone()));
@@ -449,6 +449,12 @@ impl Provider {
     ) -> Result<Next, ProviderError> {
         if let Some(id_hash) = finished_interaction {
             if !tx.delete_interaction(&id_hash).await? {
+                let event_type = decision
+                    .as_ref()
+                    .map_or(AUTHORIZATION_REQUEST, |d| d.event_type);
+                let who = (user.id.as_str(), request.client_id.as_str());
+                self.record_finished_elsewhere(tx, ctx, now, event_type, who)
+                    .await?;
                 return Ok(Next::ErrorPage(interaction_gone()));
             }
         }

@@ -542,6 +542,9 @@ impl Provider {
         if !approved {
             // Only the first of several submissions of one form finishes the interaction.
             if !tx.delete_interaction(&interaction_hash).await? {
+                let who = (user.id.as_str(), request.client_id.as_str());
+                self.record_finished_elsewhere(tx, ctx, now, "consent", who)
+                    .await?;
                 return Ok(Next::ErrorPage(interaction_gone()));
             }
             tx.record(&event).await?;

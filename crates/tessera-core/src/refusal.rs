@@ -4,7 +4,7 @@
 //! its endpoint's type, whose detail names the reason and nothing that was submitted.
 
 use serde_json::json;
-use tessera_store::AuditEvent;
+use tessera_store::{AuditEvent, Tx};
 
 use crate::authorize::audit_context;
 use crate::{Provider, ProviderError, RequestContext};
@@ -49,6 +49,25 @@ impl Provider {
         reason: &'static str,
     ) -> Result<(), ProviderError> {
         let event = refusal_event(ctx, now, event_type, reason);
+        self.inner.store.record(&event).await?;
+        Ok(())
+    }
+
+    /// Rolls back `tx`, whose interaction another submission of the same form finished
+    /// first (submitted twice, or in parallel), and records this request as one failure of
+    /// `event_type` for `user_id` at `client_id`: what `tx` held is not what happened.
+    pub(crate) async fn record_finished_elsewhere(
+        &self,
+        tx: Tx,
+        ctx: &RequestContext,
+        now: i64,
+        event_type: &'static str,
+        (user_id, client_id): (&str, &str),
+    ) -> Result<(), ProviderError> {
+        tx.rollback().await?;
+        let mut event = refusal_event(ctx, now, event_type, reason::INTERACTION_GONE);
+        event.user_id = Some(user_id.to_string());
+        event.client_id = Some(client_id.to_string());
         self.inner.store.record(&event).await?;
         Ok(())
     }

@@ -20,8 +20,8 @@ use tessera_core::ProviderError;
 use tessera_protocol::OAuthError;
 
 use super::interaction::{browser, factor_response, login_response};
-use super::{form, Meta};
-use crate::error::{ErrorPage, ScriptError, ServerFault};
+use super::{read_form, Answer, Meta};
+use crate::error::{ScriptError, ServerFault};
 use crate::AppState;
 
 /// The header that carries the interaction's CSRF token on an options request.
@@ -96,12 +96,16 @@ pub(crate) async fn enrol_options(
     options_response(result, meta.request_id)
 }
 
-/// The fields of a form that answers a ceremony: `csrf`, `credential` and `name`.
-fn ceremony_form(
+/// The fields of a form that answers a ceremony: `csrf`, `credential` and `name`; or, when
+/// the body is not a readable form, its recorded refusal as a failure of `event_type`.
+async fn ceremony_form(
+    state: &AppState,
+    meta: &Meta,
+    event_type: &'static str,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(String, String, String), OAuthError> {
-    let mut params = form(headers, body)?;
+) -> Result<(String, String, String), Response> {
+    let mut params = read_form(state, meta, event_type, Answer::Page, headers, body).await?;
     Ok((
         params.take("csrf").unwrap_or_default(),
         params.take("credential").unwrap_or_default(),
@@ -116,13 +120,11 @@ pub(crate) async fn login_finish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (csrf, credential, _) = match ceremony_form(&headers, body) {
-        Ok(fields) => fields,
-        Err(error) => {
-            let request_id = meta.request_id;
-            return ErrorPage { error, request_id }.into_response();
-        }
-    };
+    let (csrf, credential, _) =
+        match ceremony_form(&state, &meta, "login.passwordless", &headers, body).await {
+            Ok(fields) => fields,
+            Err(refused) => return refused,
+        };
     let result = state
         .provider
         .passkey_login(
@@ -142,13 +144,11 @@ pub(crate) async fn factor_finish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (csrf, credential, _) = match ceremony_form(&headers, body) {
-        Ok(fields) => fields,
-        Err(error) => {
-            let request_id = meta.request_id;
-            return ErrorPage { error, request_id }.into_response();
-        }
-    };
+    let (csrf, credential, _) =
+        match ceremony_form(&state, &meta, "login.webauthn", &headers, body).await {
+            Ok(fields) => fields,
+            Err(refused) => return refused,
+        };
     let result = state
         .provider
         .submit_key_factor(
@@ -169,13 +169,11 @@ pub(crate) async fn enrol_finish(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let (csrf, credential, name) = match ceremony_form(&headers, body) {
-        Ok(fields) => fields,
-        Err(error) => {
-            let request_id = meta.request_id;
-            return ErrorPage { error, request_id }.into_response();
-        }
-    };
+    let (csrf, credential, name) =
+        match ceremony_form(&state, &meta, "login.webauthn", &headers, body).await {
+            Ok(fields) => fields,
+            Err(refused) => return refused,
+        };
     let form = KeyEnrolForm {
         csrf,
         credential,
