@@ -180,24 +180,6 @@ impl Store {
         tx.commit().await
     }
 
-    /// Records the event of a read that changed nothing: a successful or refused userinfo
-    /// or introspection call. On PostgreSQL its commit does not wait for the write-ahead log
-    /// to reach the disk (`synchronous_commit = off`, "Asynchronous Commit" in PostgreSQL's
-    /// documentation): a crash may lose the last fraction of a second of such events, never a
-    /// change or the event of a change, and the database stays consistent. Waiting for that
-    /// flush on every call had more than halved userinfo's throughput. SQLite commits as
-    /// always.
-    pub async fn record_read(&self, event: &AuditEvent) -> Result<()> {
-        let mut tx = self.begin().await?;
-        if self.engine == crate::Engine::Postgres {
-            sqlx::query("SET LOCAL synchronous_commit TO OFF")
-                .execute(&mut *tx.0)
-                .await?;
-        }
-        tx.record(event).await?;
-        tx.commit().await
-    }
-
     /// The most recent events, newest first.
     pub async fn recent_audit_events(&self, limit: i64) -> Result<Vec<StoredAuditEvent>> {
         self.audit_events(&AuditFilter::default(), limit).await

@@ -12,6 +12,7 @@ mod admin;
 mod assertions;
 mod audit;
 mod audit_chain;
+mod audit_reads;
 mod audit_webhook;
 mod client_changes;
 mod clients;
@@ -95,6 +96,7 @@ pub enum Engine {
 pub struct Store {
     pool: AnyPool,
     engine: Engine,
+    reads: audit_reads::ReadEvents,
 }
 
 impl Store {
@@ -131,7 +133,11 @@ impl Store {
             .connect_with(options)
             .await?;
 
-        Ok(Self { pool, engine })
+        Ok(Self {
+            pool,
+            engine,
+            reads: Default::default(),
+        })
     }
 
     pub fn engine(&self) -> Engine {
