@@ -25,7 +25,7 @@ use crate::authorize::{audit_context, decide, interaction_gone, BrowserState, De
 use crate::mfa::AMR_PASSWORD;
 use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
 use crate::refusal::{reason, refusal_event};
-use crate::risk::{mark, refusal, Assessment, RiskRefusal, NEEDS_FACTOR};
+use crate::risk::{mark, refusal, Assessment, RiskRefusal};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::step_up::StepUp;
@@ -390,13 +390,11 @@ impl Provider {
         retry: Retry,
     ) -> Result<LoginResult, ProviderError> {
         let (error, retry_after) = match retry {
-            // A refusal above `refuse_above` reads as any failed login: whoever typed the
-            // password learns neither that it was right nor why it was refused; the alert
-            // tells the administrators.
-            Retry::Failed | Retry::Risk(RiskRefusal::Refused) => {
-                (Cow::Borrowed(LOGIN_FAILED), None)
-            }
-            Retry::Risk(RiskRefusal::NeedsFactor) => (Cow::Borrowed(NEEDS_FACTOR), None),
+            // A login refused for its risk reads as any failed login, whether the score was
+            // above `refuse_above` or owed a factor the person lacks: a page that said why
+            // would tell whoever typed the password that it was right. The audit event keeps
+            // the reason, and above `refuse_above` an alert tells the administrators.
+            Retry::Failed | Retry::Risk(_) => (Cow::Borrowed(LOGIN_FAILED), None),
             Retry::Throttled(throttled) => {
                 (Cow::Owned(throttled.message()), Some(throttled.retry_after))
             }

@@ -36,7 +36,6 @@ use tessera_store::{LoginLesson, RiskHistory, StoredPlace, HOURS};
 mod assess;
 pub mod geoip;
 
-pub use assess::NEEDS_FACTOR;
 pub(crate) use assess::{mark, refusal, RiskRefusal};
 
 pub use tessera_protocol::claims::RISK_SCOPE;

@@ -12,20 +12,14 @@ use crate::authorize::audit_context;
 use crate::throttle::Prior;
 use crate::{Provider, ProviderError, RequestContext};
 
-/// What the page says to a person whose login owes a second factor they do not have. It
-/// says why they cannot go on and what helps, and nothing of the score or its reasons.
-pub const NEEDS_FACTOR: &str = "This sign-in needs a second factor, and your account has \
-     none set up. Sign in from a device and network you have used before, or ask your \
-     administrator to set one up for you.";
-
 /// Why a scored login does not go on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RiskRefusal {
     /// Above `refuse_above`: refused with the page's one message for a failed login, and an
     /// alert.
     Refused,
-    /// Above `mfa_above`, and the person has no second factor to give: refused with
-    /// [`NEEDS_FACTOR`]. Enrolling one now would bind it on the word of whoever holds the
+    /// Above `mfa_above`, and the person has no second factor to give: refused with the
+    /// same message. Enrolling one now would bind it on the word of whoever holds the
     /// password (NIST SP 800-63B §6.1.2.1).
     NeedsFactor,
 }
