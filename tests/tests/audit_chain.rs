@@ -708,3 +708,83 @@ async fn a_server_refuses_to_sign_over_a_chain_rewritten_under_it() {
         server.stop().await;
     }
 }
+
+/// The head moved back by hand, with the events past it left in place: `verify` names the
+/// gap between the head and the last sealed event, and the server that sealed them refuses
+/// to seal on.
+#[tokio::test]
+async fn a_head_moved_back_is_found_and_never_sealed_over() {
+    for engine in engines() {
+        let server = sealed_server(engine).await;
+        let store = server.provider.store();
+        tamper(
+            store,
+            "UPDATE audit_chain SET head_seq = 3, head_hash = \
+             (SELECT chain_hash FROM audit_events WHERE chain_seq = 3) WHERE id = 1",
+        )
+        .await;
+        assert_eq!(
+            verify(&server).await.findings,
+            [Finding::PastHead { head: 3, last: 5 }]
+        );
+
+        let now = unix_now();
+        record(store, 1, now - 10).await;
+        let refused = server.provider.seal_audit_trail(now, Checkpoint::Now).await;
+        assert!(
+            matches!(refused, Err(ProviderError::AuditChainRewritten(_))),
+            "{refused:?}"
+        );
+        assert_eq!(store.audit_chain_head().await.unwrap().seq, 3);
+        server.stop().await;
+    }
+}
+
+/// A sealer that remembers nothing (`tessera audit seal`, a server just started) still
+/// refuses to seal when a sealed event lies past the head: new events would take the
+/// positions of old ones, and its checkpoint would vouch for the rewrite.
+#[tokio::test]
+async fn a_fresh_sealer_refuses_a_chain_with_events_past_its_head() {
+    let zeros = "0".repeat(64);
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let store = server.provider.store();
+        tamper(
+            store,
+            &format!(
+                "INSERT INTO audit_events (occurred_at, event_type, outcome, detail, \
+                 chain_seq, chain_prev, chain_hash) \
+                 VALUES (0, 'x', 'success', '{{}}', 1, '{zeros}', '{zeros}')"
+            ),
+        )
+        .await;
+        let now = unix_now();
+        record(store, 1, now - 10).await;
+
+        let refused = server.provider.seal_audit_trail(now, Checkpoint::Now).await;
+        assert!(
+            matches!(refused, Err(ProviderError::AuditChainRewritten(0))),
+            "{refused:?}"
+        );
+        assert_eq!(store.audit_chain_head().await.unwrap().seq, 0);
+        server.stop().await;
+    }
+}
+
+/// The newest events deleted together with the checkpoint that vouched for them: the head
+/// still names the last position sealed.
+#[tokio::test]
+async fn the_newest_events_deleted_with_their_checkpoint_are_found_by_the_head() {
+    for engine in engines() {
+        let server = sealed_server(engine).await;
+        let store = server.provider.store();
+        tamper(store, "DELETE FROM audit_checkpoints").await;
+        tamper(store, "DELETE FROM audit_events WHERE chain_seq >= 4").await;
+        let findings = verify(&server).await.findings;
+        assert!(
+            findings.contains(&Finding::Deleted { from: 4, to: 5 }),
+            "{findings:?}"
+        );
+        server.stop().await;
+    }
+}

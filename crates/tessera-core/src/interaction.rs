@@ -25,7 +25,7 @@ use crate::authorize::{audit_context, decide, interaction_gone, BrowserState, De
 use crate::mfa::AMR_PASSWORD;
 use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
 use crate::refusal::{reason, refusal_event};
-use crate::risk::{mark, refusal, Assessment, RiskRefusal};
+use crate::risk::{mark, refusal, Assessment};
 use crate::second_factor::FactorStep;
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::step_up::StepUp;
@@ -114,12 +114,11 @@ pub const LOGIN_FAILED: &str = "Incorrect username or password.";
 
 /// Why the login page is shown again.
 enum Retry {
-    /// The username or the password was wrong, or the account is disabled.
+    /// The username or the password was wrong, the account is disabled, or the login's risk
+    /// refused it.
     Failed,
     /// The attempt was refused unchecked while a delay holds.
     Throttled(Throttled),
-    /// The password was right, but the login's risk refused it.
-    Risk(RiskRefusal),
 }
 
 /// A right password the risk let through: whose, in which interaction, the second factor it
@@ -229,7 +228,10 @@ impl Provider {
         if let Some(refused) = refusal(&assessment, owed == Some(FactorStep::Verify)) {
             self.record_risk_refusal(event, &assessment, refused, None)
                 .await?;
-            return self.retry(id, &purpose, &typed, Retry::Risk(refused)).await;
+            // It reads as any failed login, whether the score was above `refuse_above` or
+            // owed a factor the person lacks: a page that said why would tell whoever typed
+            // the password that it was right. The event keeps the reason.
+            return self.retry(id, &purpose, &typed, Retry::Failed).await;
         }
         event.outcome = Outcome::Success;
         mark(&mut event, Some(&assessment));
@@ -390,11 +392,7 @@ impl Provider {
         retry: Retry,
     ) -> Result<LoginResult, ProviderError> {
         let (error, retry_after) = match retry {
-            // A login refused for its risk reads as any failed login, whether the score was
-            // above `refuse_above` or owed a factor the person lacks: a page that said why
-            // would tell whoever typed the password that it was right. The audit event keeps
-            // the reason, and above `refuse_above` an alert tells the administrators.
-            Retry::Failed | Retry::Risk(_) => (Cow::Borrowed(LOGIN_FAILED), None),
+            Retry::Failed => (Cow::Borrowed(LOGIN_FAILED), None),
             Retry::Throttled(throttled) => {
                 (Cow::Owned(throttled.message()), Some(throttled.retry_after))
             }

@@ -36,7 +36,7 @@ use tessera_store::{LoginLesson, RiskHistory, StoredPlace, HOURS};
 mod assess;
 pub mod geoip;
 
-pub(crate) use assess::{mark, refusal, RiskRefusal};
+pub(crate) use assess::{mark, refusal};
 
 pub use tessera_protocol::claims::RISK_SCOPE;
 

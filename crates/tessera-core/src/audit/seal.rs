@@ -105,6 +105,7 @@ impl Provider {
         let mut tx = self.inner.store.begin().await?;
         let head = tx.lock_audit_chain().await?;
         self.check_witness(&mut tx, head.seq).await?;
+        check_head_is_the_end(&mut tx, head.seq).await?;
         let events = tx
             .unsealed_audit_events(now - SEAL_GRACE, SEAL_BATCH)
             .await?;
@@ -148,4 +149,22 @@ impl Provider {
             checkpoints,
         })
     }
+}
+
+/// Sealing gives a position and moves the head in one transaction, so a sealed event past
+/// the head means the head was moved back by hand: sealing on would give new events the
+/// positions of old ones, and a checkpoint signed now would vouch for the rewrite.
+async fn check_head_is_the_end(tx: &mut Tx, head_seq: i64) -> Result<(), ProviderError> {
+    if tx
+        .audit_hash_at(head_seq.saturating_add(1))
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
+    tracing::error!(
+        position = head_seq,
+        "sealed audit events lie past the chain's head; the head was moved back"
+    );
+    Err(ProviderError::AuditChainRewritten(head_seq))
 }

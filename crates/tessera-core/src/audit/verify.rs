@@ -50,6 +50,9 @@ pub enum Finding {
     PurgedWithoutRetention { first: i64 },
     /// A sealed event at a position the sealer never assigns (positions start at 1).
     ImpossiblePosition { seq: i64 },
+    /// Sealed events reach position `last`, past the chain's recorded head at `head`: the
+    /// sealer moves the head in the transaction that seals, so the head was moved back.
+    PastHead { head: i64, last: i64 },
     /// `count` events were never sealed, the oldest recorded at `since`: sealing has stopped
     /// (or no server ran since), and until it resumes they can be changed unnoticed.
     Unsealed { count: i64, since: i64 },
@@ -135,6 +138,11 @@ impl std::fmt::Display for Finding {
                  checkpoints were deleted, or no server ran since. Seal with `tessera audit \
                  seal` only once you know which"
             ),
+            Self::PastHead { head, last } => write!(
+                f,
+                "rewritten: sealed events reach position {last}, past the chain's head at \
+                 {head}; the head was moved back to drop or replace the newest events"
+            ),
             Self::Unsealed { count, since } => write!(
                 f,
                 "unprotected: {count} events were never sealed, the oldest recorded at {since} \
@@ -202,6 +210,9 @@ pub async fn verify(
             .push(Finding::ImpossiblePosition { seq: first });
     }
     let mut prev = walk.anchor(store, first, retention_days).await?;
+    // Read before the walk: every position up to this head was sealed by then, whatever a
+    // running server seals meanwhile.
+    let head_before = store.audit_chain_head().await?.seq;
 
     let mut after = first.saturating_sub(1);
     let mut expected = first;
@@ -228,10 +239,25 @@ pub async fn verify(
             tail_end = Some(checkpoint.seq);
         }
     }
+    // The head names the last position sealed, checkpoint or not: positions up to it that
+    // no event holds were deleted from the end (a lawful purge takes the oldest, and never
+    // the newest while events remain).
+    if walk.report.events > 0 && head_before >= expected {
+        tail_end = tail_end.max(Some(head_before));
+    }
     if let Some(to) = tail_end {
         walk.report
             .findings
             .push(Finding::Deleted { from: expected, to });
+    }
+    // Read after the walk: a head behind an event the walk saw was moved back.
+    let head_after = store.audit_chain_head().await?.seq;
+    let last_seen = expected.saturating_sub(1);
+    if walk.report.events > 0 && last_seen > head_after {
+        walk.report.findings.push(Finding::PastHead {
+            head: head_after,
+            last: last_seen,
+        });
     }
 
     walk.resolve_broken_links(store).await?;

@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 
+use super::assess::RiskRefusal;
 use super::*;
 
 /// A fixed clock: 1 800 000 000 s is 2027-01-15 08:00:00 UTC (1 800 000 000 mod 86 400 is
