@@ -22,6 +22,7 @@ use url::Url;
 use crate::acr::acr_of;
 use crate::purpose::Purpose;
 use crate::refusal::{reason, refusal_event};
+use crate::risk::{mark, Assessment, SessionRisk};
 use crate::secret::{digest, RandomSecret};
 use crate::step_up::{is_stale, StepUp};
 use crate::{Provider, ProviderError, RequestContext, Settings};
@@ -59,6 +60,48 @@ pub(crate) enum Decision {
     Enrol,
     Consent,
     Issue,
+}
+
+/// The live session a request came with, once single sign-on has judged it.
+#[derive(Default)]
+pub(crate) struct Presented {
+    /// The session and its person, when one may serve the request.
+    pub session: Option<(Session, User)>,
+    /// This request's own assessment, when the session was scored again for it.
+    pub rescored: Option<Assessment>,
+}
+
+/// A code to issue: for which request, person and session, and how the request is recorded.
+pub(crate) struct Issue<'a> {
+    pub request: &'a AuthorizationRequest,
+    pub user: &'a User,
+    pub session: &'a Session,
+    /// The interaction the request finishes, if it finishes one.
+    pub finished_interaction: Option<[u8; 32]>,
+    /// The person's consent, when that is the request: recorded in place of
+    /// `authorization.code_issued`.
+    pub decision: Option<AuditEvent>,
+    /// The request's own assessment, when the session was scored again for it; otherwise
+    /// its event carries the score of the session's login.
+    pub rescored: Option<Assessment>,
+}
+
+impl<'a> Issue<'a> {
+    /// A code for `request`, from `session`, finishing no interaction.
+    pub(crate) fn new(
+        request: &'a AuthorizationRequest,
+        user: &'a User,
+        session: &'a Session,
+    ) -> Self {
+        Self {
+            request,
+            user,
+            session,
+            finished_interaction: None,
+            decision: None,
+            rescored: None,
+        }
+    }
 }
 
 /// The browser's cookies, as presented; each is only a handle to a server-side record.
@@ -174,18 +217,10 @@ impl Provider {
             }
         }
 
-        // A session used from another network than its login's is scored again; one that
-        // looks stolen serves nothing, and the person logs in afresh (see `risk`).
-        if let Some((live, user)) = &session {
-            if !self
-                .session_risk_holds(live, user, &client.id, ctx, now)
-                .await?
-            {
-                session = None;
-            }
-        }
-
-        let decision = decide(&request, &client, session.as_ref(), false, self, now).await?;
+        // A session used from another network than its login's is scored again (see `risk`).
+        let presented = self.single_sign_on(session, &client.id, ctx, now).await?;
+        let session = presented.session.as_ref();
+        let decision = decide(&request, &client, session, false, self, now).await?;
 
         // Step 6: prompt=none must answer without showing a page (OIDC Core §3.1.2.6). A
         // live session that needs a second factor is not a missing login: the person is
@@ -203,9 +238,34 @@ impl Provider {
             }
         }
 
-        self.proceed(decision, request, session, browser, now, ctx)
+        self.proceed(decision, request, presented, browser, now, ctx)
             .await
             .map(Ok)
+    }
+
+    /// Step 5's single sign-on check. A session used from another network than its login's
+    /// is scored again: one that looks stolen serves nothing, and the person logs in afresh;
+    /// one that may serve carries this new assessment to the request's event (see `risk`).
+    async fn single_sign_on(
+        &self,
+        session: Option<(Session, User)>,
+        client_id: &str,
+        ctx: &RequestContext,
+        now: i64,
+    ) -> Result<Presented, ProviderError> {
+        let Some((live, user)) = session else {
+            return Ok(Presented::default());
+        };
+        match self
+            .session_risk_holds(&live, &user, client_id, ctx, now)
+            .await?
+        {
+            SessionRisk::Holds { rescored } => Ok(Presented {
+                session: Some((live, user)),
+                rescored,
+            }),
+            SessionRisk::Refused => Ok(Presented::default()),
+        }
     }
 
     /// Where a valid request goes once decided: a code, or the interaction that a login,
@@ -214,17 +274,20 @@ impl Provider {
         &self,
         decision: Decision,
         request: AuthorizationRequest,
-        session: Option<(Session, User)>,
+        presented: Presented,
         browser: &BrowserState<'_>,
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
         type Page = fn(Option<RandomSecret>) -> Next;
+        let Presented { session, rescored } = presented;
         let (step, step_up, page): (_, _, Page) = match (decision, session, browser.session_id) {
             (Decision::Issue, Some((session, user)), _) => {
-                return self
-                    .issue_code(&request, &user, &session, None, now, ctx)
-                    .await
+                let issue = Issue {
+                    rescored,
+                    ..Issue::new(&request, &user, &session)
+                };
+                return self.issue_code(issue, now, ctx).await;
             }
             (Decision::StepUp, Some((session, _)), Some(session_id)) => (
                 "second_factor",
@@ -234,7 +297,10 @@ impl Provider {
             (Decision::Consent, _, _) => ("consent", None, Next::Consent),
             _ => ("login", None, Next::Login),
         };
-        let event = begun_event(&request, step, now, ctx);
+        let mut event = begun_event(&request, step, now, ctx);
+        // It carries a score only when it was scored itself (single sign-on from another
+        // network); the login's reaches the event of the code the interaction issues.
+        mark(&mut event, rescored.as_ref());
         let purpose = Purpose::Authorization(request);
         let id = self
             .open_interaction(&purpose, step_up.as_ref(), Some(&event), now)
@@ -282,8 +348,11 @@ impl Provider {
             browser.session_id,
         ) {
             (Decision::Issue, Some((session, user)), _) => {
-                self.issue_code(&request, &user, &session, Some(interaction_id), now, ctx)
-                    .await
+                let issue = Issue {
+                    finished_interaction: Some(interaction_id),
+                    ..Issue::new(&request, &user, &session)
+                };
+                self.issue_code(issue, now, ctx).await
             }
             (Decision::StepUp, Some((session, _)), Some(session_id)) => {
                 let step_up = StepUp::of(session_id, &session);
@@ -407,25 +476,12 @@ impl Provider {
     /// Issues a code and returns the redirect carrying it (RFC 6749 §4.1.2; RFC 9207).
     pub(crate) async fn issue_code(
         &self,
-        request: &AuthorizationRequest,
-        user: &User,
-        session: &Session,
-        finished_interaction: Option<[u8; 32]>,
+        issue: Issue<'_>,
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
         let tx = self.inner.store.begin().await?;
-        self.issue_code_in(
-            tx,
-            request,
-            user,
-            session,
-            finished_interaction,
-            None,
-            now,
-            ctx,
-        )
-        .await
+        self.issue_code_in(tx, issue, now, ctx).await
     }
 
     /// Issues a code within `tx`, after whatever the caller wrote there, and commits.
@@ -435,18 +491,21 @@ impl Provider {
     ///
     /// One request is one audit event: `decision`, when the request is the person's
     /// consent, is recorded in place of `authorization.code_issued`.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn issue_code_in(
         &self,
         mut tx: Tx,
-        request: &AuthorizationRequest,
-        user: &User,
-        session: &Session,
-        finished_interaction: Option<[u8; 32]>,
-        decision: Option<AuditEvent>,
+        issue: Issue<'_>,
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
+        let Issue {
+            request,
+            user,
+            session,
+            finished_interaction,
+            decision,
+            rescored,
+        } = issue;
         if let Some(id_hash) = finished_interaction {
             if !tx.delete_interaction(&id_hash).await? {
                 let event_type = decision
@@ -494,12 +553,11 @@ impl Provider {
             detail: json!({ "scope": record.scope }),
             ..audit_context(ctx)
         });
-        // The code is the session's: its sid, and the score of the login that opened it.
+        // The code is the session's: its sid, and the score of the login that opened it,
+        // unless this request was scored on its own (single sign-on from another network).
         event.session_id = session.sid.clone();
-        crate::risk::mark(
-            &mut event,
-            crate::risk::Assessment::from_stored(session.risk.as_deref()).as_ref(),
-        );
+        let login = Assessment::from_stored(session.risk.as_deref());
+        mark(&mut event, rescored.as_ref().or(login.as_ref()));
         tx.record(&event).await?;
         tx.commit().await?;
 

@@ -21,7 +21,9 @@ use tessera_protocol::scope::Scope;
 use tessera_protocol::{ErrorCode, OAuthError};
 use tessera_store::{AuditEvent, Outcome, Session, User};
 
-use crate::authorize::{audit_context, decide, interaction_gone, BrowserState, Decision, Next};
+use crate::authorize::{
+    audit_context, decide, interaction_gone, BrowserState, Decision, Issue, Next,
+};
 use crate::mfa::AMR_PASSWORD;
 use crate::purpose::{Purpose, ACCOUNT_AUDIENCE};
 use crate::refusal::{reason, refusal_event};
@@ -571,17 +573,12 @@ impl Provider {
             now,
         )
         .await?;
-        self.issue_code_in(
-            tx,
-            &request,
-            &user,
-            &session,
-            Some(interaction_hash),
-            Some(event),
-            now,
-            ctx,
-        )
-        .await
+        let issue = Issue {
+            finished_interaction: Some(interaction_hash),
+            decision: Some(event),
+            ..Issue::new(&request, &user, &session)
+        };
+        self.issue_code_in(tx, issue, now, ctx).await
     }
 
     /// Who a login is for, in the pages' words: the client's name, or the account page.
