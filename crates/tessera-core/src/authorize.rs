@@ -7,17 +7,17 @@
 //! ([`crate::step_up`]); they consented to the scopes (`prompt=consent`, remembered
 //! consent, first-party clients); `prompt=none` never shows a page. Only then is a
 //! single-use code issued, bound to the client, redirect URI, PKCE challenge and nonce.
+//!
+//! This file owns the endpoint's steps and the interaction they open; issuing the code and
+//! answering at the redirection URI are in `authorize/issue.rs`, the request's audit event
+//! in `authorize/events.rs`.
 
-use serde_json::json;
 use tessera_protocol::authorize::{AuthorizationRequest, ClientAndRedirect, ClientPolicy};
 use tessera_protocol::params::Params;
 use tessera_protocol::scope::Scope;
 use tessera_protocol::types::{opaque, ClientId, RedirectUri};
 use tessera_protocol::{ErrorCode, OAuthError};
-use tessera_store::{
-    AuditEvent, AuthorizationCode, Client, Interaction, Outcome, Session, Tx, User,
-};
-use url::Url;
+use tessera_store::{AuditEvent, Client, Interaction, Session, Tx, User};
 
 use crate::acr::acr_of;
 use crate::purpose::Purpose;
@@ -25,10 +25,12 @@ use crate::refusal::{reason, refusal_event};
 use crate::risk::{mark, Assessment, SessionRisk};
 use crate::secret::{digest, RandomSecret};
 use crate::step_up::{is_stale, StepUp};
-use crate::{Provider, ProviderError, RequestContext, Settings};
+use crate::{Provider, ProviderError, RequestContext};
 use events::{begun_event, Refusal, AUTHORIZATION_REQUEST};
+pub(crate) use issue::Issue;
 
 mod events;
+mod issue;
 
 /// Where the browser goes next.
 #[derive(Debug)]
@@ -69,39 +71,6 @@ pub(crate) struct Presented {
     pub session: Option<(Session, User)>,
     /// This request's own assessment, when the session was scored again for it.
     pub rescored: Option<Assessment>,
-}
-
-/// A code to issue: for which request, person and session, and how the request is recorded.
-pub(crate) struct Issue<'a> {
-    pub request: &'a AuthorizationRequest,
-    pub user: &'a User,
-    pub session: &'a Session,
-    /// The interaction the request finishes, if it finishes one.
-    pub finished_interaction: Option<[u8; 32]>,
-    /// The person's consent, when that is the request: recorded in place of
-    /// `authorization.code_issued`.
-    pub decision: Option<AuditEvent>,
-    /// The request's own assessment, when the session was scored again for it; otherwise
-    /// its event carries the score of the session's login.
-    pub rescored: Option<Assessment>,
-}
-
-impl<'a> Issue<'a> {
-    /// A code for `request`, from `session`, finishing no interaction.
-    pub(crate) fn new(
-        request: &'a AuthorizationRequest,
-        user: &'a User,
-        session: &'a Session,
-    ) -> Self {
-        Self {
-            request,
-            user,
-            session,
-            finished_interaction: None,
-            decision: None,
-            rescored: None,
-        }
-    }
 }
 
 /// The browser's cookies, as presented; each is only a handle to a server-side record.
@@ -472,120 +441,6 @@ impl Provider {
             .await?;
         Ok(())
     }
-
-    /// Issues a code and returns the redirect carrying it (RFC 6749 §4.1.2; RFC 9207).
-    pub(crate) async fn issue_code(
-        &self,
-        issue: Issue<'_>,
-        now: i64,
-        ctx: &RequestContext,
-    ) -> Result<Next, ProviderError> {
-        let tx = self.inner.store.begin().await?;
-        self.issue_code_in(tx, issue, now, ctx).await
-    }
-
-    /// Issues a code within `tx`, after whatever the caller wrote there, and commits.
-    ///
-    /// An interaction finishes exactly once: when `finished_interaction` is already gone
-    /// (a form submitted twice, or in parallel), nothing is issued and `tx` rolls back.
-    ///
-    /// One request is one audit event: `decision`, when the request is the person's
-    /// consent, is recorded in place of `authorization.code_issued`.
-    pub(crate) async fn issue_code_in(
-        &self,
-        mut tx: Tx,
-        issue: Issue<'_>,
-        now: i64,
-        ctx: &RequestContext,
-    ) -> Result<Next, ProviderError> {
-        let Issue {
-            request,
-            user,
-            session,
-            finished_interaction,
-            decision,
-            rescored,
-        } = issue;
-        if let Some(id_hash) = finished_interaction {
-            if !tx.delete_interaction(&id_hash).await? {
-                let event_type = decision
-                    .as_ref()
-                    .map_or(AUTHORIZATION_REQUEST, |d| d.event_type);
-                let who = (user.id.as_str(), request.client_id.as_str());
-                self.record_finished_elsewhere(tx, ctx, now, event_type, who)
-                    .await?;
-                return Ok(Next::ErrorPage(interaction_gone()));
-            }
-        }
-
-        // Admin scopes go only to a person whose roles grant them (see `admin`).
-        let scope = self.person_scope(&mut tx, &user.id, &request.scope).await?;
-
-        let code = RandomSecret::generate();
-        let record = AuthorizationCode {
-            client_id: request.client_id.to_string(),
-            user_id: user.id.clone(),
-            redirect_uri: request.redirect_uri.to_string(),
-            scope: scope.to_string(),
-            nonce: request.nonce.as_ref().map(ToString::to_string),
-            code_challenge: request
-                .code_challenge
-                .as_ref()
-                .map(|c| c.as_str().to_string()),
-            auth_time: session.auth_time,
-            amr: session.amr.clone(),
-            sid: session.sid.clone(),
-            expires_at: now + Settings::CODE_TTL,
-            risk: session.risk.clone(),
-        };
-        tx.insert_code(&code.digest(), &record, now).await?;
-        // Back-Channel Logout §2.7: logout notifies every client the session served.
-        if let Some(sid) = &session.sid {
-            tx.remember_session_client(sid, &record.client_id, session.expires_at)
-                .await?;
-        }
-        let mut event = decision.unwrap_or_else(|| AuditEvent {
-            occurred_at: now,
-            event_type: "authorization.code_issued",
-            outcome: Outcome::Success,
-            user_id: Some(user.id.clone()),
-            client_id: Some(request.client_id.to_string()),
-            detail: json!({ "scope": record.scope }),
-            ..audit_context(ctx)
-        });
-        // The code is the session's: its sid, and the score of the login that opened it,
-        // unless this request was scored on its own (single sign-on from another network).
-        event.session_id = session.sid.clone();
-        let login = Assessment::from_stored(session.risk.as_deref());
-        mark(&mut event, rescored.as_ref().or(login.as_ref()));
-        tx.record(&event).await?;
-        tx.commit().await?;
-
-        let mut pairs = vec![("code", code.expose())];
-        if let Some(state) = &request.state {
-            pairs.push(("state", state.as_str()));
-        }
-        pairs.push(("iss", self.inner.settings.issuer.as_str()));
-        Ok(Next::Redirect(with_query(&request.redirect_uri, &pairs)))
-    }
-
-    /// An error response at the client's redirection URI, with `iss` (RFC 9207 §2).
-    pub(crate) fn error_redirect(
-        &self,
-        redirect_uri: &RedirectUri,
-        err: &OAuthError,
-        state: Option<&str>,
-    ) -> String {
-        let mut pairs = vec![
-            ("error", err.code.as_str()),
-            ("error_description", &*err.description),
-        ];
-        if let Some(state) = state {
-            pairs.push(("state", state));
-        }
-        pairs.push(("iss", self.inner.settings.issuer.as_str()));
-        with_query(redirect_uri, &pairs)
-    }
 }
 
 /// Decides what the request still needs. `fresh` is true when the person authenticated
@@ -662,17 +517,5 @@ pub(crate) fn audit_context(ctx: &RequestContext) -> AuditEvent {
         request_id: ctx.request_id.clone(),
         device_id: ctx.device_id.clone(),
         ..AuditEvent::default()
-    }
-}
-
-/// Appends query parameters to a registered redirect URI, keeping its own query.
-fn with_query(redirect_uri: &RedirectUri, pairs: &[(&str, &str)]) -> String {
-    match Url::parse(redirect_uri.as_str()) {
-        Ok(mut url) => {
-            url.query_pairs_mut().extend_pairs(pairs);
-            url.to_string()
-        }
-        // Registered URIs were parsed at registration; keep the registered text if not.
-        Err(_) => redirect_uri.to_string(),
     }
 }
