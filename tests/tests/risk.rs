@@ -21,6 +21,7 @@ use tessera_e2e::factors::{
 };
 use tessera_e2e::geoip::{self, ScratchDir};
 use tessera_e2e::lifecycle::{assert_tokens_json, text, ClientSpec};
+use tessera_e2e::trail::Trail;
 use tessera_e2e::webauthn::{csrf_of, SoftKey};
 use tessera_e2e::{
     engines, location, Browser, Followed, IssuerHost, TestClient, TestServer, PASSWORD,
@@ -406,6 +407,87 @@ async fn a_session_used_from_an_impossible_place_needs_a_fresh_login() {
         let silent = server.authorize_url(&client, &[("prompt", "none")]);
         let response = sydney.get(&silent).await;
         assert_error_redirect(&server, &response, "login_required");
+        server.stop().await;
+    }
+}
+
+/// Issue 6: single sign-on from another network that scores below the refusal goes on, and
+/// the request's one event carries its own score, not the login's. 198.18.0.0/15 (RFC 2544)
+/// is in no GeoIP network, so from there only the network is new: 15, where the login scored
+/// 0 (the baseline). Whether the request issues a code at once or opens the consent page, its
+/// event says 15; from the login's own /24 nothing is scored again, and the code's event
+/// carries the login's 0. The ID token claim keeps describing the login.
+#[tokio::test]
+async fn single_sign_on_from_another_network_is_recorded_with_its_new_score() {
+    for engine in engines() {
+        let dir = ScratchDir::new("risk");
+        let server = start(engine, IssuerHost::Loopback, Some(&dir)).await;
+        let alice = server.create_user("alice").await;
+        let client = risk_client(&server).await;
+        let scope = format!("openid {RISK_SCOPE}");
+        let url = server.authorize_url(&client, &[("scope", &scope)]);
+        let paris = Browser::from_address(PARIS);
+        signs_in(&server, &paris, &url, "alice").await;
+        let login = last_event(&server, &alice, "login.password").await;
+        assert_eq!(
+            scored(&login),
+            ("success", Some(0), Some("[]"), Value::Null)
+        );
+        let consenting = server
+            .create_client_spec(ClientSpec {
+                first_party: false,
+                scope: "openid",
+                ..ClientSpec::default()
+            })
+            .await;
+        let mut trail = Trail::after_setup(&server).await;
+
+        let nearby = paris.moved_to(PARIS_TOO).visit(&server, &url).await;
+        assert!(matches!(nearby, Followed::LeftIssuer(_)), "{nearby:?}");
+        let events = trail
+            .exactly("single sign-on from the login's /24", 1)
+            .await;
+        assert_eq!(events[0].event_type, "authorization.code_issued");
+        assert_eq!(
+            scored(&events[0]),
+            ("success", Some(0), Some("[]"), Value::Null)
+        );
+
+        let elsewhere = paris.moved_to("198.18.0.1");
+        let Followed::LeftIssuer(callback) = elsewhere.visit(&server, &url).await else {
+            panic!("single sign-on from another network below the refusal is served");
+        };
+        let events = trail
+            .exactly("single sign-on from another network", 1)
+            .await;
+        let issued = &events[0];
+        assert_eq!(issued.event_type, "authorization.code_issued");
+        let rescored = ("success", Some(15), Some(r#"["new_network"]"#), Value::Null);
+        assert_eq!(scored(issued), rescored);
+        assert_eq!(issued.source_ip.as_deref(), Some("198.18.0.1"));
+        assert_eq!(issued.session_id, login.session_id);
+        let claims = id_token_claims(&server.tokens_from(&client, &callback).await);
+        assert_eq!(
+            claims[RISK_SCOPE],
+            json!({ "score": 0, "reasons": [], "decision": "allow" })
+        );
+        trail.exactly("the code's redemption", 1).await;
+
+        let consent_url = server.authorize_url(&consenting, &[]);
+        let shown = page(elsewhere.visit(&server, &consent_url).await);
+        assert!(
+            shown.contains("name=\"decision\""),
+            "the consent page: {shown}"
+        );
+        let events = trail.exactly("a request that opens consent", 1).await;
+        let begun = &events[0];
+        assert_eq!(begun.event_type, "authorization.request");
+        let detail: Value = serde_json::from_str(&begun.detail).unwrap();
+        assert_eq!(detail["next"], "consent");
+        assert_eq!(
+            (begun.risk_score, begun.risk_reasons.as_deref()),
+            (Some(15), Some(r#"["new_network"]"#))
+        );
         server.stop().await;
     }
 }

@@ -18,6 +18,7 @@ use tessera_core::unix_now;
 use tessera_e2e::expect::*;
 use tessera_e2e::factors::*;
 use tessera_e2e::lifecycle::{assert_tokens_json, text, ClientSpec};
+use tessera_e2e::trail::{failure, success, Trail};
 use tessera_e2e::{engines, location, Browser, Followed, TestClient, TestServer, PASSWORD};
 use tessera_store::{Session, StoredAuditEvent};
 
@@ -205,6 +206,93 @@ async fn acr_values_step_a_password_session_up_without_the_password() {
         assert_eq!(step_ups.len(), 1);
         assert_eq!(step_ups[0].outcome, "success");
         assert_eq!(step_ups[0].user_id.as_deref(), Some(alice.as_str()));
+        server.stop().await;
+    }
+}
+
+/// Alice, with a TOTP authenticator enrolled through a login of her own; her id, the secret,
+/// and the recovery codes the enrolment showed.
+async fn alice_with_recovery_codes(server: &TestServer) -> (String, Vec<u8>, Vec<String>) {
+    let alice = server.create_user("alice").await;
+    let client = server.create_mfa_client().await;
+    let browser = Browser::new();
+    let login = login_page(server, &browser, &client).await;
+    let response = browser
+        .submit_login(server, &login, "alice", PASSWORD)
+        .await;
+    let enrolment = page(browser.follow(&server.issuer, response).await);
+    let secret = shown_secret(&enrolment);
+    let response = submit_code(server, &browser, &enrolment, &totp(&secret, unix_now())).await;
+    let shown = page_of(response).await;
+    let codes: Vec<String> = shown
+        .split("<li><code>")
+        .skip(1)
+        .map(|rest| rest.split('<').next().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 10, "{shown}");
+    (alice, secret, codes)
+}
+
+/// Issue 6: a step-up is one request, so one audit event. A wrong code is its factor's
+/// failure, as in any login; the right factor is `login.step_up` alone (no `login.totp` or
+/// `login.recovery_code` beside it), naming the factor, with the `amr` (RFC 8176) and `acr`
+/// of the upgraded session, whose public `sid` it keeps.
+#[tokio::test]
+async fn a_step_up_is_one_event_naming_its_factor() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let (alice, secret, codes) = alice_with_recovery_codes(&server).await;
+        let client = server.create_client(false, true).await;
+        let who = (Some(alice.as_str()), Some(client.id.as_str()));
+        let url = server.authorize_url(&client, &[("acr_values", MFA)]);
+        let steps = [
+            (
+                "login.totp",
+                unused_code(&secret),
+                json!({ "factor": "login.totp", "amr": "pwd otp mfa", "acr": MFA }),
+            ),
+            (
+                "login.recovery_code",
+                codes[0].clone(),
+                json!({ "factor": "login.recovery_code", "amr": "pwd mfa", "acr": MFA }),
+            ),
+        ];
+        for (factor, right, expected) in steps {
+            // The last step-up's session keeps the public sid that each planted one has.
+            let mut tx = server.provider.store().begin().await.unwrap();
+            tx.delete_user_sessions(&alice).await.unwrap();
+            tx.commit().await.unwrap();
+            let browser = Browser::new();
+            plant_password_session(&server, &browser, &alice, unix_now()).await;
+            let mut trail = Trail::after_setup(&server).await;
+            let page = step_up_page(&server, &browser, &url).await;
+            trail
+                .one("the request", success("authorization.request", None, who.1))
+                .await;
+
+            let wrong = match factor {
+                "login.totp" => totp(&secret, unix_now() - 3600),
+                _ => "0000-0000-0000".to_string(),
+            };
+            let refused = submit_code(&server, &browser, &page, &wrong).await;
+            assert!(page_of(refused).await.contains(INCORRECT_CODE));
+            let detail = trail.one(factor, failure(factor, who.0, who.1)).await;
+            assert_eq!(detail, json!({ "reason": "wrong_code" }));
+
+            let response = submit_code(&server, &browser, &page, &right).await;
+            assert_eq!(location(&response), Some(server.url("/resume")));
+            let events = trail.exactly("the right factor", 1).await;
+            let event = &events[0];
+            assert_eq!(
+                (event.event_type.as_str(), event.outcome.as_str()),
+                ("login.step_up", "success"),
+                "{factor}"
+            );
+            assert_eq!((event.user_id.as_deref(), event.client_id.as_deref()), who);
+            assert_eq!(event.session_id.as_deref(), Some("planted"));
+            let detail: Value = serde_json::from_str(&event.detail).unwrap();
+            assert_eq!(detail, expected);
+        }
         server.stop().await;
     }
 }

@@ -7,27 +7,30 @@
 //! ([`crate::step_up`]); they consented to the scopes (`prompt=consent`, remembered
 //! consent, first-party clients); `prompt=none` never shows a page. Only then is a
 //! single-use code issued, bound to the client, redirect URI, PKCE challenge and nonce.
+//!
+//! This file owns the endpoint's steps and the interaction they open; issuing the code and
+//! answering at the redirection URI are in `authorize/issue.rs`, the request's audit event
+//! in `authorize/events.rs`.
 
-use serde_json::json;
 use tessera_protocol::authorize::{AuthorizationRequest, ClientAndRedirect, ClientPolicy};
 use tessera_protocol::params::Params;
 use tessera_protocol::scope::Scope;
 use tessera_protocol::types::{opaque, ClientId, RedirectUri};
 use tessera_protocol::{ErrorCode, OAuthError};
-use tessera_store::{
-    AuditEvent, AuthorizationCode, Client, Interaction, Outcome, Session, Tx, User,
-};
-use url::Url;
+use tessera_store::{AuditEvent, Client, Interaction, Session, Tx, User};
 
 use crate::acr::acr_of;
 use crate::purpose::Purpose;
 use crate::refusal::{reason, refusal_event};
+use crate::risk::{mark, Assessment, SessionRisk};
 use crate::secret::{digest, RandomSecret};
 use crate::step_up::{is_stale, StepUp};
-use crate::{Provider, ProviderError, RequestContext, Settings};
+use crate::{Provider, ProviderError, RequestContext};
 use events::{begun_event, Refusal, AUTHORIZATION_REQUEST};
+pub(crate) use issue::Issue;
 
 mod events;
+mod issue;
 
 /// Where the browser goes next.
 #[derive(Debug)]
@@ -59,6 +62,15 @@ pub(crate) enum Decision {
     Enrol,
     Consent,
     Issue,
+}
+
+/// The live session a request came with, once single sign-on has judged it.
+#[derive(Default)]
+pub(crate) struct Presented {
+    /// The session and its person, when one may serve the request.
+    pub session: Option<(Session, User)>,
+    /// This request's own assessment, when the session was scored again for it.
+    pub rescored: Option<Assessment>,
 }
 
 /// The browser's cookies, as presented; each is only a handle to a server-side record.
@@ -174,18 +186,10 @@ impl Provider {
             }
         }
 
-        // A session used from another network than its login's is scored again; one that
-        // looks stolen serves nothing, and the person logs in afresh (see `risk`).
-        if let Some((live, user)) = &session {
-            if !self
-                .session_risk_holds(live, user, &client.id, ctx, now)
-                .await?
-            {
-                session = None;
-            }
-        }
-
-        let decision = decide(&request, &client, session.as_ref(), false, self, now).await?;
+        // A session used from another network than its login's is scored again (see `risk`).
+        let presented = self.single_sign_on(session, &client.id, ctx, now).await?;
+        let session = presented.session.as_ref();
+        let decision = decide(&request, &client, session, false, self, now).await?;
 
         // Step 6: prompt=none must answer without showing a page (OIDC Core §3.1.2.6). A
         // live session that needs a second factor is not a missing login: the person is
@@ -203,9 +207,34 @@ impl Provider {
             }
         }
 
-        self.proceed(decision, request, session, browser, now, ctx)
+        self.proceed(decision, request, presented, browser, now, ctx)
             .await
             .map(Ok)
+    }
+
+    /// Step 5's single sign-on check. A session used from another network than its login's
+    /// is scored again: one that looks stolen serves nothing, and the person logs in afresh;
+    /// one that may serve carries this new assessment to the request's event (see `risk`).
+    async fn single_sign_on(
+        &self,
+        session: Option<(Session, User)>,
+        client_id: &str,
+        ctx: &RequestContext,
+        now: i64,
+    ) -> Result<Presented, ProviderError> {
+        let Some((live, user)) = session else {
+            return Ok(Presented::default());
+        };
+        match self
+            .session_risk_holds(&live, &user, client_id, ctx, now)
+            .await?
+        {
+            SessionRisk::Holds { rescored } => Ok(Presented {
+                session: Some((live, user)),
+                rescored,
+            }),
+            SessionRisk::Refused => Ok(Presented::default()),
+        }
     }
 
     /// Where a valid request goes once decided: a code, or the interaction that a login,
@@ -214,17 +243,20 @@ impl Provider {
         &self,
         decision: Decision,
         request: AuthorizationRequest,
-        session: Option<(Session, User)>,
+        presented: Presented,
         browser: &BrowserState<'_>,
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Next, ProviderError> {
         type Page = fn(Option<RandomSecret>) -> Next;
+        let Presented { session, rescored } = presented;
         let (step, step_up, page): (_, _, Page) = match (decision, session, browser.session_id) {
             (Decision::Issue, Some((session, user)), _) => {
-                return self
-                    .issue_code(&request, &user, &session, None, now, ctx)
-                    .await
+                let issue = Issue {
+                    rescored,
+                    ..Issue::new(&request, &user, &session)
+                };
+                return self.issue_code(issue, now, ctx).await;
             }
             (Decision::StepUp, Some((session, _)), Some(session_id)) => (
                 "second_factor",
@@ -234,7 +266,10 @@ impl Provider {
             (Decision::Consent, _, _) => ("consent", None, Next::Consent),
             _ => ("login", None, Next::Login),
         };
-        let event = begun_event(&request, step, now, ctx);
+        let mut event = begun_event(&request, step, now, ctx);
+        // It carries a score only when it was scored itself (single sign-on from another
+        // network); the login's reaches the event of the code the interaction issues.
+        mark(&mut event, rescored.as_ref());
         let purpose = Purpose::Authorization(request);
         let id = self
             .open_interaction(&purpose, step_up.as_ref(), Some(&event), now)
@@ -282,8 +317,11 @@ impl Provider {
             browser.session_id,
         ) {
             (Decision::Issue, Some((session, user)), _) => {
-                self.issue_code(&request, &user, &session, Some(interaction_id), now, ctx)
-                    .await
+                let issue = Issue {
+                    finished_interaction: Some(interaction_id),
+                    ..Issue::new(&request, &user, &session)
+                };
+                self.issue_code(issue, now, ctx).await
             }
             (Decision::StepUp, Some((session, _)), Some(session_id)) => {
                 let step_up = StepUp::of(session_id, &session);
@@ -403,131 +441,6 @@ impl Provider {
             .await?;
         Ok(())
     }
-
-    /// Issues a code and returns the redirect carrying it (RFC 6749 §4.1.2; RFC 9207).
-    pub(crate) async fn issue_code(
-        &self,
-        request: &AuthorizationRequest,
-        user: &User,
-        session: &Session,
-        finished_interaction: Option<[u8; 32]>,
-        now: i64,
-        ctx: &RequestContext,
-    ) -> Result<Next, ProviderError> {
-        let tx = self.inner.store.begin().await?;
-        self.issue_code_in(
-            tx,
-            request,
-            user,
-            session,
-            finished_interaction,
-            None,
-            now,
-            ctx,
-        )
-        .await
-    }
-
-    /// Issues a code within `tx`, after whatever the caller wrote there, and commits.
-    ///
-    /// An interaction finishes exactly once: when `finished_interaction` is already gone
-    /// (a form submitted twice, or in parallel), nothing is issued and `tx` rolls back.
-    ///
-    /// One request is one audit event: `decision`, when the request is the person's
-    /// consent, is recorded in place of `authorization.code_issued`.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn issue_code_in(
-        &self,
-        mut tx: Tx,
-        request: &AuthorizationRequest,
-        user: &User,
-        session: &Session,
-        finished_interaction: Option<[u8; 32]>,
-        decision: Option<AuditEvent>,
-        now: i64,
-        ctx: &RequestContext,
-    ) -> Result<Next, ProviderError> {
-        if let Some(id_hash) = finished_interaction {
-            if !tx.delete_interaction(&id_hash).await? {
-                let event_type = decision
-                    .as_ref()
-                    .map_or(AUTHORIZATION_REQUEST, |d| d.event_type);
-                let who = (user.id.as_str(), request.client_id.as_str());
-                self.record_finished_elsewhere(tx, ctx, now, event_type, who)
-                    .await?;
-                return Ok(Next::ErrorPage(interaction_gone()));
-            }
-        }
-
-        // Admin scopes go only to a person whose roles grant them (see `admin`).
-        let scope = self.person_scope(&mut tx, &user.id, &request.scope).await?;
-
-        let code = RandomSecret::generate();
-        let record = AuthorizationCode {
-            client_id: request.client_id.to_string(),
-            user_id: user.id.clone(),
-            redirect_uri: request.redirect_uri.to_string(),
-            scope: scope.to_string(),
-            nonce: request.nonce.as_ref().map(ToString::to_string),
-            code_challenge: request
-                .code_challenge
-                .as_ref()
-                .map(|c| c.as_str().to_string()),
-            auth_time: session.auth_time,
-            amr: session.amr.clone(),
-            sid: session.sid.clone(),
-            expires_at: now + Settings::CODE_TTL,
-            risk: session.risk.clone(),
-        };
-        tx.insert_code(&code.digest(), &record, now).await?;
-        // Back-Channel Logout §2.7: logout notifies every client the session served.
-        if let Some(sid) = &session.sid {
-            tx.remember_session_client(sid, &record.client_id, session.expires_at)
-                .await?;
-        }
-        let mut event = decision.unwrap_or_else(|| AuditEvent {
-            occurred_at: now,
-            event_type: "authorization.code_issued",
-            outcome: Outcome::Success,
-            user_id: Some(user.id.clone()),
-            client_id: Some(request.client_id.to_string()),
-            detail: json!({ "scope": record.scope }),
-            ..audit_context(ctx)
-        });
-        // The code is the session's: its sid, and the score of the login that opened it.
-        event.session_id = session.sid.clone();
-        crate::risk::mark(
-            &mut event,
-            crate::risk::Assessment::from_stored(session.risk.as_deref()).as_ref(),
-        );
-        tx.record(&event).await?;
-        tx.commit().await?;
-
-        let mut pairs = vec![("code", code.expose())];
-        if let Some(state) = &request.state {
-            pairs.push(("state", state.as_str()));
-        }
-        pairs.push(("iss", self.inner.settings.issuer.as_str()));
-        Ok(Next::Redirect(with_query(&request.redirect_uri, &pairs)))
-    }
-
-    /// An error response at the client's redirection URI, with `iss` (RFC 9207 §2).
-    pub(crate) fn error_redirect(
-        &self,
-        redirect_uri: &RedirectUri,
-        err: &OAuthError,
-        state: Option<&str>,
-    ) -> String {
-        let mut pairs = vec![
-            ("error", err.code.as_str()),
-            ("error_description", &*err.description),
-        ];
-        if let Some(state) = state {
-            pairs.push(("state", state));
-        }
-        pairs.push(("iss", self.inner.settings.issuer.as_str()));
-        with_query(redirect_uri, &pairs)
-    }
 }
 
 /// Decides what the request still needs. `fresh` is true when the person authenticated
@@ -604,17 +517,5 @@ pub(crate) fn audit_context(ctx: &RequestContext) -> AuditEvent {
         request_id: ctx.request_id.clone(),
         device_id: ctx.device_id.clone(),
         ..AuditEvent::default()
-    }
-}
-
-/// Appends query parameters to a registered redirect URI, keeping its own query.
-fn with_query(redirect_uri: &RedirectUri, pairs: &[(&str, &str)]) -> String {
-    match Url::parse(redirect_uri.as_str()) {
-        Ok(mut url) => {
-            url.query_pairs_mut().extend_pairs(pairs);
-            url.to_string()
-        }
-        // Registered URIs were parsed at registration; keep the registered text if not.
-        Err(_) => redirect_uri.to_string(),
     }
 }

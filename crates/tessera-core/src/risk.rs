@@ -24,7 +24,8 @@
 //! second factor, then on the session, the codes it issues and the refresh-token families
 //! they start, and into the ID token as the `urn:tessera:risk` claim when the request asked
 //! for that scope ([`RISK_SCOPE`]). A session used for single sign-on from another network
-//! than its login's is scored again, and one that looks stolen serves nothing
+//! than its login's is scored again: one that looks stolen serves nothing, and a request it
+//! does serve is recorded with the new score
 //! ([`Provider::session_risk_holds`](crate::Provider)).
 
 use std::net::IpAddr;
@@ -36,7 +37,7 @@ use tessera_store::{LoginLesson, RiskHistory, StoredPlace, HOURS};
 mod assess;
 pub mod geoip;
 
-pub(crate) use assess::{mark, refusal};
+pub(crate) use assess::{mark, refusal, SessionRisk};
 
 pub use tessera_protocol::claims::RISK_SCOPE;
 

@@ -151,7 +151,10 @@ impl Pending {
 pub(crate) struct Verified {
     /// The `amr` of a password login with this factor (RFC 8176 values, space-separated).
     pub amr: String,
-    pub events: Vec<AuditEvent>,
+    /// The factor's own success (`login.totp`, `login.recovery_code`, `login.webauthn`).
+    pub factor: AuditEvent,
+    /// What an enrolment set up on the way (the factor, its recovery codes), recorded first.
+    pub enrolment: Vec<AuditEvent>,
     /// Whether the person's other sessions end (after an enrolment).
     pub end_other_sessions: bool,
 }
@@ -358,7 +361,8 @@ impl Provider {
             }
             let verified = Verified {
                 amr: AMR_PASSWORD_TOTP.to_string(),
-                events: vec![self.factor_event(pending, "login.totp", now, ctx, "")],
+                factor: self.factor_event(pending, "login.totp", now, ctx, ""),
+                enrolment: Vec::new(),
                 end_other_sessions: false,
             };
             return self
@@ -377,7 +381,8 @@ impl Provider {
         }
         let verified = Verified {
             amr: AMR_PASSWORD_RECOVERY.to_string(),
-            events: vec![self.factor_event(pending, "login.recovery_code", now, ctx, "")],
+            factor: self.factor_event(pending, "login.recovery_code", now, ctx, ""),
+            enrolment: Vec::new(),
             end_other_sessions: false,
         };
         self.complete(tx, pending, verified, browser, now, ctx)
@@ -454,19 +459,9 @@ impl Provider {
         // Only now, with the factor given, does the login teach what it looked like.
         self.learn_login(&mut tx, user_id, pending.risk.as_ref(), now)
             .await?;
-        for event in &verified.events {
-            let event = AuditEvent {
-                session_id: session.sid.clone(),
-                ..event.clone()
-            };
-            tx.record(&event).await?;
-        }
-        let app_step_up = matches!(pending.purpose, Purpose::Authorization(_));
-        if upgraded.is_some() && app_step_up {
-            let mut event = self.factor_event(pending, "login.step_up", now, ctx, "");
-            event.session_id = session.sid.clone();
-            let acr = acr_of(&session.amr);
-            event.detail = json!({ "amr": session.amr, "acr": acr.as_str() });
+        let app_step_up =
+            upgraded.is_some() && matches!(pending.purpose, Purpose::Authorization(_));
+        for event in login_events(verified, &session, app_step_up) {
             tx.record(&event).await?;
         }
         tx.commit().await?;
@@ -532,6 +527,27 @@ impl Provider {
     }
 }
 
+/// The events a verified factor records, each naming the session it opened. A step-up for
+/// an app is one request, so one event: `login.step_up`, which names the factor it was given
+/// with (and keeps that factor's detail, such as a key's id) in place of the factor's own.
+fn login_events(verified: Verified, session: &Session, app_step_up: bool) -> Vec<AuditEvent> {
+    let mut factor = verified.factor;
+    if app_step_up {
+        let mut detail = factor.detail.as_object().cloned().unwrap_or_default();
+        detail.insert("factor".to_string(), json!(factor.event_type));
+        detail.insert("amr".to_string(), json!(session.amr));
+        detail.insert("acr".to_string(), json!(acr_of(&session.amr).as_str()));
+        factor.event_type = "login.step_up";
+        factor.detail = detail.into();
+    }
+    let mut events = verified.enrolment;
+    events.push(factor);
+    for event in &mut events {
+        event.session_id = session.sid.clone();
+    }
+    events
+}
+
 /// A message for the page shown again: beside the code form, or beside the passkey button.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Notice {
@@ -563,3 +579,5 @@ impl Notice {
 
 mod attempts;
 mod enrol;
+
+pub(crate) use enrol::Enrolled;

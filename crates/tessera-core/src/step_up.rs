@@ -9,7 +9,8 @@
 //! checked is that session's own person's; a session that `max_age` finds stale gives the
 //! password again; and a step-up only verifies a factor the person already has. Finishing
 //! takes the old session in the same transaction that opens the new one (new id,
-//! `auth_time` now, the methods of both factors).
+//! `auth_time` now, the methods of both factors), and records one audit event,
+//! `login.step_up`, naming the factor given.
 //!
 //! A person without a second factor does not enrol one on the strength of a session: they
 //! give the password again, and enrol after it, within one interaction. A session alone may

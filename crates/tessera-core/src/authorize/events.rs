@@ -5,7 +5,8 @@
 //! interaction a login, step-up or consent continues (recorded with that interaction), a
 //! failure when it is refused, on an error page or back at the client. The detail names
 //! the OAuth error code, never its description: descriptions quote parameter names, and
-//! the rest of the request is the client's to choose.
+//! the rest of the request is the client's to choose. A request served from a session that
+//! was scored again for it carries that score; a code's event otherwise carries its login's.
 
 use serde_json::json;
 use tessera_protocol::authorize::AuthorizationRequest;

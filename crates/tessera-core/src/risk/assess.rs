@@ -45,6 +45,16 @@ pub(crate) fn refusal(assessment: &Assessment, factor_follows: bool) -> Option<R
     }
 }
 
+/// Whether a live session may serve an authorization request without a login.
+#[derive(Debug)]
+pub(crate) enum SessionRisk {
+    /// It may. `rescored` is this use's own assessment when the session was scored again (it
+    /// came from another network than its login); the request's event carries it.
+    Holds { rescored: Option<Assessment> },
+    /// It may not: this use scored above `refuse_above`, and a `risk.alert` was written.
+    Refused,
+}
+
 /// Sets an audit event's risk columns from the login's assessment, if it was scored.
 pub(crate) fn mark(event: &mut AuditEvent, assessment: Option<&Assessment>) {
     if let Some(assessment) = assessment {
@@ -155,10 +165,11 @@ impl Provider {
 
     /// Whether a live session may serve an authorization request from where this one comes
     /// (single sign-on, no login). A session used from the network its login came from, or
-    /// whose login was not scored, may. One used from another network is scored as a login
-    /// of its person would be, and above `refuse_above` it may not: the request is then a
-    /// fresh login, itself scored, and a `risk.alert` is written. A stolen session cookie
-    /// thus opens nothing far from where its owner signed in.
+    /// whose login was not scored, may, unscored. One used from another network is scored as
+    /// a login of its person would be: below `refuse_above` it may, with that assessment for
+    /// the request's event; above, it may not: the request is then a fresh login, itself
+    /// scored, and a `risk.alert` is written. A stolen session cookie thus opens nothing far
+    /// from where its owner signed in.
     pub(crate) async fn session_risk_holds(
         &self,
         session: &Session,
@@ -166,10 +177,11 @@ impl Provider {
         client_id: &str,
         ctx: &RequestContext,
         now: i64,
-    ) -> Result<bool, ProviderError> {
+    ) -> Result<SessionRisk, ProviderError> {
+        let unscored = SessionRisk::Holds { rescored: None };
         let login = Assessment::from_stored(session.risk.as_deref());
         let Some(login_network) = login.as_ref().and_then(Assessment::network) else {
-            return Ok(true);
+            return Ok(unscored);
         };
         let here = ctx
             .source_ip
@@ -177,14 +189,16 @@ impl Provider {
             .and_then(|text| text.parse::<IpAddr>().ok())
             .map(network_of);
         if here.as_deref().is_none_or(|here| here == login_network) {
-            return Ok(true);
+            return Ok(unscored);
         }
 
         let prior = self.throttle_prior(&user.username, ctx).await?;
         let assessment = self.assess_login(&user.id, prior, ctx, now).await?;
         self.count_decision(&assessment);
         if assessment.decision != RiskDecision::Refuse {
-            return Ok(true);
+            return Ok(SessionRisk::Holds {
+                rescored: Some(assessment),
+            });
         }
         let mut alert = AuditEvent {
             occurred_at: now,
@@ -197,7 +211,7 @@ impl Provider {
         };
         mark(&mut alert, Some(&assessment));
         self.inner.store.record(&alert).await?;
-        Ok(false)
+        Ok(SessionRisk::Refused)
     }
 
     /// Records within `tx` what a successful login, scored as `assessment`, teaches about

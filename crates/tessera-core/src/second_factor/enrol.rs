@@ -12,6 +12,16 @@ use crate::recovery::{self, RecoveryCode};
 use crate::totp::{self, TotpSecret};
 use crate::{Provider, ProviderError, RequestContext};
 
+/// A factor just set up, and verified by the login it finishes.
+pub(crate) struct Enrolled {
+    /// The `amr` of a password login with this factor.
+    pub amr: String,
+    /// The login's success with the new factor (`login.totp`, `login.webauthn`).
+    pub factor: AuditEvent,
+    /// The setting up itself (`factor.totp_enrol`, `factor.webauthn_register`).
+    pub set_up: AuditEvent,
+}
+
 /// Whether an unconfirmed secret was drawn by this interaction.
 fn drawn_by(factor: &TotpFactor, pending: &Pending) -> bool {
     factor.enrolling_interaction.as_deref() == Some(pending.interaction_hash.as_slice())
@@ -98,12 +108,12 @@ impl Provider {
             return self.wrong_code(tx, pending, event, now).await;
         }
 
-        let events = vec![
-            self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
-            self.factor_event(pending, "login.totp", now, ctx, ""),
-        ];
-        let amr = AMR_PASSWORD_TOTP.to_string();
-        self.complete_enrolment(tx, pending, amr, events, browser, now, ctx)
+        let enrolled = Enrolled {
+            amr: AMR_PASSWORD_TOTP.to_string(),
+            factor: self.factor_event(pending, "login.totp", now, ctx, ""),
+            set_up: self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
+        };
+        self.complete_enrolment(tx, pending, enrolled, browser, now, ctx)
             .await
     }
 
@@ -111,13 +121,11 @@ impl Provider {
     /// shown once, and the login, after which the sessions opened with the password alone,
     /// before the person had a factor, end: one may be an intruder's, signed in with a
     /// stolen password.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn complete_enrolment(
         &self,
         mut tx: Tx,
         pending: &Pending,
-        amr: String,
-        mut events: Vec<AuditEvent>,
+        enrolled: Enrolled,
         browser: &BrowserState<'_>,
         now: i64,
         ctx: &RequestContext,
@@ -126,10 +134,11 @@ impl Provider {
         let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
         tx.replace_recovery_codes(&pending.user.id, &digests, now)
             .await?;
-        events.push(self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, ""));
+        let generated = self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, "");
         let verified = Verified {
-            amr,
-            events,
+            amr: enrolled.amr,
+            factor: enrolled.factor,
+            enrolment: vec![enrolled.set_up, generated],
             end_other_sessions: true,
         };
         match self

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::authorize::{interaction_gone, BrowserState};
 use crate::interaction::csrf_refused;
-use crate::second_factor::{FactorOutcome, Notice, Pending, Verified};
+use crate::second_factor::{Enrolled, FactorOutcome, Notice, Pending, Verified};
 use crate::secret::csrf_matches;
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -172,7 +172,8 @@ impl Provider {
         };
         let verified = Verified {
             amr: amr(KeyLogin::SecondFactor, flags),
-            events: vec![event],
+            factor: event,
+            enrolment: Vec::new(),
             end_other_sessions: false,
         };
         self.complete(tx, &pending, verified, browser, now, ctx)
@@ -300,12 +301,12 @@ impl Provider {
         let mut registered_event =
             self.factor_event(&pending, "factor.webauthn_register", now, ctx, "");
         registered_event.detail = json!({ "credential": key_id(&registered.credential_id) });
-        let events = vec![
-            registered_event,
-            self.factor_event(&pending, "login.webauthn", now, ctx, ""),
-        ];
-        let amr = amr(KeyLogin::SecondFactor, registered.flags);
-        self.complete_enrolment(tx, &pending, amr, events, browser, now, ctx)
+        let enrolled = Enrolled {
+            amr: amr(KeyLogin::SecondFactor, registered.flags),
+            factor: self.factor_event(&pending, "login.webauthn", now, ctx, ""),
+            set_up: registered_event,
+        };
+        self.complete_enrolment(tx, &pending, enrolled, browser, now, ctx)
             .await
     }
 
