@@ -150,6 +150,7 @@ async fn ending_a_device_revokes_what_it_signed_in_to() {
             assert_eq!(server.introspect(client, token).await["active"], false);
         }
         assert_eq!(queued_logouts(&server, &safari.sid).await, 1);
+        assert_eq!(queued_logouts(&server, &signed.on_firefox.sid).await, 0);
         let kept = server
             .refresh(client, &signed.on_firefox.refresh_token, None)
             .await;

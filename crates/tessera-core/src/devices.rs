@@ -165,12 +165,9 @@ impl Provider {
         device_id: &str,
         now: i64,
     ) -> Result<LogoutNotices, ProviderError> {
-        let live = self.inner.store.live_device_sessions(user_id, now).await?;
-        let sids = live
-            .into_iter()
-            .filter(|s| s.device_id.as_deref() == Some(device_id))
-            .map(|s| s.sid)
-            .collect();
+        let store = &self.inner.store;
+        let live = store.live_sessions_from(user_id, &[device_id], now).await?;
+        let sids = live.into_iter().map(|s| s.sid).collect();
         self.logout_notices(user_id, sids, now).await
     }
 }
