@@ -2,12 +2,15 @@
 //! the admin API"): `/admin/v1/users/{id}/devices`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tessera_e2e::admin::{problem, ALL_ADMIN_SCOPES};
 use tessera_e2e::devices::{app, app_login, queued_logouts, AppLogin, FIREFOX_LINUX, SAFARI_IOS};
 use tessera_e2e::expect::assert_token_error;
 use tessera_e2e::{engines, Browser, TestClient, TestServer};
+use tessera_store::testing::tamper;
 
 const READ: &str = "admin:users:read";
 const READ_WRITE: &str = "admin:users:read admin:users:write";
@@ -122,6 +125,102 @@ async fn devices_are_listed_with_what_they_run_and_their_sessions() {
     }
 }
 
+/// Pages of `limit` devices follow each other by cursor until `next_cursor` is null. Three
+/// devices last seen in the same second are ordered by id alone: the walk meets each once,
+/// in ascending id order, each with its session; a page that holds exactly the rest has no
+/// `next_cursor`.
+#[tokio::test]
+async fn devices_come_in_pages_linked_by_a_cursor() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let signed = on_two_browsers(&server, "alice").await;
+        let alice = &signed.user_id;
+        app_login(&server, &Browser::new(), &signed.client, "alice").await;
+        tamper(
+            server.provider.store(),
+            "UPDATE devices SET last_seen_at = 1800000000",
+        )
+        .await;
+        let (_, token) = server.service_token(READ).await;
+
+        let mut walked: Vec<Value> = Vec::new();
+        let mut path = format!("/users/{alice}/devices?limit=2");
+        let mut pages = 0;
+        loop {
+            let listed = json_of(call(&server, Method::GET, &token, &path).await).await;
+            pages += 1;
+            walked.extend(listed["items"].as_array().unwrap().iter().cloned());
+            match listed["next_cursor"].as_str() {
+                Some(cursor) => path = format!("/users/{alice}/devices?limit=2&cursor={cursor}"),
+                None => break,
+            }
+        }
+        assert_eq!(pages, 2);
+        let ids: Vec<&str> = walked
+            .iter()
+            .map(|d| d["device_id"].as_str().unwrap())
+            .collect();
+        let mut ascending = ids.clone();
+        ascending.sort_unstable();
+        ascending.dedup();
+        assert_eq!(ids, ascending, "each device once, by id");
+        assert_eq!(ids.len(), 3);
+        for device in &walked {
+            assert_eq!(device["last_seen_at"], 1_800_000_000);
+            assert_eq!(device["sessions"].as_array().unwrap().len(), 1, "{device}");
+        }
+
+        let exact = format!("/users/{alice}/devices?limit=3");
+        let whole = json_of(call(&server, Method::GET, &token, &exact).await).await;
+        assert_eq!(whole["items"].as_array().unwrap().len(), 3);
+        assert_eq!(whole["next_cursor"], Value::Null);
+        server.stop().await;
+    }
+}
+
+/// A wrong `limit`, a cursor this list never gave out, a parameter given twice or one it does
+/// not take is a 400 problem naming it, audited; never a 500.
+#[tokio::test]
+async fn a_wrong_list_query_is_a_400_naming_it() {
+    for engine in engines() {
+        let server = TestServer::start(engine).await;
+        let signed = on_two_browsers(&server, "alice").await;
+        let alice = &signed.user_id;
+        let (_, token) = server.service_token(READ).await;
+        // Base64url (RFC 4648 §5) of a time and an id, as cursors are, but naming no device,
+        // or with a time past i64.
+        let not_a_device = URL_SAFE_NO_PAD.encode("1.not-a-device");
+        let overflow =
+            URL_SAFE_NO_PAD.encode("99999999999999999999.0123456789abcdef0123456789abcdef");
+        let cases: [(String, &[&str]); 8] = [
+            ("limit=0&cursor=forged".into(), &["limit", "cursor"]),
+            ("limit=201".into(), &["limit"]),
+            ("limit=ten".into(), &["limit"]),
+            ("limit=1&colour=red&colour=blue".into(), &["colour"]),
+            ("limit=1&limit=2".into(), &["query"]),
+            (format!("cursor={not_a_device}"), &["cursor"]),
+            (format!("cursor={overflow}"), &["cursor"]),
+            ("cursor=%00".into(), &["cursor"]),
+        ];
+        for (query, expected) in cases {
+            let path = format!("/users/{alice}/devices?{query}");
+            let (status, body) = problem(call(&server, Method::GET, &token, &path).await).await;
+            assert_eq!(status, 400, "{query}");
+            assert_eq!(body["type"], "urn:tessera:problem:validation", "{query}");
+            let fields: Vec<&str> = body["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["field"].as_str().unwrap())
+                .collect();
+            assert_eq!(fields, expected, "{query}");
+        }
+        let target = json!({ "user": alice });
+        assert_audited(&server, "admin.user.devices.list", "failure", target).await;
+        server.stop().await;
+    }
+}
+
 /// Ending a device ends its session, revokes the refresh token issued through it and that
 /// token's access token, notifies the app, is audited, and leaves the other device alone.
 #[tokio::test]
@@ -150,6 +249,7 @@ async fn ending_a_device_revokes_what_it_signed_in_to() {
             assert_eq!(server.introspect(client, token).await["active"], false);
         }
         assert_eq!(queued_logouts(&server, &safari.sid).await, 1);
+        assert_eq!(queued_logouts(&server, &signed.on_firefox.sid).await, 0);
         let kept = server
             .refresh(client, &signed.on_firefox.refresh_token, None)
             .await;

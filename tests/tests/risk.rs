@@ -12,6 +12,7 @@
 use std::path::PathBuf;
 
 use serde_json::{json, Value};
+use tessera_core::maintenance::forget_risk_history;
 use tessera_core::risk::RiskSettings;
 use tessera_core::unix_now;
 use tessera_e2e::admin_users::USERS_RW;
@@ -55,7 +56,7 @@ const RISK_SCOPE: &str = "urn:tessera:risk";
 
 /// The policy of these tests: new device 20, new network 15, new country 25, impossible
 /// travel 50, recent failures 20 (from 3 failures), unusual hour off; a second factor above
-/// 30, a refusal above 80.
+/// 30, a refusal above 80; networks and countries remembered for 30 days.
 fn policy(geoip_database: Option<PathBuf>) -> RiskSettings {
     let mut policy = RiskSettings::default();
     policy.weights.new_device = 20;
@@ -68,6 +69,7 @@ fn policy(geoip_database: Option<PathBuf>) -> RiskSettings {
     policy.refuse_above = 80;
     policy.travel_speed_kmh = 1000;
     policy.recent_failures_min = 3;
+    policy.history_days = 30;
     policy.geoip_database = geoip_database;
     policy
 }
@@ -677,6 +679,7 @@ async fn the_risk_policy_says_whether_geoip_is_on() {
                 "usual_hours_min_logins": 10,
                 "recent_failures_min": 3,
                 "recent_failures_window": 3600,
+                "history_days": 30,
                 "geoip": {
                     "status": "off",
                     "reason": "no GeoIP database is configured (risk.geoip_database): \
@@ -782,6 +785,51 @@ async fn a_devices_approximate_location_comes_from_the_geoip_database() {
     let plain = start(Engine::Sqlite, IssuerHost::Loopback, None).await;
     assert_eq!(plain.provider.approximate_location("192.0.2.10"), None);
     plain.stop().await;
+}
+
+/// The janitor forgets a network and a country unused for `history_days` (30 here): an
+/// hour before that, nothing is forgotten and the same browser in Paris scores 0; once it
+/// has passed, Paris is a new network and a new country again, 15 + 25 = 40, above 30, and
+/// a person without a factor is refused. The device is remembered (its own life is 400
+/// days), so it is not new.
+#[tokio::test]
+async fn a_forgotten_network_and_country_are_new_again() {
+    const DAYS_30: i64 = 30 * 86_400;
+    for engine in engines() {
+        let dir = ScratchDir::new("risk");
+        let server = start(engine, IssuerHost::Loopback, Some(&dir)).await;
+        let alice = server.create_user("alice").await;
+        let client = risk_client(&server).await;
+        let url = login_url(&server, &client, "openid");
+        let paris = Browser::from_address(PARIS);
+        signs_in(&server, &paris, &url, "alice").await;
+        let store = server.provider.store();
+        let risk = &server.provider.settings().risk;
+
+        let early = unix_now() + DAYS_30 - 3600;
+        assert_eq!(forget_risk_history(store, risk, early).await.unwrap(), 0);
+        signs_in(&server, &paris, &url, "alice").await;
+        let kept = last_event(&server, &alice, "login.password").await;
+        assert_eq!(scored(&kept), ("success", Some(0), Some("[]"), Value::Null));
+
+        let late = unix_now() + DAYS_30 + 1;
+        assert_eq!(forget_risk_history(store, risk, late).await.unwrap(), 2);
+        assert!(!store.network_seen(&alice, "192.0.2.0/24").await.unwrap());
+        assert!(!store.country_seen(&alice, "FR").await.unwrap());
+        let shown = page(password_step(&server, &paris, &url, "alice").await);
+        assert!(shown.contains(NEEDS_FACTOR), "{shown}");
+        let refused = last_event(&server, &alice, "login.password").await;
+        assert_eq!(
+            scored(&refused),
+            (
+                "failure",
+                Some(40),
+                Some(r#"["new_network","new_country"]"#),
+                json!("risk_needs_factor")
+            )
+        );
+        server.stop().await;
+    }
 }
 
 /// What the logins taught is personal data: deleting the person erases it.

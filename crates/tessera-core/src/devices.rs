@@ -18,7 +18,7 @@
 
 mod user_agent;
 
-use tessera_store::{Revoked, SessionSummary, StoreError, Tx};
+use tessera_store::{Device, Revoked, SessionSummary, StoreError, Tx};
 
 use crate::backchannel::LogoutNotices;
 use crate::{Provider, ProviderError};
@@ -129,9 +129,35 @@ impl Provider {
         now: i64,
     ) -> Result<Vec<DeviceSummary>, ProviderError> {
         let store = &self.inner.store;
-        let mut sessions = store.live_device_sessions(user_id, now).await?;
+        let sessions = store.live_device_sessions(user_id, now).await?;
         let devices = store.devices(user_id).await?;
-        Ok(devices
+        Ok(self.summaries(devices, sessions))
+    }
+
+    /// The person's `devices` (as the store read them), each with its live sessions.
+    pub(crate) async fn with_live_sessions(
+        &self,
+        user_id: &str,
+        devices: Vec<Device>,
+        now: i64,
+    ) -> Result<Vec<DeviceSummary>, ProviderError> {
+        let ids: Vec<&str> = devices.iter().map(|d| d.device_id.as_str()).collect();
+        let sessions = self
+            .inner
+            .store
+            .live_sessions_from(user_id, &ids, now)
+            .await?;
+        Ok(self.summaries(devices, sessions))
+    }
+
+    /// Each device, in order, with what it runs, where it roughly is, and its own sessions
+    /// taken from `sessions`.
+    fn summaries(
+        &self,
+        devices: Vec<Device>,
+        mut sessions: Vec<SessionSummary>,
+    ) -> Vec<DeviceSummary> {
+        devices
             .into_iter()
             .map(|device| {
                 let own = take_where(&mut sessions, |s| {
@@ -155,7 +181,7 @@ impl Provider {
                     sessions: own.into_iter().map(DeviceSession::of).collect(),
                 }
             })
-            .collect())
+            .collect()
     }
 
     /// The logout tokens owed for the live sessions opened from the person's device.
@@ -165,12 +191,9 @@ impl Provider {
         device_id: &str,
         now: i64,
     ) -> Result<LogoutNotices, ProviderError> {
-        let live = self.inner.store.live_device_sessions(user_id, now).await?;
-        let sids = live
-            .into_iter()
-            .filter(|s| s.device_id.as_deref() == Some(device_id))
-            .map(|s| s.sid)
-            .collect();
+        let store = &self.inner.store;
+        let live = store.live_sessions_from(user_id, &[device_id], now).await?;
+        let sids = live.into_iter().map(|s| s.sid).collect();
         self.logout_notices(user_id, sids, now).await
     }
 }

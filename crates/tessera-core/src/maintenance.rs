@@ -3,16 +3,29 @@
 
 use std::time::Duration;
 
-use tessera_store::Store;
+use tessera_store::{Store, StoreError};
 
 use crate::keys::{self, Activation, Alg, KeyInfo};
+use crate::risk::RiskSettings;
 use crate::{Provider, ProviderError};
 
-/// Purges expired records every `every`, forever, and throttle counters with no failure
-/// for `throttle_forget_after` seconds (which count as none already). Failures are logged
-/// and retried on the next tick: a missed purge only leaves rows that no query will accept
-/// anyway.
-pub async fn purge_loop(store: Store, every: Duration, throttle_forget_after: i64) {
+/// Rows of risk history one purge statement deletes at most.
+const RISK_PURGE_BATCH: i64 = 1000;
+
+/// How long the janitor keeps what expires by age rather than by an expiry time.
+#[derive(Clone, Debug)]
+pub struct Retention {
+    /// Seconds a throttle counter with no new failure is kept (see [`crate::throttle`]).
+    pub throttle_forget_after: i64,
+    /// The risk policy, whose `history_days` bounds what logins taught.
+    pub risk: RiskSettings,
+}
+
+/// Purges expired records every `every`, forever, throttle counters with no failure for
+/// `throttle_forget_after` seconds (which count as none already), and risk history past
+/// its retention. Failures are logged and retried on the next tick: a missed purge only
+/// leaves rows that no query will accept anyway, or history kept a little longer.
+pub async fn purge_loop(store: Store, every: Duration, retention: Retention) {
     let mut ticker = tokio::time::interval(every);
     loop {
         ticker.tick().await;
@@ -21,12 +34,29 @@ pub async fn purge_loop(store: Store, every: Duration, throttle_forget_after: i6
             Ok(removed) => tracing::debug!(removed, "purged expired records"),
             Err(err) => tracing::warn!(error = %err, "purging expired records failed"),
         }
-        let cutoff = now.saturating_sub(throttle_forget_after);
+        let cutoff = now.saturating_sub(retention.throttle_forget_after);
         match store.purge_throttle_counters(cutoff).await {
             Ok(removed) => tracing::debug!(removed, "purged forgotten throttle counters"),
             Err(err) => tracing::warn!(error = %err, "purging throttle counters failed"),
         }
+        match forget_risk_history(&store, &retention.risk, now).await {
+            Ok(removed) => tracing::debug!(removed, "forgot risk history past retention"),
+            Err(err) => tracing::warn!(error = %err, "forgetting risk history failed"),
+        }
     }
+}
+
+/// Forgets the networks and countries no successful login came from for the policy's
+/// `history_days` at `now`; returns how many went. A login from one of them later fires
+/// `new_network` or `new_country` again, as it would for a place never seen.
+pub async fn forget_risk_history(
+    store: &Store,
+    risk: &RiskSettings,
+    now: i64,
+) -> Result<u64, StoreError> {
+    store
+        .purge_risk_history(risk.history_cutoff(now), RISK_PURGE_BATCH)
+        .await
 }
 
 /// Keeps this instance's keys in step with the database every `every`, forever; see

@@ -18,7 +18,8 @@
 //! count) and becomes their baseline. Only successful logins teach, and only after their
 //! second factor when one was owed, in the transaction that opens the session
 //! ([`Provider::learn_login`](crate::Provider)), so that an attacker stopped at the second
-//! factor or refused teaches nothing.
+//! factor or refused teaches nothing. A network or country unused for `history_days` is
+//! forgotten by the janitor ([`crate::maintenance`]): the next login from it is new again.
 //!
 //! The assessment travels with the login: on the interaction from the password step to the
 //! second factor, then on the session, the codes it issues and the refresh-token families
@@ -150,6 +151,9 @@ pub struct RiskSettings {
     pub recent_failures_min: i64,
     /// How recent, seconds, the last of those failures must be. Default 3600.
     pub recent_failures_window: i64,
+    /// Days a network or country is remembered after the last successful login from it;
+    /// then the janitor forgets it, and the next login from it is new again. Default 400.
+    pub history_days: i64,
     /// A MaxMind-format database (GeoIP2 or GeoLite2 City) for countries and places.
     /// Default none: `new_country` and `impossible_travel` are off.
     pub geoip_database: Option<PathBuf>,
@@ -172,6 +176,7 @@ impl Default for RiskSettings {
             usual_hours_min_logins: 10,
             recent_failures_min: 3,
             recent_failures_window: 3600,
+            history_days: 400,
             geoip_database: None,
         }
     }
@@ -191,7 +196,16 @@ impl RiskSettings {
         }
         RiskDecision::Allow
     }
+
+    /// The last sighting at or before which a network or country is forgotten at `now`: one
+    /// last seen exactly `history_days` ago is no longer remembered.
+    pub fn history_cutoff(&self, now: i64) -> i64 {
+        now.saturating_sub(self.history_days.saturating_mul(DAY))
+    }
 }
+
+/// Seconds in a day.
+const DAY: i64 = 24 * 3600;
 
 /// A place on Earth, from the GeoIP database.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

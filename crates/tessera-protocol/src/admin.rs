@@ -26,8 +26,8 @@ pub use me::Caller;
 pub use problem::{FieldError, Problem, ProblemType};
 pub use scope::AdminScope;
 pub use user_access::{
-    encode_cursor, Factor, FactorId, FactorList, PageRequest, RefreshFamilyList, RefreshFamilyView,
-    SessionList, SessionView, UserRoles, UserRolesUpdate,
+    encode_cursor, unknown_parameters, Factor, FactorId, FactorList, PageRequest,
+    RefreshFamilyList, RefreshFamilyView, SessionList, SessionView, UserRoles, UserRolesUpdate,
 };
 
 /// The path every admin endpoint lives under, below the issuer.

@@ -4,6 +4,7 @@
 //! itself). Rows are per person: the same browser is a separate device for each person who
 //! signs in on it, so that one person's history never speaks for another's.
 
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::user_access::{session_of, SESSION_COLUMNS};
@@ -17,6 +18,14 @@ pub struct Device {
     pub first_seen_at: i64,
     pub last_seen_at: i64,
     pub last_ip: Option<String>,
+}
+
+/// Where a page of a person's devices starts, in the order most recently seen first: after
+/// the device last seen at `last_seen_at` with `device_id`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DevicesAfter {
+    pub last_seen_at: i64,
+    pub device_id: String,
 }
 
 /// What a login tells about the device it came from.
@@ -44,24 +53,39 @@ impl Store {
 
     /// A person's devices, the most recently seen first.
     pub async fn devices(&self, user_id: &str) -> Result<Vec<Device>> {
-        let rows = sqlx::query(
-            "SELECT device_id, user_agent, first_seen_at, last_seen_at, last_ip FROM devices \
-             WHERE user_id = $1 ORDER BY last_seen_at DESC, device_id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 \
+             ORDER BY last_seen_at DESC, device_id"
+        ))
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Device {
-                    device_id: row.try_get("device_id")?,
-                    user_agent: row.try_get("user_agent")?,
-                    first_seen_at: row.try_get("first_seen_at")?,
-                    last_seen_at: row.try_get("last_seen_at")?,
-                    last_ip: row.try_get("last_ip")?,
-                })
-            })
-            .collect()
+        rows.iter().map(device_of).collect()
+    }
+
+    /// Up to `limit` of a person's devices after `after`, the most recently seen first, and
+    /// among those seen in the same second by id: the order is total, so a page's last device
+    /// names where the next one starts even when devices share their last sighting.
+    pub async fn devices_page(
+        &self,
+        user_id: &str,
+        after: Option<&DevicesAfter>,
+        limit: i64,
+    ) -> Result<Vec<Device>> {
+        // Before every row: device ids are never empty, and no sighting is later than i64::MAX.
+        let (seen, id) = after.map_or((i64::MAX, ""), |a| (a.last_seen_at, &a.device_id));
+        let rows = sqlx::query(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM devices WHERE user_id = $1 \
+             AND (last_seen_at < $2 OR (last_seen_at = $2 AND device_id > $3)) \
+             ORDER BY last_seen_at DESC, device_id LIMIT $4"
+        ))
+        .bind(user_id)
+        .bind(seen)
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(device_of).collect()
     }
 
     /// The `sid`s of the sessions opened from a person's device, live or expired.
@@ -95,6 +119,47 @@ impl Store {
             .await?;
         rows.iter().map(session_of).collect()
     }
+
+    /// The person's sessions live at `now` that were opened from one of `device_ids`, each
+    /// naming its device, oldest first. A device of someone else, whatever its id, has none.
+    pub async fn live_sessions_from(
+        &self,
+        user_id: &str,
+        device_ids: &[&str],
+        now: i64,
+    ) -> Result<Vec<SessionSummary>> {
+        if device_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One placeholder per device, after the person ($1) and the time ($2).
+        let placeholders: Vec<String> =
+            (3..device_ids.len() + 3).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions s \
+             JOIN device_sessions d ON d.sid = s.sid AND d.user_id = s.user_id \
+             WHERE s.user_id = $1 AND s.expires_at > $2 AND d.device_id IN ({}) \
+             ORDER BY s.created_at, s.sid",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(user_id).bind(now);
+        for device_id in device_ids {
+            query = query.bind(*device_id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(session_of).collect()
+    }
+}
+
+const DEVICE_COLUMNS: &str = "device_id, user_agent, first_seen_at, last_seen_at, last_ip";
+
+fn device_of(row: &AnyRow) -> Result<Device> {
+    Ok(Device {
+        device_id: row.try_get("device_id")?,
+        user_agent: row.try_get("user_agent")?,
+        first_seen_at: row.try_get("first_seen_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        last_ip: row.try_get("last_ip")?,
+    })
 }
 
 impl Tx {

@@ -49,7 +49,7 @@ pub use client_changes::{ClientRemoval, PreviousSecret};
 pub use clients::{Client, NewClient, DEFAULT_REFRESH_TOKEN_IDLE_TTL, DEFAULT_REFRESH_TOKEN_TTL};
 pub use codes::{AuthorizationCode, Redemption};
 pub use consents::Consent;
-pub use devices::{Device, DeviceVisit};
+pub use devices::{Device, DeviceVisit, DevicesAfter};
 pub use factors::TotpFactor;
 pub use interactions::Interaction;
 pub use janitor::SPENT_CODE_RETENTION;

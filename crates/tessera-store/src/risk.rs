@@ -3,7 +3,8 @@
 //!
 //! The store keeps the facts and judges nothing; `tessera_core::risk` decides what is new or
 //! unusual. Everything here is personal data, erased with the person
-//! ([`Tx::delete_risk_history`]).
+//! ([`Tx::delete_risk_history`]); networks and countries unused for long are forgotten
+//! ([`Store::purge_risk_history`]).
 
 use sqlx::Row;
 
@@ -98,6 +99,37 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.is_some())
+    }
+
+    /// Forgets the networks and countries last logged in from at or before `cutoff`, at most
+    /// `batch` rows a statement so that no statement holds locks for long; returns how many
+    /// went. Safe to run from several instances at once.
+    pub async fn purge_risk_history(&self, cutoff: i64, batch: i64) -> Result<u64> {
+        let full = u64::try_from(batch).unwrap_or(0);
+        let mut removed = 0;
+        for (table, column) in [("risk_networks", "network"), ("risk_countries", "country")] {
+            // The outer condition is checked again against a row a login updated while the
+            // statement ran (PostgreSQL rechecks it on the new version), so a network seen
+            // just now is never forgotten by a batch chosen a moment before.
+            let sql = format!(
+                "DELETE FROM {table} WHERE last_seen_at <= $1 AND (user_id, {column}) IN \
+                 (SELECT user_id, {column} FROM {table} WHERE last_seen_at <= $1 LIMIT $2)"
+            );
+            loop {
+                let done = sqlx::query(&sql)
+                    .bind(cutoff)
+                    .bind(batch)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected();
+                removed += done;
+                // A short batch was the last one.
+                if done == 0 || done < full {
+                    break;
+                }
+            }
+        }
+        Ok(removed)
     }
 
     /// Whether the person logged in from `country` before.

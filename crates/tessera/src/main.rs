@@ -424,10 +424,14 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let provider = Provider::new(store.clone(), config.settings()?, &kek, unix_now()).await?;
     // The provider keeps its own copy, to open keys created after start-up.
     drop(kek);
+    let retention = tessera_core::maintenance::Retention {
+        throttle_forget_after: provider.settings().throttle.forget_after,
+        risk: provider.settings().risk.clone(),
+    };
     tokio::spawn(tessera_core::maintenance::purge_loop(
         store,
         PURGE_INTERVAL,
-        provider.settings().throttle.forget_after,
+        retention,
     ));
     let reload = std::time::Duration::from_secs(config.key_reload_interval);
     tokio::spawn(tessera_core::maintenance::key_loop(

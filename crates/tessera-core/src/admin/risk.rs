@@ -44,6 +44,7 @@ impl Provider {
             usual_hours_min_logins: settings.usual_hours_min_logins,
             recent_failures_min: settings.recent_failures_min,
             recent_failures_window: settings.recent_failures_window,
+            history_days: settings.history_days,
             geoip,
         }
     }

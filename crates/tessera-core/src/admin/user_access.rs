@@ -59,7 +59,7 @@ fn page_after(page: &PageRequest) -> Option<PageAfter> {
 }
 
 /// Cuts the extra row fetched past the page; the cursor points after the last row kept.
-fn split_page<T>(
+pub(super) fn split_page<T>(
     mut rows: Vec<T>,
     limit: u32,
     key: impl Fn(&T) -> String,

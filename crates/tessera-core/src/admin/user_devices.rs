@@ -3,13 +3,15 @@
 //! Enforces, besides what [`crate::devices`] does for every caller: the person exists (a
 //! tombstone is none); ending a device needs every admin right the person holds
 //! ([`AdminPrincipal::must_outrank`]), read in the transaction that ends it; the change and
-//! its audit event share that transaction.
+//! its audit event share that transaction; a list's cursor names a device, or it is refused.
 
 use serde_json::json;
-use tessera_protocol::admin::{DeviceList, DeviceSessionView, DeviceView};
-use tessera_store::Outcome;
+use tessera_protocol::admin::{
+    encode_cursor, DeviceList, DeviceSessionView, DeviceView, PageRequest,
+};
+use tessera_store::{DevicesAfter, Outcome};
 
-use super::user_access::{revoked_detail, target};
+use super::user_access::{revoked_detail, split_page, target};
 use super::{AdminError, AdminPrincipal};
 use crate::device::DeviceId;
 use crate::devices::{end_device, DeviceSession, DeviceSummary};
@@ -35,6 +37,24 @@ fn device_view(device: DeviceSummary) -> DeviceView {
     }
 }
 
+/// Where the page starts: a cursor of this list names a device by its id, so one naming
+/// anything else was given out by another list, or made up (400 naming `cursor`).
+fn devices_after(page: &PageRequest) -> Result<Option<DevicesAfter>, AdminError> {
+    let Some((last_seen_at, id)) = &page.after else {
+        return Ok(None);
+    };
+    let Some(device) = DeviceId::parse(id) else {
+        return Err(AdminError::invalid(
+            "cursor",
+            "is not a cursor this list gave out",
+        ));
+    };
+    Ok(Some(DevicesAfter {
+        last_seen_at: *last_seen_at,
+        device_id: device.as_str().to_string(),
+    }))
+}
+
 fn session_view(session: DeviceSession) -> DeviceSessionView {
     DeviceSessionView {
         sid: session.sid,
@@ -46,16 +66,29 @@ fn session_view(session: DeviceSession) -> DeviceSessionView {
 }
 
 impl Provider {
-    /// Every device of the person, the most recently seen first, with its live sessions.
+    /// One page of the person's devices, the most recently seen first and, among those seen
+    /// in the same second, by id, each with its live sessions.
     pub async fn admin_user_devices(
         &self,
         user_id: &str,
+        page: &PageRequest,
         now: i64,
     ) -> Result<DeviceList, AdminError> {
+        let after = devices_after(page)?;
         self.admin_known_user(user_id).await?;
-        let devices = self.devices_of(user_id, now).await?;
+        let limit = i64::from(page.limit) + 1;
+        let rows = self
+            .inner
+            .store
+            .devices_page(user_id, after.as_ref(), limit)
+            .await?;
+        let (rows, next_cursor) = split_page(rows, page.limit, |d| {
+            encode_cursor(d.last_seen_at, &d.device_id)
+        });
+        let devices = self.with_live_sessions(user_id, rows, now).await?;
         Ok(DeviceList {
             items: devices.into_iter().map(device_view).collect(),
+            next_cursor,
         })
     }
 

@@ -26,6 +26,7 @@ fn settings() -> RiskSettings {
         usual_hours_min_logins: 10,
         recent_failures_min: 3,
         recent_failures_window: 3600,
+        history_days: 400,
         geoip_database: None,
     }
 }
@@ -337,6 +338,18 @@ fn the_score_is_capped_at_100() {
     let (total, reasons) = score(&facts);
     assert_eq!(total, 100);
     assert_eq!(reasons, Signal::ALL.to_vec());
+}
+
+/// 400 days are 34 560 000 s: at NOW, a network last seen at 1 765 440 000 or before is
+/// forgotten, one seen a second later is kept.
+#[test]
+fn history_is_forgotten_after_history_days() {
+    assert_eq!(settings().history_cutoff(NOW), 1_765_440_000);
+    let month = RiskSettings {
+        history_days: 30,
+        ..settings()
+    };
+    assert_eq!(month.history_cutoff(NOW), 1_797_408_000);
 }
 
 #[test]

@@ -7,11 +7,13 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The answer of `GET /users/{id}/devices`: every device in one answer, the most recently
-/// seen first.
+/// A page of `GET /users/{id}/devices`: the most recently seen first, and among devices last
+/// seen in the same second, by `device_id`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct DeviceList {
     pub items: Vec<DeviceView>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
 }
 
 /// A browser the person signed in from.

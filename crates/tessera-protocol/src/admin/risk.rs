@@ -21,6 +21,9 @@ pub struct RiskPolicy {
     pub recent_failures_min: i64,
     /// How recent, seconds, the last of those failures must be.
     pub recent_failures_window: i64,
+    /// Days a network or country is remembered after the last successful login from it;
+    /// after that, a login from it is `new_network` or `new_country` again.
+    pub history_days: i64,
     /// Whether the GeoIP database that `new_country` and `impossible_travel` need is loaded.
     pub geoip: GeoIpStatus,
 }

@@ -163,11 +163,15 @@ pub const MAX_LIMIT: u32 = 200;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageRequest {
     pub limit: u32,
-    /// The creation time and id of the last item of the previous page.
+    /// The position of the last item of the previous page: the time the list is ordered by
+    /// (a creation, or a device's last sighting) and the item's id.
     pub after: Option<(i64, String)>,
 }
 
 impl PageRequest {
+    /// The query parameters of a paged list.
+    pub const NAMES: [&'static str; 2] = ["limit", "cursor"];
+
     /// Reads the query parameters as sent, naming each one that is wrong.
     pub fn parse(limit: Option<&str>, cursor: Option<&str>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -197,9 +201,24 @@ impl PageRequest {
     }
 }
 
-/// The opaque cursor after the item created at `created_at` with `id`.
-pub fn encode_cursor(created_at: i64, id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{created_at}.{id}"))
+/// The opaque cursor after the item at `time` (its creation, or the time its list is
+/// ordered by) with `id`.
+pub fn encode_cursor(time: i64, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{time}.{id}"))
+}
+
+/// Every parameter of `query` (a raw query string) whose name is not one of `names`, named
+/// once each: a misspelt parameter would otherwise be ignored, and the answer would not be
+/// what was asked for.
+pub fn unknown_parameters(query: &str, names: &[&str]) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    for (name, _) in url::form_urlencoded::parse(query.as_bytes()) {
+        let known = names.contains(&name.as_ref());
+        if !known && !errors.iter().any(|e| e.field == name) {
+            errors.push(FieldError::new(name.as_ref(), "unknown parameter"));
+        }
+    }
+    errors
 }
 
 fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
@@ -253,6 +272,18 @@ mod tests {
             let errors = PageRequest::parse(Some(bad), None).unwrap_err();
             assert_eq!(errors[0].field, "limit", "{bad}");
         }
+    }
+
+    #[test]
+    fn unknown_parameters_are_named_once_each() {
+        let errors = unknown_parameters(
+            "limit=1&colour=red&cursor=x&colour=blue&Limit=2",
+            &PageRequest::NAMES,
+        );
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["colour", "Limit"]);
+        assert!(unknown_parameters("limit=1&cursor=x", &PageRequest::NAMES).is_empty());
+        assert!(unknown_parameters("", &PageRequest::NAMES).is_empty());
     }
 
     #[test]

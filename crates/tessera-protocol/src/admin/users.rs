@@ -158,14 +158,7 @@ impl UserListQuery {
     /// Every parameter of `query` (the raw query string) that is not one of [`Self::NAMES`],
     /// named: a misspelt filter would otherwise be ignored and list everyone.
     pub fn unknown_parameters(query: &str) -> Vec<FieldError> {
-        let mut errors: Vec<FieldError> = Vec::new();
-        for (name, _) in url::form_urlencoded::parse(query.as_bytes()) {
-            let known = Self::NAMES.contains(&name.as_ref());
-            if !known && !errors.iter().any(|e| e.field == name) {
-                errors.push(FieldError::new(name.as_ref(), "unknown parameter"));
-            }
-        }
-        errors
+        super::unknown_parameters(query, &Self::NAMES)
     }
 }
 

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tessera_core::admin::user_access::target;
 use tessera_core::admin::AdminError;
-use tessera_protocol::admin::{AdminScope, FieldError, PageRequest};
+use tessera_protocol::admin::{unknown_parameters, AdminScope, FieldError, PageRequest};
 use tessera_store::Outcome;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -124,6 +124,25 @@ pub(super) async fn page(
             .failed(state, action, target.clone(), AdminError::Invalid(errors))
             .await),
     }
+}
+
+/// Refuses a query naming a parameter outside `names` (400 naming each), as `GET /users`
+/// does: a misspelt one would otherwise be ignored. Audited as `action`.
+pub(super) async fn known_parameters(
+    state: &AppState,
+    call: &AdminCall,
+    action: &'static str,
+    target: &Value,
+    raw: Option<&str>,
+    names: &[&str],
+) -> Result<(), ApiError> {
+    let unknown = unknown_parameters(raw.unwrap_or_default(), names);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(call
+        .failed(state, action, target.clone(), AdminError::Invalid(unknown))
+        .await)
 }
 
 /// Records an error answered before the operation ran (a body or header refused by its

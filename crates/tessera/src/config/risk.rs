@@ -46,6 +46,11 @@ pub struct RiskConfig {
     pub recent_failures_min: i64,
     /// How recent, seconds, the last of those failures must be. 60 to 604800. Default 3600.
     pub recent_failures_window: i64,
+    /// Days a network or country is remembered after the last successful login from it;
+    /// then it is forgotten, and a login from it fires `new_network` or `new_country` again.
+    /// 30 to 3650. Default 400: the device cookie's life (RFC 6265bis §5.5 caps a cookie at
+    /// 400 days), so that a place is remembered as long as the browser used there can be.
+    pub history_days: i64,
     /// Each signal's weight.
     pub weights: WeightsConfig,
 }
@@ -81,6 +86,7 @@ impl Default for RiskConfig {
             usual_hours_min_logins: core.usual_hours_min_logins,
             recent_failures_min: core.recent_failures_min,
             recent_failures_window: core.recent_failures_window,
+            history_days: core.history_days,
             weights: WeightsConfig::from(core.weights),
         }
     }
@@ -142,6 +148,7 @@ impl RiskConfig {
                 60,
                 604_800,
             ),
+            ("risk.history_days", self.history_days, 30, 3650),
         ];
         for (name, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
@@ -177,6 +184,7 @@ impl RiskConfig {
             usual_hours_min_logins: self.usual_hours_min_logins,
             recent_failures_min: self.recent_failures_min,
             recent_failures_window: self.recent_failures_window,
+            history_days: self.history_days,
             geoip_database: self.geoip_database.clone(),
         }
     }

@@ -315,7 +315,29 @@ fn risk_defaults_are_passed_on() {
     assert_eq!(risk.mfa_above, 40);
     assert_eq!(risk.refuse_above, 80);
     assert_eq!(risk.travel_speed_kmh, 1000);
+    assert_eq!(risk.history_days, 400);
     assert_eq!(risk.geoip_database, None);
+}
+
+/// History is kept from a month (less would make a place visited monthly new at every
+/// visit) to ten years; the bounds themselves are accepted.
+#[test]
+fn risk_history_days_are_bounded() {
+    for (days, accepted) in [(29, false), (30, true), (3650, true), (3651, false)] {
+        let mut config = Config::default();
+        config.risk.history_days = days;
+        match config.validate() {
+            Ok(()) => {
+                assert!(accepted, "{days} was accepted");
+                assert_eq!(config.settings().unwrap().risk.history_days, days);
+            }
+            Err(err) => {
+                assert!(!accepted, "{days} was refused: {err:#}");
+                let expected = format!("`risk.history_days` ({days}): expected 30 to 3650");
+                assert!(format!("{err:#}").contains(&expected), "{err:#}");
+            }
+        }
+    }
 }
 
 #[test]
