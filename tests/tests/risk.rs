@@ -817,7 +817,7 @@ async fn a_forgotten_network_and_country_are_new_again() {
         assert!(!store.network_seen(&alice, "192.0.2.0/24").await.unwrap());
         assert!(!store.country_seen(&alice, "FR").await.unwrap());
         let shown = page(password_step(&server, &paris, &url, "alice").await);
-        assert!(shown.contains(NEEDS_FACTOR), "{shown}");
+        reads_as_a_failed_login(&shown);
         let refused = last_event(&server, &alice, "login.password").await;
         assert_eq!(
             scored(&refused),
