@@ -2,6 +2,7 @@
 //! the interaction that shows it, and the first recovery codes. A WebAuthn key enrols through
 //! [`crate::webauthn`] and finishes here too ([`Provider::complete_enrolment`]).
 
+use serde_json::json;
 use tessera_store::{AuditEvent, TotpFactor, Tx};
 
 use super::{EnrolView, FactorForm, FactorOutcome, Notice, Pending, Verified, INCORRECT_CODE};
@@ -98,26 +99,25 @@ impl Provider {
             return self.wrong_code(tx, pending, event, now).await;
         }
 
-        let events = vec![
-            self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
-            self.factor_event(pending, "login.totp", now, ctx, ""),
-        ];
+        let mut event = self.factor_event(pending, "login.totp", now, ctx, "");
+        event.detail = json!({ "enrolled": "totp" });
         let amr = AMR_PASSWORD_TOTP.to_string();
-        self.complete_enrolment(tx, pending, amr, events, browser, now, ctx)
+        self.complete_enrolment(tx, pending, amr, event, browser, now, ctx)
             .await
     }
 
     /// Finishes an enrolment whose new factor `tx` holds: the first ten recovery codes,
     /// shown once, and the login, after which the sessions opened with the password alone,
     /// before the person had a factor, end: one may be an intruder's, signed in with a
-    /// stolen password.
+    /// stolen password. The request is one attempt, so `event` (the login's, naming the
+    /// factor enrolled) is its only audit event: it counts the codes too.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn complete_enrolment(
         &self,
         mut tx: Tx,
         pending: &Pending,
         amr: String,
-        mut events: Vec<AuditEvent>,
+        mut event: AuditEvent,
         browser: &BrowserState<'_>,
         now: i64,
         ctx: &RequestContext,
@@ -126,10 +126,12 @@ impl Provider {
         let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
         tx.replace_recovery_codes(&pending.user.id, &digests, now)
             .await?;
-        events.push(self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, ""));
+        if let Some(detail) = event.detail.as_object_mut() {
+            detail.insert("recovery_codes".to_string(), json!(codes.len()));
+        }
         let verified = Verified {
             amr,
-            events,
+            events: vec![event],
             end_other_sessions: true,
         };
         match self

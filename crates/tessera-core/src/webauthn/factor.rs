@@ -297,15 +297,12 @@ impl Provider {
             }
         };
 
-        let mut registered_event =
-            self.factor_event(&pending, "factor.webauthn_register", now, ctx, "");
-        registered_event.detail = json!({ "credential": key_id(&registered.credential_id) });
-        let events = vec![
-            registered_event,
-            self.factor_event(&pending, "login.webauthn", now, ctx, ""),
-        ];
+        // One attempt, one event: the login's, naming the key it registered.
+        let mut event = self.factor_event(&pending, "login.webauthn", now, ctx, "");
+        let credential = key_id(&registered.credential_id);
+        event.detail = json!({ "enrolled": "webauthn", "credential": credential });
         let amr = amr(KeyLogin::SecondFactor, registered.flags);
-        self.complete_enrolment(tx, &pending, amr, events, browser, now, ctx)
+        self.complete_enrolment(tx, &pending, amr, event, browser, now, ctx)
             .await
     }
 
