@@ -2,6 +2,8 @@
 //! forms, and reading an authenticator's codes as an app would.
 
 use reqwest::Response;
+use tessera_core::secret::digest;
+use tessera_core::unix_now;
 use totp_rs::{Algorithm, Secret, TOTP};
 
 use crate::{hidden_field, location, Browser, Followed, TestServer, PASSWORD};
@@ -80,4 +82,14 @@ pub fn password_fields<'a>(
         ("new_password", new),
         ("confirm_password", confirm),
     ]
+}
+
+/// The public `sid` of the session `browser` holds: what its account events carry.
+pub async fn session_sid(server: &TestServer, browser: &Browser) -> String {
+    let cookie = browser
+        .cookie(server, "tessera-session")
+        .expect("a session");
+    let store = server.provider.store();
+    let session = store.session(&digest(&cookie), unix_now()).await.unwrap();
+    session.expect("a live session").sid.expect("a sid")
 }

@@ -71,6 +71,12 @@ impl<'s> Trail<'s> {
 
     /// The request just made recorded exactly `expected`; returns the event's detail.
     pub async fn one(&mut self, what: &str, expected: Expected<'_>) -> Value {
+        let event = self.event(what, expected).await;
+        serde_json::from_str(&event.detail).unwrap()
+    }
+
+    /// The request just made recorded exactly `expected`; returns the whole event.
+    pub async fn event(&mut self, what: &str, expected: Expected<'_>) -> StoredAuditEvent {
         let newer = self.newer().await;
         let summary: Vec<(&str, &str)> = newer
             .iter()
@@ -94,7 +100,7 @@ impl<'s> Trail<'s> {
             expected.client,
             "{what}: the client"
         );
-        serde_json::from_str(&event.detail).unwrap()
+        event.clone()
     }
 
     /// The requests just made recorded exactly `count` events; returns them, oldest first.

@@ -9,10 +9,12 @@ use serde_json::{json, Value};
 use tessera_core::secret::RandomSecret;
 use tessera_core::unix_now;
 use tessera_e2e::account::{
-    listed_codes, password_fields, shown_secret, sign_in_to_account, submit_action, totp,
+    listed_codes, password_fields, session_sid, shown_secret, sign_in_to_account, submit_action,
+    totp,
 };
 use tessera_e2e::expect::*;
 use tessera_e2e::lifecycle::{text, ClientSpec};
+use tessera_e2e::trail::{failure, success, Trail};
 use tessera_e2e::{engines, hidden_field, location, Browser, TestServer, PASSWORD};
 use tessera_store::testing::backdate_sessions;
 use tessera_store::Session;
@@ -276,16 +278,18 @@ async fn a_password_change_ends_other_sessions_and_tokens_but_keeps_this_one() {
     }
 }
 
-/// A wrong current password is refused next to its field, changes nothing, and is recorded
-/// as a failed login: whoever holds the session is guessing the password.
+/// A wrong current password is refused next to its field, changes nothing, and is one
+/// event: the refused change, whose reason is the login page's `bad_password`, in this
+/// session (issue 6: one event per attempt).
 #[tokio::test]
-async fn a_wrong_current_password_is_refused_and_recorded_as_a_failed_login() {
+async fn a_wrong_current_password_is_refused_and_recorded_once() {
     for engine in engines() {
         let server = TestServer::start(engine).await;
         let alice = server.create_user("alice").await;
         let before = password_hash(&server, &alice).await;
         let browser = Browser::new();
         let account = sign_in_to_account(&server, &browser, "alice").await;
+        let mut trail = Trail::after_setup(&server).await;
 
         let fields = password_fields("not my password", NEW_PASSWORD, NEW_PASSWORD);
         let response = submit_action(&server, &browser, &account, "change_password", &fields).await;
@@ -299,13 +303,17 @@ async fn a_wrong_current_password_is_refused_and_recorded_as_a_failed_login() {
         assert!(!body.contains("not my password"));
         assert_eq!(password_hash(&server, &alice).await, before);
 
-        let login = events(&server)
-            .await
-            .into_iter()
-            .find(|e| e.event_type == "login.password" && e.outcome == "failure")
-            .expect("a failed login event");
-        assert_eq!(login.user_id.as_deref(), Some(alice.as_str()));
-        assert!(login.detail.contains("bad_password"), "{}", login.detail);
+        let expected = failure("account.password_change", Some(&alice), None);
+        let refused = trail.event("a wrong current password", expected).await;
+        let detail: Value = serde_json::from_str(&refused.detail).unwrap();
+        assert_eq!(
+            detail,
+            json!({ "via": "account", "reason": "bad_password" })
+        );
+        assert_eq!(
+            refused.session_id,
+            Some(session_sid(&server, &browser).await)
+        );
         server.stop().await;
     }
 }
@@ -497,17 +505,30 @@ async fn an_authenticator_is_confirmed_only_with_a_valid_code() {
         let response = submit_action(&server, &browser, &account, "add_totp", &[]).await;
         let enrol = landed(&server, &browser, response).await;
         assert!(enrol.contains("otpauth://totp/"), "{enrol}");
+        let mut trail = Trail::after_setup(&server).await;
         let csrf = hidden_field(&enrol, "csrf").unwrap();
         let wrong = [("csrf", csrf.as_str()), ("code", "123456")];
         let response = browser.post_form(&server.url("/factor"), &wrong).await;
         assert!(page_of(response).await.contains(INCORRECT_CODE));
         let factor = server.provider.store().totp_factor(&alice).await.unwrap();
         assert_eq!(factor.map(|f| f.confirmed_at.is_some()), Some(false));
+        let expected = failure("factor.totp_enrol", Some(&alice), None);
+        let detail = trail.one("a wrong code", expected).await;
+        assert_eq!(detail, json!({ "reason": "wrong_code" }));
 
         let code = totp(&shown_secret(&enrol), unix_now());
         let right = [("csrf", csrf.as_str()), ("code", code.as_str())];
         let response = browser.post_form(&server.url("/factor"), &right).await;
         assert_eq!(listed_codes(&page_of(response).await).len(), 10);
+        // One event for the confirming code, in the session that asked (its sid lives on).
+        let expected = success("login.totp", Some(&alice), None);
+        let enrolled = trail.event("the confirming code", expected).await;
+        let detail: Value = serde_json::from_str(&enrolled.detail).unwrap();
+        assert_eq!(detail, json!({ "enrolled": "totp", "recovery_codes": 10 }));
+        assert_eq!(
+            enrolled.session_id,
+            Some(session_sid(&server, &browser).await)
+        );
         let account = page(browser.visit(&server, &server.url("/resume")).await);
         assert!(
             account.contains("On: each sign-in asks for a code"),

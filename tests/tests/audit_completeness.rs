@@ -58,19 +58,22 @@ async fn web_client(server: &TestServer) -> TestClient {
         .await
 }
 
-/// Enrols `username` in TOTP through a client that requires it; returns the secret and
-/// the recovery codes the enrolment showed.
-async fn enrol(server: &TestServer, username: &str) -> (Vec<u8>, Vec<String>) {
-    let client = server.create_mfa_client().await;
+/// Enrols alice in TOTP through `client`, which requires it; returns the secret and the
+/// recovery codes the enrolment showed. The confirming code is one attempt: one `login.totp`
+/// event, which says what it enrolled and that it made the recovery codes, in the new
+/// session, with the password step's risk score.
+async fn enrol(trail: &mut Trail<'_>, client: &TestClient, alice: &str) -> (Vec<u8>, Vec<String>) {
+    let server = trail.server;
     let browser = Browser::new();
-    let login = login_page(server, &browser, &client).await;
+    let login = login_page(server, &browser, client).await;
     let response = browser
-        .submit_login(server, &login, username, PASSWORD)
+        .submit_login(server, &login, "alice", PASSWORD)
         .await;
     let page = match browser.follow(&server.issuer, response).await {
         Followed::Page { body, .. } if is_enrolment(&body) => body,
         other => panic!("expected the enrolment page: {other:?}"),
     };
+    let before = trail.exactly("the request and the password", 2).await;
     let secret = shown_secret(&page);
     let response = submit_code(server, &browser, &page, &totp(&secret, unix_now())).await;
     let shown = page_of(response).await;
@@ -80,6 +83,26 @@ async fn enrol(server: &TestServer, username: &str) -> (Vec<u8>, Vec<String>) {
         .map(|rest| rest.split('<').next().unwrap().to_string())
         .collect::<Vec<_>>();
     assert_eq!(codes.len(), 10, "{shown}");
+
+    let expected = success("login.totp", Some(alice), Some(client.id.as_str()));
+    let enrolled = trail.event("a TOTP enrolment", expected).await;
+    let detail: Value = serde_json::from_str(&enrolled.detail).unwrap();
+    assert_eq!(
+        detail,
+        serde_json::json!({ "enrolled": "totp", "recovery_codes": 10 })
+    );
+    // The enrolment ended every other session: alice's one session is the new one.
+    let sids = server.provider.store().session_sids(alice, None).await;
+    assert_eq!(
+        enrolled.session_id.into_iter().collect::<Vec<_>>(),
+        sids.unwrap()
+    );
+    let password = &before[1];
+    assert_eq!(password.event_type, "login.password");
+    assert_eq!(
+        (&enrolled.risk_score, &enrolled.risk_reasons),
+        (&password.risk_score, &password.risk_reasons)
+    );
     (secret, codes)
 }
 
@@ -808,8 +831,9 @@ async fn every_access_attempt_is_exactly_one_event() {
         let carol = server.create_user("carol").await;
         let web = web_client(&server).await;
         let service = service_client(&server).await;
-        let (secret, recovery_codes) = enrol(&server, "alice").await;
+        let mfa = server.create_mfa_client().await;
         let mut trail = Trail::after_setup(&server).await;
+        let (secret, recovery_codes) = enrol(&mut trail, &mfa, &alice).await;
 
         let (browser, code) = authorize_login_and_consent(&mut trail, &web, &bob).await;
         let other_code = signed_in_requests(&mut trail, &browser, &web, &bob).await;

@@ -14,6 +14,7 @@ use tessera_core::mfa::MfaPolicy;
 use tessera_core::unix_now;
 use tessera_e2e::expect::*;
 use tessera_e2e::lifecycle::{assert_tokens_json, text};
+use tessera_e2e::trail::{success, Trail};
 use tessera_e2e::webauthn::{csrf_of, json, SoftKey};
 use tessera_e2e::{
     engines, location, query_param, Browser, Followed, IssuerHost, TestClient, TestServer,
@@ -204,11 +205,31 @@ async fn a_key_registered_at_enrolment_finishes_the_login() {
 
         let mut key = SoftKey::new(&server);
         let credential = key.register(&options);
+        let mut trail = Trail::after_setup(&server).await;
         let response = browser
             .post_credential(&server, "/passkey-enrol", &csrf, &credential)
             .await;
         let shown = page_of(response).await;
         assert_eq!(listed_codes(&shown).len(), 10, "{shown}");
+        // One attempt, one event: the login's, saying what it registered and made.
+        let expected = success("login.webauthn", Some(&alice), Some(&client.id));
+        let enrolled = trail.event("a key enrolled at login", expected).await;
+        let credential_id = b64(&key.credential_id());
+        assert_eq!(
+            json(&enrolled.detail),
+            serde_json::json!({
+                "enrolled": "webauthn",
+                "credential": credential_id,
+                "recovery_codes": 10,
+            })
+        );
+        let sids = server.provider.store().session_sids(&alice, None).await;
+        assert_eq!(
+            enrolled.session_id.into_iter().collect::<Vec<_>>(),
+            sids.unwrap()
+        );
+        let password = &events(&server, "login.password").await[0];
+        assert_eq!(enrolled.risk_score, password.risk_score);
         let followed = browser.visit(&server, &server.url("/resume")).await;
         let Followed::LeftIssuer(callback) = followed else {
             panic!("enrolment did not finish: {followed:?}");
@@ -223,8 +244,6 @@ async fn a_key_registered_at_enrolment_finishes_the_login() {
         assert_eq!(stored[0].id, b64(&key.credential_id()));
         assert_eq!(stored[0].name, "Security key");
         assert!(!stored[0].backup_eligible);
-        let registered = events(&server, "factor.webauthn_register").await;
-        assert_eq!(registered[0].outcome, "success");
 
         // Sessions opened with the password alone ended with the enrolment.
         let silent = server.authorize_url(&optional, &[("prompt", "none")]);

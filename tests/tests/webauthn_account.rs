@@ -10,8 +10,9 @@ use base64::Engine;
 use tessera_core::accounts;
 use tessera_core::webauthn::{KeyNameRefusal, KeyRefusal};
 use tessera_core::{unix_now, RequestContext};
-use tessera_e2e::account::{listed_codes, sign_in_to_account, submit_action};
+use tessera_e2e::account::{listed_codes, session_sid, sign_in_to_account, submit_action};
 use tessera_e2e::expect::*;
+use tessera_e2e::trail::{success, Trail};
 use tessera_e2e::webauthn::{csrf_of, json, SoftKey};
 use tessera_e2e::{engines, location, Browser, TestServer};
 use tessera_store::testing::backdate_sessions;
@@ -58,6 +59,7 @@ async fn the_account_api_registers_lists_renames_and_removes_keys() {
                 &credential,
                 "",
                 b"kept",
+                None,
                 now,
                 &ctx,
             )
@@ -72,6 +74,7 @@ async fn the_account_api_registers_lists_renames_and_removes_keys() {
                 &credential,
                 " Laptop ",
                 b"kept",
+                None,
                 now,
                 &ctx,
             )
@@ -88,6 +91,7 @@ async fn the_account_api_registers_lists_renames_and_removes_keys() {
                 &credential,
                 "",
                 b"kept",
+                None,
                 now,
                 &ctx,
             )
@@ -113,6 +117,7 @@ async fn the_account_api_registers_lists_renames_and_removes_keys() {
                 &credential,
                 "",
                 b"kept",
+                None,
                 later,
                 &ctx,
             )
@@ -126,28 +131,28 @@ async fn the_account_api_registers_lists_renames_and_removes_keys() {
         assert_eq!(names, ["Laptop", "Security key"]);
 
         let renamed = provider
-            .rename_key(&alice, &second.key.id, "Phone", now, &ctx)
+            .rename_key(&alice, None, &second.key.id, "Phone", now, &ctx)
             .await
             .unwrap();
         assert_eq!(renamed, Ok(()));
         let refused = provider
-            .rename_key(&alice, &second.key.id, "  ", now, &ctx)
+            .rename_key(&alice, None, &second.key.id, "  ", now, &ctx)
             .await
             .unwrap();
         assert_eq!(refused, Err(KeyRefusal::Name(KeyNameRefusal::Empty)));
         let not_bobs = provider
-            .rename_key(&bob, &second.key.id, "Mine", now, &ctx)
+            .rename_key(&bob, None, &second.key.id, "Mine", now, &ctx)
             .await
             .unwrap();
         assert_eq!(not_bobs, Err(KeyRefusal::NoSuchKey));
         let not_bobs = provider
-            .remove_key(&bob, &first.key.id, now, &ctx)
+            .remove_key(&bob, None, &first.key.id, now, &ctx)
             .await
             .unwrap();
         assert_eq!(not_bobs, Err(KeyRefusal::NoSuchKey));
 
         let removed = provider
-            .remove_key(&alice, &first.key.id, now, &ctx)
+            .remove_key(&alice, None, &first.key.id, now, &ctx)
             .await
             .unwrap();
         assert_eq!(removed, Ok(()));
@@ -272,11 +277,28 @@ async fn the_first_key_from_the_page_gives_recovery_codes_and_ends_other_session
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
 
         let mut key = SoftKey::new(&server);
+        let mut trail = Trail::after_setup(&server).await;
         let response = add_key(&server, &browser, &account, &mut key, "Laptop").await;
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["cache-control"], "no-store");
         let shown = page_of(response).await;
         assert_eq!(listed_codes(&shown).len(), 10, "{shown}");
+        // One request, one event: the registration's, counting the codes, in this session.
+        let expected = success("factor.webauthn_register", Some(&alice), None);
+        let registered = trail.event("the first key", expected).await;
+        let credential_id = URL_SAFE_NO_PAD.encode(key.credential_id());
+        assert_eq!(
+            json(&registered.detail),
+            serde_json::json!({
+                "via": "account",
+                "credential": credential_id,
+                "recovery_codes": 10,
+            })
+        );
+        assert_eq!(
+            registered.session_id,
+            Some(session_sid(&server, &browser).await)
+        );
         let store = server.provider.store();
         assert_eq!(store.unused_recovery_codes(&alice).await.unwrap(), 10);
 
@@ -287,11 +309,6 @@ async fn the_first_key_from_the_page_gives_recovery_codes_and_ends_other_session
         assert!(account.contains("bound to one device"), "{account}");
         assert!(account.contains("not used yet"), "{account}");
         assert!(account.contains("10 unused"), "{account}");
-        let registered = newest(&server, "factor.webauthn_register").await;
-        assert_eq!(registered.outcome, "success");
-        assert_eq!(json(&registered.detail)["via"], "account");
-        let codes = newest(&server, "factor.recovery_codes_generated").await;
-        assert_eq!(codes.outcome, "success");
         server.stop().await;
     }
 }
@@ -311,7 +328,19 @@ async fn a_key_added_on_the_page_signs_in_and_a_fresh_mfa_session_adds_another()
         assert!(!account.contains("not used yet"), "{account}");
         assert!(account.contains("last used"), "{account}");
         let mut phone = SoftKey::new(&server);
+        let mut trail = Trail::after_setup(&server).await;
         let response = add_key(&server, &browser, &account, &mut phone, "Phone").await;
+        let expected = success("factor.webauthn_register", Some(&alice), None);
+        let registered = trail.event("a second key", expected).await;
+        let credential_id = URL_SAFE_NO_PAD.encode(phone.credential_id());
+        assert_eq!(
+            json(&registered.detail),
+            serde_json::json!({ "via": "account", "credential": credential_id })
+        );
+        assert_eq!(
+            registered.session_id,
+            Some(session_sid(&server, &browser).await)
+        );
         let done = after(&server, &browser, response).await;
         assert!(
             done.contains("The passkey or security key was added."),
@@ -479,9 +508,11 @@ async fn a_key_is_renamed_from_a_fresh_session() {
         let done = after(&server, &browser, response).await;
         assert!(done.contains("The key was renamed."), "{done}");
         assert!(done.contains("<strong>Work laptop</strong>"), "{done}");
+        let renamed = newest(&server, "factor.webauthn_rename").await;
+        assert_eq!(renamed.outcome, "success");
         assert_eq!(
-            newest(&server, "factor.webauthn_rename").await.outcome,
-            "success"
+            renamed.session_id,
+            Some(session_sid(&server, &browser).await)
         );
 
         let too_long = "k".repeat(65);
@@ -532,6 +563,10 @@ async fn a_removed_key_no_longer_signs_in() {
         let removed = newest(&server, "factor.webauthn_remove").await;
         assert_eq!(removed.outcome, "success");
         assert_eq!(json(&removed.detail)["last_factor"], true);
+        assert_eq!(
+            removed.session_id,
+            Some(session_sid(&server, &browser).await)
+        );
 
         let again = Browser::new();
         let login = page(again.visit(&server, &server.url("/account")).await);

@@ -23,9 +23,9 @@
 //!
 //! - The password ([`password`]): the current one, a new one meeting the NIST policy, and
 //!   its confirmation. The current password is throttled as the login page's is, and a
-//!   wrong one is recorded as a failed login. On success
-//!   every other session of the person ends and every refresh and access token they hold is
-//!   revoked, since whoever knew the old password may hold them; this session stays.
+//!   wrong one is a refused change whose reason is `bad_password`. On success every other
+//!   session of the person ends and every refresh and access token they hold is revoked,
+//!   since whoever knew the old password may hold them; this session stays.
 //! - Factors ([`factors`]): adding an authenticator, removing it and making new recovery
 //!   codes need a fresh authentication, two rules with a guard each: the session's last
 //!   authentication is within `reauthentication_window` ([`authenticated_recently`]), and a

@@ -151,10 +151,9 @@ impl Pending {
 pub(crate) struct Verified {
     /// The `amr` of a password login with this factor (RFC 8176 values, space-separated).
     pub amr: String,
-    /// The factor's own success (`login.totp`, `login.recovery_code`, `login.webauthn`).
+    /// The factor's own success (`login.totp`, `login.recovery_code`, `login.webauthn`): the
+    /// request's one event, an enrolment's included.
     pub factor: AuditEvent,
-    /// What an enrolment set up on the way (the factor, its recovery codes), recorded first.
-    pub enrolment: Vec<AuditEvent>,
     /// Whether the person's other sessions end (after an enrolment).
     pub end_other_sessions: bool,
 }
@@ -362,7 +361,6 @@ impl Provider {
             let verified = Verified {
                 amr: AMR_PASSWORD_TOTP.to_string(),
                 factor: self.factor_event(pending, "login.totp", now, ctx, ""),
-                enrolment: Vec::new(),
                 end_other_sessions: false,
             };
             return self
@@ -382,7 +380,6 @@ impl Provider {
         let verified = Verified {
             amr: AMR_PASSWORD_RECOVERY.to_string(),
             factor: self.factor_event(pending, "login.recovery_code", now, ctx, ""),
-            enrolment: Vec::new(),
             end_other_sessions: false,
         };
         self.complete(tx, pending, verified, browser, now, ctx)
@@ -461,9 +458,8 @@ impl Provider {
             .await?;
         let app_step_up =
             upgraded.is_some() && matches!(pending.purpose, Purpose::Authorization(_));
-        for event in login_events(verified, &session, app_step_up) {
-            tx.record(&event).await?;
-        }
+        tx.record(&login_event(verified, &session, app_step_up))
+            .await?;
         tx.commit().await?;
         Ok(FactorOutcome::LoggedIn {
             session: session_id,
@@ -527,10 +523,10 @@ impl Provider {
     }
 }
 
-/// The events a verified factor records, each naming the session it opened. A step-up for
-/// an app is one request, so one event: `login.step_up`, which names the factor it was given
-/// with (and keeps that factor's detail, such as a key's id) in place of the factor's own.
-fn login_events(verified: Verified, session: &Session, app_step_up: bool) -> Vec<AuditEvent> {
+/// The one event a verified factor records, naming the session it opened. A step-up for an
+/// app is `login.step_up`, which names the factor it was given with (and keeps that factor's
+/// detail, such as a key's id) in place of the factor's own.
+fn login_event(verified: Verified, session: &Session, app_step_up: bool) -> AuditEvent {
     let mut factor = verified.factor;
     if app_step_up {
         let mut detail = factor.detail.as_object().cloned().unwrap_or_default();
@@ -540,12 +536,8 @@ fn login_events(verified: Verified, session: &Session, app_step_up: bool) -> Vec
         factor.event_type = "login.step_up";
         factor.detail = detail.into();
     }
-    let mut events = verified.enrolment;
-    events.push(factor);
-    for event in &mut events {
-        event.session_id = session.sid.clone();
-    }
-    events
+    factor.session_id = session.sid.clone();
+    factor
 }
 
 /// A message for the page shown again: beside the code form, or beside the passkey button.

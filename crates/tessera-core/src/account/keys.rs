@@ -108,9 +108,9 @@ impl Provider {
         }
 
         let session = digest(acting.session_id);
-        let user_id = acting.user.id.as_str();
+        let (user_id, sid) = (acting.user.id.as_str(), acting.session.sid.as_deref());
         let registered = self
-            .finish_key_registration(user_id, &session, credential, name, &session, now, ctx)
+            .finish_key_registration(user_id, &session, credential, name, &session, sid, now, ctx)
             .await?;
         match registered {
             Ok(key) if key.recovery_codes.is_empty() => Ok(done(acting, Notice::KeyAdded)),
@@ -132,8 +132,8 @@ impl Provider {
             return Ok(elsewhere);
         }
 
-        let user_id = acting.user.id.as_str();
-        match self.rename_key(user_id, id, name, now, ctx).await? {
+        let (user_id, sid) = (acting.user.id.as_str(), acting.session.sid.as_deref());
+        match self.rename_key(user_id, sid, id, name, now, ctx).await? {
             Ok(()) => Ok(done(acting, Notice::KeyRenamed)),
             Err(refusal) => {
                 let notice = notice_of(refusal);
@@ -155,8 +155,8 @@ impl Provider {
             return Ok(elsewhere);
         }
 
-        let user_id = acting.user.id.as_str();
-        match self.remove_key(user_id, id, now, ctx).await? {
+        let (user_id, sid) = (acting.user.id.as_str(), acting.session.sid.as_deref());
+        match self.remove_key(user_id, sid, id, now, ctx).await? {
             Ok(()) => Ok(done(acting, Notice::KeyRemoved)),
             Err(refusal) => {
                 let notice = notice_of(refusal);

@@ -3,10 +3,12 @@
 //! Enforces, in order: the new password and its confirmation are the same; the new password
 //! meets the policy (NIST SP 800-63B §3.1.1.2, [`crate::password_policy`]); the current
 //! password, charged to the throttle first and refused unchecked while its delay holds
-//! ([`crate::throttle`]), is right, and a wrong one is recorded as a failed login; the hash replaced is the
-//! one just verified. On success, in one transaction: the new argon2id hash, the end of every
-//! other session of the person, the revocation of every refresh and access token they hold
-//! (whoever knew the old password may hold any of them), and the audit event.
+//! ([`crate::throttle`]), is right; the hash replaced is the one just verified. A wrong
+//! current password is one refused change, reason `bad_password` (the login page's word for
+//! it), and its charge stands, so guessing it here slows the login page's guesses too. On
+//! success, in one transaction: the new argon2id hash, the end of every other session of the
+//! person, the revocation of every refresh and access token they hold (whoever knew the old
+//! password may hold any of them), and the audit event.
 
 use std::borrow::Cow;
 
@@ -18,7 +20,6 @@ use tessera_store::AuditEvent;
 use super::{
     account_event, done, failed, succeeded, AccountOutcome, Acting, Notice, PasswordErrors,
 };
-use crate::authorize::audit_context;
 use crate::password_policy::{PasswordPolicy, PasswordRefusal};
 use crate::secret::digest;
 use crate::throttle::{Charge, Subject, Throttled};
@@ -175,34 +176,24 @@ impl Provider {
         let verified = self.inner.passwords.verify(current, stored.clone()).await;
         let (true, Some(old_hash)) = (verified, stored) else {
             let refused = self
-                .wrong_current_password(acting, event.clone(), now, ctx)
+                .wrong_current_password(acting, event.clone(), now)
                 .await?;
             return Ok(Err(refused));
         };
         Ok(Ok((charge, old_hash)))
     }
 
-    /// A wrong current password is a failed login as well as a refused change: whoever holds
-    /// the session is guessing the password. Both events commit together.
+    /// A wrong current password: one attempt, so one event, the refused change. Whoever
+    /// holds the session may be guessing the password; the reason says so in the login
+    /// page's word, and the throttle's charge, not the trail, is what slows them down.
     async fn wrong_current_password(
         &self,
         acting: &Acting<'_>,
         event: AuditEvent,
         now: i64,
-        ctx: &RequestContext,
     ) -> Result<AccountOutcome, ProviderError> {
-        let login = AuditEvent {
-            occurred_at: now,
-            event_type: "login.password",
-            user_id: Some(acting.user.id.clone()),
-            detail: json!({ "reason": "bad_password", "via": "account" }),
-            ..audit_context(ctx)
-        };
-        let refused = failed(event, json!({ "reason": "wrong_current_password" }));
-        let mut tx = self.inner.store.begin().await?;
-        tx.record(&login).await?;
-        tx.record(&refused).await?;
-        tx.commit().await?;
+        let refused = failed(event, json!({ "reason": "bad_password" }));
+        self.inner.store.record(&refused).await?;
         let errors = PasswordErrors {
             current: Some(Cow::Borrowed(WRONG_CURRENT)),
             ..PasswordErrors::default()

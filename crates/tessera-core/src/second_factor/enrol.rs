@@ -2,6 +2,7 @@
 //! the interaction that shows it, and the first recovery codes. A WebAuthn key enrols through
 //! [`crate::webauthn`] and finishes here too ([`Provider::complete_enrolment`]).
 
+use serde_json::json;
 use tessera_store::{AuditEvent, TotpFactor, Tx};
 
 use super::{EnrolView, FactorForm, FactorOutcome, Notice, Pending, Verified, INCORRECT_CODE};
@@ -16,10 +17,9 @@ use crate::{Provider, ProviderError, RequestContext};
 pub(crate) struct Enrolled {
     /// The `amr` of a password login with this factor.
     pub amr: String,
-    /// The login's success with the new factor (`login.totp`, `login.webauthn`).
+    /// The login's success with the new factor (`login.totp`, `login.webauthn`), whose
+    /// detail names what was enrolled.
     pub factor: AuditEvent,
-    /// The setting up itself (`factor.totp_enrol`, `factor.webauthn_register`).
-    pub set_up: AuditEvent,
 }
 
 /// Whether an unconfirmed secret was drawn by this interaction.
@@ -108,10 +108,11 @@ impl Provider {
             return self.wrong_code(tx, pending, event, now).await;
         }
 
+        let mut factor = self.factor_event(pending, "login.totp", now, ctx, "");
+        factor.detail = json!({ "enrolled": "totp" });
         let enrolled = Enrolled {
             amr: AMR_PASSWORD_TOTP.to_string(),
-            factor: self.factor_event(pending, "login.totp", now, ctx, ""),
-            set_up: self.factor_event(pending, "factor.totp_enrol", now, ctx, ""),
+            factor,
         };
         self.complete_enrolment(tx, pending, enrolled, browser, now, ctx)
             .await
@@ -120,7 +121,8 @@ impl Provider {
     /// Finishes an enrolment whose new factor `tx` holds: the first ten recovery codes,
     /// shown once, and the login, after which the sessions opened with the password alone,
     /// before the person had a factor, end: one may be an intruder's, signed in with a
-    /// stolen password.
+    /// stolen password. The request is one attempt, so the login's event (naming the factor
+    /// enrolled) is its only audit event: it counts the codes too.
     pub(crate) async fn complete_enrolment(
         &self,
         mut tx: Tx,
@@ -134,11 +136,13 @@ impl Provider {
         let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
         tx.replace_recovery_codes(&pending.user.id, &digests, now)
             .await?;
-        let generated = self.factor_event(pending, "factor.recovery_codes_generated", now, ctx, "");
+        let mut factor = enrolled.factor;
+        if let Some(detail) = factor.detail.as_object_mut() {
+            detail.insert("recovery_codes".to_string(), json!(codes.len()));
+        }
         let verified = Verified {
             amr: enrolled.amr,
-            factor: enrolled.factor,
-            enrolment: vec![enrolled.set_up, generated],
+            factor,
             end_other_sessions: true,
         };
         match self

@@ -89,7 +89,8 @@ impl Provider {
     /// same `state_key`. `name` may be empty: the key is then named by its kind. When the
     /// key is the person's first factor, every session of theirs but `keep_session` (a
     /// session's hash) ends in the same transaction, as after an enrolment during login:
-    /// those sessions were opened with the password alone.
+    /// those sessions were opened with the password alone. `sid` is the public id of the
+    /// session asking, for the audit event.
     #[allow(clippy::too_many_arguments)]
     pub async fn finish_key_registration(
         &self,
@@ -98,6 +99,7 @@ impl Provider {
         credential: &str,
         name: &str,
         keep_session: &[u8],
+        sid: Option<&str>,
         now: i64,
         ctx: &RequestContext,
     ) -> Result<Result<RegisteredKey, KeyRefusal>, ProviderError> {
@@ -126,7 +128,7 @@ impl Provider {
             Ok(registered) => registered,
             Err(refusal) => {
                 let detail = json!({ "via": "account", "reason": refusal.reason() });
-                let event = account_event(REGISTER, user_id, detail, now, ctx);
+                let event = account_event(REGISTER, user_id, sid, detail, now, ctx);
                 let event = AuditEvent {
                     outcome: Outcome::Failure,
                     ..event
@@ -137,10 +139,6 @@ impl Provider {
             }
         };
 
-        let id = key_id(&registered.credential_id);
-        let detail = json!({ "via": "account", "credential": id });
-        tx.record(&account_event(REGISTER, user_id, detail, now, ctx))
-            .await?;
         // The first factor comes with recovery codes, as an enrolment during login does.
         let codes = if had_factor {
             Vec::new()
@@ -151,8 +149,17 @@ impl Provider {
                 ended_sessions = ended,
                 "first key registered from the account"
             );
-            first_recovery_codes(&mut tx, user_id, now, ctx).await?
+            first_recovery_codes(&mut tx, user_id, now).await?
         };
+        // One request, one event: the registration's, which counts the codes it brought.
+        let id = key_id(&registered.credential_id);
+        let detail = if codes.is_empty() {
+            json!({ "via": "account", "credential": id })
+        } else {
+            json!({ "via": "account", "credential": id, "recovery_codes": codes.len() })
+        };
+        tx.record(&account_event(REGISTER, user_id, sid, detail, now, ctx))
+            .await?;
         tx.commit().await?;
 
         Ok(Ok(RegisteredKey {
@@ -174,10 +181,11 @@ impl Provider {
         Ok(records.iter().map(KeySummary::of).collect())
     }
 
-    /// Renames one of the person's keys, named by [`KeySummary::id`].
+    /// Renames one of the person's keys, named by [`KeySummary::id`], for the session `sid`.
     pub async fn rename_key(
         &self,
         user_id: &str,
+        sid: Option<&str>,
         id: &str,
         name: &str,
         now: i64,
@@ -202,6 +210,7 @@ impl Provider {
         tx.record(&account_event(
             "factor.webauthn_rename",
             user_id,
+            sid,
             detail,
             now,
             ctx,
@@ -211,13 +220,14 @@ impl Provider {
         Ok(Ok(()))
     }
 
-    /// Removes one of the person's keys, named by [`KeySummary::id`]. Whether the person may
-    /// be left without a second factor is the caller's decision; when they are, their
-    /// recovery codes go too, in the same transaction: they stand in for a factor, and
-    /// without one they would unlock nothing but could still be stolen.
+    /// Removes one of the person's keys, named by [`KeySummary::id`], for the session `sid`.
+    /// Whether the person may be left without a second factor is the caller's decision; when
+    /// they are, their recovery codes go too, in the same transaction: they stand in for a
+    /// factor, and without one they would unlock nothing but could still be stolen.
     pub async fn remove_key(
         &self,
         user_id: &str,
+        sid: Option<&str>,
         id: &str,
         now: i64,
         ctx: &RequestContext,
@@ -241,6 +251,7 @@ impl Provider {
         tx.record(&account_event(
             "factor.webauthn_remove",
             user_id,
+            sid,
             detail,
             now,
             ctx,
@@ -252,18 +263,15 @@ impl Provider {
 }
 
 /// Gives a person whose first factor was just registered a set of recovery codes, in `tx`.
+/// The registration's event records them.
 async fn first_recovery_codes(
     tx: &mut Tx,
     user_id: &str,
     now: i64,
-    ctx: &RequestContext,
 ) -> Result<Vec<RecoveryCode>, ProviderError> {
     let codes = recovery::generate_set();
     let digests: Vec<[u8; 32]> = codes.iter().map(RecoveryCode::digest).collect();
     tx.replace_recovery_codes(user_id, &digests, now).await?;
-    let detail = json!({ "via": "account" });
-    let event = account_event("factor.recovery_codes_generated", user_id, detail, now, ctx);
-    tx.record(&event).await?;
     Ok(codes)
 }
 
@@ -278,10 +286,12 @@ fn credential_id_of(id: &str) -> Option<Vec<u8>> {
         .filter(|bytes| !bytes.is_empty())
 }
 
-/// A successful audit event of the account page about `user_id`.
+/// A successful audit event of the account page about the person `user_id`, asked for by
+/// their session `sid` (its public id), as the page's other events are.
 fn account_event(
     event_type: &'static str,
     user_id: &str,
+    sid: Option<&str>,
     detail: serde_json::Value,
     now: i64,
     ctx: &RequestContext,
@@ -291,6 +301,7 @@ fn account_event(
         event_type,
         outcome: Outcome::Success,
         user_id: Some(user_id.to_string()),
+        session_id: sid.map(str::to_string),
         detail,
         ..audit_context(ctx)
     }

@@ -173,7 +173,6 @@ impl Provider {
         let verified = Verified {
             amr: amr(KeyLogin::SecondFactor, flags),
             factor: event,
-            enrolment: Vec::new(),
             end_other_sessions: false,
         };
         self.complete(tx, &pending, verified, browser, now, ctx)
@@ -298,13 +297,13 @@ impl Provider {
             }
         };
 
-        let mut registered_event =
-            self.factor_event(&pending, "factor.webauthn_register", now, ctx, "");
-        registered_event.detail = json!({ "credential": key_id(&registered.credential_id) });
+        // One attempt, one event: the login's, naming the key it registered.
+        let mut factor = self.factor_event(&pending, "login.webauthn", now, ctx, "");
+        let credential = key_id(&registered.credential_id);
+        factor.detail = json!({ "enrolled": "webauthn", "credential": credential });
         let enrolled = Enrolled {
             amr: amr(KeyLogin::SecondFactor, registered.flags),
-            factor: self.factor_event(&pending, "login.webauthn", now, ctx, ""),
-            set_up: registered_event,
+            factor,
         };
         self.complete_enrolment(tx, &pending, enrolled, browser, now, ctx)
             .await
