@@ -112,7 +112,8 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route(paths::INTROSPECTION, post(introspection::introspect))
         // A method an endpoint does not take is still an attempt on it. Set on each group
         // before its layers, so that the answer passes through them as axum's own 405 did;
-        // here, for the routes above that no group holds.
+        // here, for the routes above that no group holds. A group left without it would get
+        // this one, outside its layers: CORS preflights to it would then be 405s.
         .method_not_allowed_fallback(fallback::method_not_allowed)
         .with_state(state)
 }
