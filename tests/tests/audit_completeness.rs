@@ -31,6 +31,10 @@ use tessera_e2e::{
 use tessera_server::ServerOptions;
 use tessera_store::Engine;
 
+// In a folder of its own: a file beside this one would be a test binary of its own.
+#[path = "audit_completeness/late_refusals.rs"]
+mod late_refusals;
+
 /// Delays begin after two failed passwords or codes per account; addresses and clients are
 /// left free, since every request here comes from one address. The delay outlasts the test.
 async fn start(engine: Engine) -> TestServer {

@@ -57,6 +57,7 @@ use crate::devices::DeviceSummary;
 use crate::mfa::is_multi_factor;
 use crate::purpose::{AccountLogin, Purpose};
 use crate::recovery::RecoveryCode;
+use crate::refusal::reason;
 use crate::secret::{keyed_token, keyed_token_matches, RandomSecret};
 use crate::webauthn::KeySummary;
 use crate::{Provider, ProviderError, RequestContext};
@@ -262,8 +263,11 @@ impl Provider {
         now: i64,
         ctx: &RequestContext,
     ) -> Result<AccountOutcome, ProviderError> {
-        // Step 1: the session the form acts for.
+        // Step 1: the session the form acts for. Without one the form can be neither
+        // checked nor done, but it was still an attempt (issue 6).
         let Some(acting) = self.acting(browser, ctx, now).await? else {
+            self.record_refusal(ctx, now, "account.request", reason::NO_SESSION)
+                .await?;
             return Ok(AccountOutcome::Reload);
         };
 

@@ -22,6 +22,7 @@ use url::Url;
 
 use crate::authorize::audit_context;
 use crate::keys::Alg;
+use crate::refusal::{reason, refusal_event};
 use crate::secret::digest;
 use crate::{Provider, ProviderError, RequestContext};
 
@@ -60,8 +61,9 @@ impl Provider {
     /// a submitted confirmation form (POST only); `session_id` the browser's cookie.
     ///
     /// A session ended is a `logout` event, written with the change; a refused request is a
-    /// `logout` failure. Asking the person to confirm, and a request without a session,
-    /// change nothing and are not recorded.
+    /// `logout` failure, and so is a confirmation form whose CSRF token does not match (the
+    /// person is then asked again). Asking the person to confirm, and a request without a
+    /// session, change nothing and are not recorded.
     pub async fn end_session(
         &self,
         params: &Params,
@@ -141,6 +143,10 @@ impl Provider {
             .is_some_and(|hint| hint_matches(hint, &session, &user));
         let confirmed = confirmation.is_some_and(|csrf| logout_csrf_matches(session_id, csrf));
         if !hinted && !confirmed {
+            if confirmation.is_some() {
+                self.record_forged_confirmation(&user, client.as_ref(), now, ctx)
+                    .await?;
+            }
             return Ok(LogoutNext::Confirm(LogoutView {
                 csrf: logout_csrf(session_id),
                 client_id: client.as_ref().map(|c| c.id.clone()),
@@ -154,6 +160,23 @@ impl Provider {
         self.end_browser_session(session_id, &session, &user, client.as_ref(), now, ctx)
             .await?;
         Ok(signed_out(redirect.as_deref(), state))
+    }
+
+    /// Records a confirmation whose CSRF token is not this session's (forged by another
+    /// site, or from a page shown to an earlier session) as one `logout` failure of the
+    /// session's person: the session stays, and the person is asked again.
+    async fn record_forged_confirmation(
+        &self,
+        user: &User,
+        client: Option<&Client>,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<(), ProviderError> {
+        let mut event = refusal_event(ctx, now, "logout", reason::CSRF);
+        event.user_id = Some(user.id.clone());
+        event.client_id = client.map(|c| c.id.clone());
+        self.inner.store.record(&event).await?;
+        Ok(())
     }
 
     /// An ID token signed by one of Tessera's keys, with Tessera as issuer.

@@ -1,7 +1,8 @@
 //! Attempts refused before their endpoint's own checks: a body that is not a form or cannot
-//! be read, a form whose CSRF token does not match, an interaction that expired or never
-//! existed. Each is still an access attempt (issue 6), so each leaves one failure event of
-//! its endpoint's type, whose detail names the reason and nothing that was submitted.
+//! be read, a form whose CSRF token does not match, an interaction that expired, never
+//! existed or is not at the form's step, a method the endpoint does not take. Each is still
+//! an access attempt (issue 6), so each leaves one failure event of its endpoint's type,
+//! whose detail names the reason and nothing that was submitted.
 
 use serde_json::json;
 use tessera_store::{AuditEvent, Tx};
@@ -21,6 +22,16 @@ pub mod reason {
     pub const CSRF: &str = "csrf";
     /// The interaction expired, was finished, or never existed.
     pub const INTERACTION_GONE: &str = "interaction_gone";
+    /// The form belongs to a step the interaction has not reached, or has already passed
+    /// (consent before the login, a second factor before the password or after it was
+    /// given).
+    pub const OUT_OF_ORDER: &str = "out_of_order";
+    /// The account form arrived without a live session to act for.
+    pub const NO_SESSION: &str = "no_session";
+    /// The endpoint exists but does not take the request's method (RFC 9110 §15.5.6).
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// No endpoint of the admin API has the request's path (RFC 9110 §15.5.5).
+    pub const UNKNOWN_ROUTE: &str = "unknown_route";
 }
 
 /// The failure event of a refused request, before its person or client is known.

@@ -163,7 +163,13 @@ impl Provider {
                         .await?;
                     return Ok(Next::ErrorPage(interaction_gone()));
                 }
-                other => return Ok(other.elsewhere()),
+                other => {
+                    // A decision posted before the login (or step-up) it needs is still an
+                    // attempt: recorded, though the browser is only sent on to that step.
+                    self.record_refusal(ctx, now, "consent", reason::OUT_OF_ORDER)
+                        .await?;
+                    return Ok(other.elsewhere());
+                }
             };
 
         let event = AuditEvent {

@@ -49,7 +49,7 @@ impl Provider {
         }
         let mut pending = match self.pending(browser, now).await? {
             Ok(pending) => pending,
-            Err(next) => return Ok(Err(FactorOutcome::Elsewhere(next))),
+            Err(next) => return Ok(Err(self.none_owed(next, refused_type, now, ctx).await?)),
         };
 
         // NIST SP 800-63B §5.2.2: failures on one account are rate limited. A code is charged
@@ -92,6 +92,24 @@ impl Provider {
         };
         pending.attempts = attempt;
         Ok(Ok(pending))
+    }
+
+    /// A factor form that arrived when no factor is owed: the interaction ended, or is at
+    /// another step (the password not given yet, or the factor already given). It is still
+    /// an attempt, recorded as one failure, and the browser goes where `next` says.
+    async fn none_owed(
+        &self,
+        next: Next,
+        event_type: &'static str,
+        now: i64,
+        ctx: &RequestContext,
+    ) -> Result<FactorOutcome, ProviderError> {
+        let why = match next {
+            Next::ErrorPage(_) => reason::INTERACTION_GONE,
+            _ => reason::OUT_OF_ORDER,
+        };
+        self.record_refusal(ctx, now, event_type, why).await?;
+        Ok(FactorOutcome::Elsewhere(next))
     }
 
     /// A code refused unchecked while the throttle's delay holds: the page again, saying

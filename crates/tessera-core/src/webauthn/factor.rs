@@ -18,6 +18,7 @@ use super::{
 };
 use crate::authorize::{interaction_gone, BrowserState};
 use crate::interaction::csrf_refused;
+use crate::refusal::reason;
 use crate::second_factor::{Enrolled, FactorOutcome, Notice, Pending, Verified};
 use crate::secret::csrf_matches;
 use crate::{Provider, ProviderError, RequestContext};
@@ -65,6 +66,7 @@ impl Provider {
         browser: &BrowserState<'_>,
         csrf: &str,
         now: i64,
+        ctx: &RequestContext,
     ) -> Result<Result<(&RelyingParty, Pending), OAuthError>, ProviderError> {
         let Some(rp) = self.relying_party() else {
             return Ok(Err(unavailable()));
@@ -72,7 +74,10 @@ impl Provider {
         let Some(id) = browser.interaction_id else {
             return Ok(Err(interaction_gone()));
         };
+        // A forged request is an attempt on the key's step, recorded as its form's would be.
         if !csrf_matches(id, csrf) {
+            self.record_refusal(ctx, now, "login.webauthn", reason::CSRF)
+                .await?;
             return Ok(Err(csrf_refused()));
         }
         match self.pending(browser, now).await? {
@@ -88,8 +93,9 @@ impl Provider {
         browser: &BrowserState<'_>,
         csrf: &str,
         now: i64,
+        ctx: &RequestContext,
     ) -> Result<Result<String, OAuthError>, ProviderError> {
-        let (rp, pending) = match self.key_step(browser, csrf, now).await? {
+        let (rp, pending) = match self.key_step(browser, csrf, now, ctx).await? {
             Ok(found) => found,
             Err(error) => return Ok(Err(error)),
         };
@@ -233,8 +239,9 @@ impl Provider {
         browser: &BrowserState<'_>,
         csrf: &str,
         now: i64,
+        ctx: &RequestContext,
     ) -> Result<Result<String, OAuthError>, ProviderError> {
-        let (rp, pending) = match self.key_step(browser, csrf, now).await? {
+        let (rp, pending) = match self.key_step(browser, csrf, now, ctx).await? {
             Ok(found) => found,
             Err(error) => return Ok(Err(error)),
         };

@@ -15,9 +15,13 @@ use super::{
 use crate::authorize::{audit_context, interaction_gone, BrowserState};
 use crate::interaction::{csrf_refused, LoginResult, LoginView};
 use crate::mfa::{is_multi_factor, MAX_FAILURES_PER_INTERACTION};
+use crate::refusal::{reason, refusal_event};
 use crate::risk::{mark, refusal, Assessment};
 use crate::secret::{csrf_matches, csrf_token, digest, RandomSecret};
 use crate::{Provider, ProviderError, RequestContext};
+
+/// The audit event of a passwordless login, and of its refused requests.
+const PASSWORDLESS: &str = "login.passwordless";
 
 fn too_many_attempts() -> OAuthError {
     OAuthError::new(
@@ -45,17 +49,19 @@ impl Provider {
         browser: &BrowserState<'_>,
         csrf: &str,
         now: i64,
+        ctx: &RequestContext,
     ) -> Result<Result<String, OAuthError>, ProviderError> {
         let Some(rp) = self.relying_party() else {
             return Ok(Err(unavailable()));
         };
-        let (Some(id), Some((hash, interaction, _))) = (
+        let (Some(id), Some((hash, interaction, request))) = (
             browser.interaction_id,
             self.interaction(browser, now).await?,
         ) else {
             return Ok(Err(interaction_gone()));
         };
         if !csrf_matches(id, csrf) {
+            self.record_csrf_refusal(ctx, now, &request).await?;
             return Ok(Err(csrf_refused()));
         }
         let (options, state) = rp
@@ -86,14 +92,17 @@ impl Provider {
             browser.interaction_id,
             self.interaction(browser, now).await?,
         ) else {
+            self.record_refusal(ctx, now, PASSWORDLESS, reason::INTERACTION_GONE)
+                .await?;
             return Ok(LoginResult::ErrorPage(interaction_gone()));
         };
         if !csrf_matches(id, &form.csrf) {
+            self.record_csrf_refusal(ctx, now, &request).await?;
             return Ok(LoginResult::ErrorPage(csrf_refused()));
         }
         let mut event = AuditEvent {
             occurred_at: now,
-            event_type: "login.passwordless",
+            event_type: PASSWORDLESS,
             client_id: request.client_id().map(str::to_string),
             ..audit_context(ctx)
         };
@@ -166,6 +175,20 @@ impl Provider {
             passkey: true,
             passkey_error: Some(PASSKEY_LOGIN_FAILED),
         }))
+    }
+
+    /// Records a passwordless request, for options or with a response, whose CSRF token is
+    /// not its interaction's: one failure, naming the client the sign-in is for.
+    async fn record_csrf_refusal(
+        &self,
+        ctx: &RequestContext,
+        now: i64,
+        purpose: &crate::purpose::Purpose,
+    ) -> Result<(), ProviderError> {
+        let mut event = refusal_event(ctx, now, PASSWORDLESS, reason::CSRF);
+        event.client_id = purpose.client_id().map(str::to_string);
+        self.inner.store.record(&event).await?;
+        Ok(())
     }
 
     /// The session of a passwordless login, within `tx`. As after a password: a new session

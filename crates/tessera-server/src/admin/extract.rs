@@ -2,7 +2,7 @@
 //! type exactly, the version an update changes (`If-Match`), and an `Idempotency-Key`.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -23,7 +23,13 @@ pub(crate) struct AdminCall {
 }
 
 /// Records a call refused before it reached its endpoint (every call leaves an event).
-async fn record_refusal(state: &AppState, meta: &Meta, parts: &Parts, reason: &str) {
+/// `path` is the one the caller sent, prefix included.
+pub(super) async fn record_refusal(
+    state: &AppState,
+    meta: &Meta,
+    (method, path): (&Method, &str),
+    reason: &str,
+) {
     let event = AuditEvent {
         occurred_at: meta.now,
         event_type: "admin.refused",
@@ -33,8 +39,8 @@ async fn record_refusal(state: &AppState, meta: &Meta, parts: &Parts, reason: &s
         request_id: meta.ctx.request_id.clone(),
         detail: json!({
             "reason": reason,
-            "method": parts.method.as_str(),
-            "path": parts.uri.path(),
+            "method": method.as_str(),
+            "path": path,
         }),
         ..AuditEvent::default()
     };
@@ -56,19 +62,25 @@ impl FromRequestParts<AppState> for AdminCall {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Ok(meta) = Meta::from_request_parts(parts, state).await;
+        // The handlers are nested below the prefix, so their own URI lacks it.
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map_or(parts.uri.path(), |original| original.0.path());
+        let call = (&parts.method, path);
 
         // RFC 6750 §2.1: the token comes in the Authorization header only.
         let token = match bearer(&parts.headers) {
             Ok(Some(token)) => token,
             Ok(None) | Err(_) => {
-                record_refusal(state, &meta, parts, "invalid_token").await;
+                record_refusal(state, &meta, call, "invalid_token").await;
                 return Err(ApiError::refused(&AdminRefusal::InvalidToken));
             }
         };
         match state.provider.admin_principal(&token, meta.now).await {
             Ok(Ok(principal)) => Ok(AdminCall { principal, meta }),
             Ok(Err(refusal)) => {
-                record_refusal(state, &meta, parts, refusal_reason(&refusal)).await;
+                record_refusal(state, &meta, call, refusal_reason(&refusal)).await;
                 Err(ApiError::refused(&refusal))
             }
             Err(cause) => Err(ApiError::fault(&cause, &meta.request_id)),

@@ -18,17 +18,19 @@ mod risk;
 mod user_access;
 mod users;
 
-use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::extract::{OriginalUri, State};
+use axum::http::{header, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use tessera_core::refusal::reason;
 use tessera_protocol::admin::{AdminScope, Caller, FieldError, Problem, ProblemType, PREFIX};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, Server};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::routes::Meta;
 use crate::AppState;
 pub(crate) use problem::ApiError;
 
@@ -102,19 +104,46 @@ pub(crate) fn routes(issuer: &str) -> Router<AppState> {
                 response
             }),
         )
-        .fallback(not_found)
+        .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed);
+    // The outer fallback also answers every unknown path outside the API (merged into the
+    // app, it is the app's); only paths below the prefix reach `unknown_route`.
     router
         .nest(PREFIX, inner)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
 
-async fn not_found(State(_): State<AppState>) -> Response {
+fn no_such_endpoint() -> Response {
     ApiError::new(ProblemType::NotFound, "no such admin endpoint").into_response()
 }
 
-async fn method_not_allowed(State(_): State<AppState>) -> Response {
+async fn not_found() -> Response {
+    no_such_endpoint()
+}
+
+/// A path below the API's prefix that names no endpoint: still a call (issue 6), recorded
+/// as `admin.refused` before any token is looked at, as the answer does not depend on one.
+async fn unknown_route(
+    State(state): State<AppState>,
+    meta: Meta,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let call = (&method, uri.path());
+    extract::record_refusal(&state, &meta, call, reason::UNKNOWN_ROUTE).await;
+    no_such_endpoint()
+}
+
+/// A method an endpoint of the API does not take: recorded as [`unknown_route`] is.
+async fn method_not_allowed(
+    State(state): State<AppState>,
+    meta: Meta,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let call = (&method, uri.path());
+    extract::record_refusal(&state, &meta, call, reason::METHOD_NOT_ALLOWED).await;
     ApiError::new(
         ProblemType::MethodNotAllowed,
         "this endpoint does not take that method",

@@ -7,8 +7,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use tessera_core::authorize::{BrowserState, Next};
+use tessera_core::refusal::reason;
 
-use super::{form_bytes, Meta};
+use super::{form_bytes, refuse, Answer, Meta};
 use crate::cookies::CookieName;
 use crate::error::{ErrorPage, ServerFault};
 use crate::AppState;
@@ -31,11 +32,10 @@ pub(crate) async fn authorize_post(
 ) -> Response {
     match form_bytes(&headers, body) {
         Ok(raw) => authorize(&state, meta, &headers, &raw).await,
-        Err(error) => ErrorPage {
-            error,
-            request_id: meta.request_id,
+        Err(error) => {
+            let (event_type, reason) = ("authorization.request", reason::MALFORMED_BODY);
+            refuse(&state, &meta, event_type, reason, error, Answer::Page).await
         }
-        .into_response(),
     }
 }
 

@@ -3,6 +3,7 @@
 mod account;
 mod authorize;
 mod client_call;
+mod fallback;
 mod interaction;
 mod introspection;
 mod logout;
@@ -47,6 +48,7 @@ pub(crate) fn routes(state: AppState) -> Router {
             paths::USERINFO,
             get(userinfo::userinfo_get).post(userinfo::userinfo_post),
         )
+        .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(
             CorsLayer::new()
                 .allow_origin(AllowOrigin::any())
@@ -94,6 +96,7 @@ pub(crate) fn routes(state: AppState) -> Router {
             paths::END_SESSION,
             get(logout::end_session_get).post(logout::end_session_post),
         )
+        .method_not_allowed_fallback(fallback::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::device::device_cookie,
@@ -107,6 +110,11 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/static/tessera.css", get(metadata::stylesheet))
         .route("/static/webauthn.js", get(webauthn::script))
         .route(paths::INTROSPECTION, post(introspection::introspect))
+        // A method an endpoint does not take is still an attempt on it. Set on each group
+        // before its layers, so that the answer passes through them as axum's own 405 did;
+        // here, for the routes above that no group holds. A group left without it would get
+        // this one, outside its layers: CORS preflights to it would then be 405s.
+        .method_not_allowed_fallback(fallback::method_not_allowed)
         .with_state(state)
 }
 

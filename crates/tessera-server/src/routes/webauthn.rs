@@ -63,7 +63,7 @@ pub(crate) async fn login_options(
     let browser = browser(&state, &headers);
     let result = state
         .provider
-        .passkey_login_options(&browser, csrf_header(&headers), meta.now)
+        .passkey_login_options(&browser, csrf_header(&headers), meta.now, &meta.ctx)
         .await;
     options_response(result, meta.request_id)
 }
@@ -77,7 +77,7 @@ pub(crate) async fn factor_options(
     let browser = browser(&state, &headers);
     let result = state
         .provider
-        .key_factor_options(&browser, csrf_header(&headers), meta.now)
+        .key_factor_options(&browser, csrf_header(&headers), meta.now, &meta.ctx)
         .await;
     options_response(result, meta.request_id)
 }
@@ -91,7 +91,7 @@ pub(crate) async fn enrol_options(
     let browser = browser(&state, &headers);
     let result = state
         .provider
-        .key_enrol_options(&browser, csrf_header(&headers), meta.now)
+        .key_enrol_options(&browser, csrf_header(&headers), meta.now, &meta.ctx)
         .await;
     options_response(result, meta.request_id)
 }
