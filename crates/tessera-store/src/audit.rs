@@ -111,10 +111,15 @@ pub struct AuditFilter<'a> {
     pub before_id: Option<i64>,
 }
 
+/// How many values [`bind_event`] binds for one event.
+pub(crate) const EVENT_VALUES: usize = 13;
+
 /// The columns of an audit event and the placeholders after the first `offset` binds, for
 /// statements that write an event beside something else.
 pub(crate) fn insert_event_sql(offset: usize) -> String {
-    let placeholders: Vec<String> = (1..=13).map(|n| format!("${}", n + offset)).collect();
+    let placeholders: Vec<String> = (1..=EVENT_VALUES)
+        .map(|n| format!("${}", n + offset))
+        .collect();
     format!(
         "INSERT INTO audit_events (occurred_at, event_type, outcome, user_id, client_id, \
          source_ip, user_agent, request_id, detail, device_id, session_id, risk_score, \

@@ -11,11 +11,11 @@ use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::audit::{bind_event, count, insert_event_sql};
+use crate::audit::{bind_event, count, insert_event_sql, EVENT_VALUES};
 use crate::{AuditEvent, Engine, Result, Store};
 
-/// Events written in one transaction at most: 13 binds each keeps a statement far below
-/// SQLite's limit of 32766 parameters and PostgreSQL's of 65535.
+/// Events written in one transaction at most: at [`EVENT_VALUES`] binds each, a statement
+/// stays far below SQLite's limit of 32766 parameters and PostgreSQL's of 65535.
 const BATCH: usize = 128;
 
 /// Calls that may wait for the writer before a new one waits to hand its event over.
@@ -115,12 +115,10 @@ async fn write(store: &Store, events: &[AuditEvent]) -> Result<()> {
 /// One `INSERT` of `rows` events: the statement of [`insert_event_sql`] with a row of
 /// placeholders for each.
 fn insert_events_sql(rows: usize) -> String {
-    let first = insert_event_sql(0);
-    let columns = 13;
-    let mut sql = first;
+    let mut sql = insert_event_sql(0);
     for row in 1..rows {
-        let placeholders: Vec<String> = (1..=columns)
-            .map(|n| format!("${}", n + row * columns))
+        let placeholders: Vec<String> = (1..=EVENT_VALUES)
+            .map(|n| format!("${}", n + row * EVENT_VALUES))
             .collect();
         sql.push_str(&format!(", ({})", placeholders.join(", ")));
     }
