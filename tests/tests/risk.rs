@@ -51,6 +51,27 @@ fn reads_as_a_failed_login(shown: &str) {
     }
 }
 
+/// `user_id`'s last password step scored 40 for `reasons`, owed a second factor they lack,
+/// and was refused on a page that reads as a wrong password's.
+async fn refused_for_a_missing_factor(
+    server: &TestServer,
+    user_id: &str,
+    shown: &str,
+    reasons: &str,
+) {
+    reads_as_a_failed_login(shown);
+    let refused = last_event(server, user_id, "login.password").await;
+    assert_eq!(
+        scored(&refused),
+        (
+            "failure",
+            Some(40),
+            Some(reasons),
+            json!("risk_needs_factor")
+        )
+    );
+}
+
 /// The scope that asks for the claim.
 const RISK_SCOPE: &str = "urn:tessera:risk";
 
@@ -288,19 +309,10 @@ async fn a_person_without_a_factor_is_refused_when_the_risk_needs_one() {
         for client in [client.clone(), server.create_mfa_client().await] {
             let url = server.authorize_url(&client, &[("prompt", "login")]);
             let shown = page(password_step(&server, &sydney, &url, "bob").await);
-            reads_as_a_failed_login(&shown);
+            let reasons = r#"["new_network","new_country"]"#;
+            refused_for_a_missing_factor(&server, &bob, &shown, reasons).await;
             assert!(shown.contains("name=\"password\""), "the login form again");
             assert!(!is_enrolment(&shown));
-            let refused = last_event(&server, &bob, "login.password").await;
-            assert_eq!(
-                scored(&refused),
-                (
-                    "failure",
-                    Some(40),
-                    Some(r#"["new_network","new_country"]"#),
-                    json!("risk_needs_factor")
-                )
-            );
         }
 
         // Nothing was learned from the refusals: Sydney is still new, and no session exists.
@@ -515,17 +527,8 @@ async fn recent_failures_raise_the_score() {
             assert!(page_of(response).await.contains(LOGIN_FAILED));
         }
         let shown = page(password_step(&server, &laptop, &url, "alice").await);
-        reads_as_a_failed_login(&shown);
-        let refused = last_event(&server, &alice, "login.password").await;
-        assert_eq!(
-            scored(&refused),
-            (
-                "failure",
-                Some(40),
-                Some(r#"["new_device","recent_failures"]"#),
-                json!("risk_needs_factor")
-            )
-        );
+        let reasons = r#"["new_device","recent_failures"]"#;
+        refused_for_a_missing_factor(&server, &alice, &shown, reasons).await;
         server.stop().await;
     }
 }
@@ -817,17 +820,8 @@ async fn a_forgotten_network_and_country_are_new_again() {
         assert!(!store.network_seen(&alice, "192.0.2.0/24").await.unwrap());
         assert!(!store.country_seen(&alice, "FR").await.unwrap());
         let shown = page(password_step(&server, &paris, &url, "alice").await);
-        reads_as_a_failed_login(&shown);
-        let refused = last_event(&server, &alice, "login.password").await;
-        assert_eq!(
-            scored(&refused),
-            (
-                "failure",
-                Some(40),
-                Some(r#"["new_network","new_country"]"#),
-                json!("risk_needs_factor")
-            )
-        );
+        let reasons = r#"["new_network","new_country"]"#;
+        refused_for_a_missing_factor(&server, &alice, &shown, reasons).await;
         server.stop().await;
     }
 }
